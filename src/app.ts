@@ -1,0 +1,61 @@
+// The request pipeline, in order (see src/README.md); nothing else lives here.
+import Koa from 'koa';
+import cors from '@koa/cors';
+import { bodyParser } from '@koa/bodyparser';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Services } from './services.ts';
+import type { Contract } from './http/contract.ts';
+import { requestLog, resolveTenant } from './http/request-context.ts';
+import { errorBoundary } from './http/error-boundary.ts';
+import { health, type ReadinessCheck } from './http/health.ts';
+import { rateLimit } from './http/rate-limit.ts';
+import { authenticate } from './http/authenticate.ts';
+import { runOperation } from './http/run-operation.ts';
+import { writeResponse } from './http/write-response.ts';
+import { handlers } from './http/handlers/index.ts';
+
+export const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'key', 'x-api-key', 'x-custom-auth-headers'];
+export const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'SEARCH', 'QUERY', 'OPTIONS'];
+const BODY_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'SEARCH', 'QUERY'];
+
+export interface AppOptions {
+  config: Config;
+  logger: Logger;
+  contract: Contract;
+  services: Services;
+  readiness: ReadinessCheck;
+  isShuttingDown: () => boolean;
+}
+
+export function buildApp({ config, logger, contract, services, readiness, isShuttingDown }: AppOptions): Koa {
+  const app = new Koa({ proxy: config.trustProxy });
+  app.silent = true;
+  const operation = runOperation(contract, handlers, services);
+
+  app.use(requestLog(logger));
+  app.use(errorBoundary(logger, config.bodyLimitBytes));
+  app.use(health(readiness, isShuttingDown));
+  app.use(resolveTenant(services.identity));
+  app.use(cors({ origin: config.corsOrigin, allowHeaders: ALLOWED_HEADERS, allowMethods: ALLOWED_METHODS, exposeHeaders: ['ETag', 'Retry-After', 'x-request-id'], maxAge: 600 }));
+  app.use(async function optionsStage(ctx, next) {
+    // A preflight was answered by CORS above; a plain OPTIONS gets the methods the API routes.
+    if (ctx.method !== 'OPTIONS') return next();
+    writeResponse(ctx, { status: 204, headers: { Allow: ALLOWED_METHODS.join(', ') } });
+  });
+  app.use(rateLimit(services.limiters));
+  app.use(authenticate(services.identity));
+  app.use(
+    bodyParser({
+      enableTypes: ['json', 'form'],
+      jsonLimit: config.bodyLimitBytes,
+      formLimit: config.bodyLimitBytes,
+      parsedMethods: BODY_METHODS,
+      encoding: 'utf-8',
+    }),
+  );
+  app.use(async function operationStage(ctx) {
+    writeResponse(ctx, await operation(ctx));
+  });
+  return app;
+}

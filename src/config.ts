@@ -1,0 +1,93 @@
+// Environment → validated, typed configuration. Every variable is documented in the README.
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string | null;
+  adminEmail: string | null;
+  adminPassword: string | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+  unknownHostFallback: boolean;
+  corsOrigin: string;
+  authRateLimitPerIp: number;
+  authRateLimitPerLogin: number;
+  authRateLimitWindowSeconds: number;
+  keyRateLimitPerMinute: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = (name: string) => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const bool = (name: string, fallback: boolean) => {
+    const raw = read(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
+  };
+
+  const databaseUrl = read('DATABASE_URL') ?? 'file:./data/jetstack.db';
+  if (!/^(file:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    problems.push(`DATABASE_URL must start with file: (SQLite) or postgresql:// (PostgreSQL), got "${databaseUrl}"`);
+  }
+  const redisUrl = read('REDIS_URL') ?? null;
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
+    problems.push(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
+  }
+  const adminEmail = read('ADMIN_EMAIL') ?? null;
+  if (adminEmail !== null && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) problems.push(`ADMIN_EMAIL must be an e-mail address, got "${adminEmail}"`);
+  const adminPassword = read('ADMIN_PASSWORD') ?? null;
+  if (adminPassword !== null && adminPassword.length < 8) problems.push('ADMIN_PASSWORD must have at least 8 characters');
+  const logLevel = (read('LOG_LEVEL') ?? 'info') as Config['logLevel'];
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
+  }
+
+  const config: Config = {
+    port: int('PORT', 3000, 0, 65535),
+    host: read('HOST') ?? '127.0.0.1',
+    databaseUrl,
+    redisUrl,
+    adminEmail,
+    adminPassword,
+    logLevel,
+    bodyLimitBytes: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    trustProxy: bool('TRUST_PROXY', false),
+    unknownHostFallback: bool('UNKNOWN_HOST_FALLBACK', true),
+    corsOrigin: read('CORS_ORIGIN') ?? '*',
+    authRateLimitPerIp: int('AUTH_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
+    authRateLimitPerLogin: int('AUTH_RATE_LIMIT_PER_LOGIN', 10, 1, 1_000_000),
+    authRateLimitWindowSeconds: int('AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+    keyRateLimitPerMinute: int('KEY_RATE_LIMIT_PER_MINUTE', 6000, 0, 1_000_000_000),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

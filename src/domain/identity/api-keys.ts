@@ -1,0 +1,114 @@
+// API keys: issue from credentials (or for others with generateOthersApiKeys), status, revoke.
+// The key string `<publicId>:<secret>` is returned once; only sha256(secret) is stored.
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../../store/database.ts';
+import type { ApiKey } from '../../../generated/prisma-sqlite/client.ts';
+import { Errors } from '../../errors/registry.ts';
+import { randomToken, safeEqualHex, sha256Hex, verifyPassword } from '../../lib/crypto.ts';
+import { parseInstant } from '../../lib/dates.ts';
+import type { Limiter } from '../../rate-limit/limiters.ts';
+import type { IdentityResolver } from './identity-resolver.ts';
+import { assertUsable, mergeRoles, splitKey, KEY_SEPARATOR, type Principal } from './principal.ts';
+import type { TenantContext } from './tenant.ts';
+
+export const DEFAULT_KEY_VALID_TO = '9999-12-31';
+
+export interface IssuedKey {
+  row: ApiKey;
+  keyString: string;
+  timeZone: string;
+}
+
+export interface KeyRequest {
+  user: string;
+  password?: string;
+  valid?: string;
+  description?: string;
+}
+
+export async function issueKey(db: Db, tenantId: number, userId: number, validTo: Date, description: string) {
+  const publicId = randomBytes(8).toString('hex');
+  const secret = randomToken(32);
+  const row = await db.apiKey.create({
+    data: { tenantId, userId, publicId, secretHash: sha256Hex(secret), validTo, description },
+  });
+  return { row, keyString: `${publicId}${KEY_SEPARATOR}${secret}` };
+}
+
+export class ApiKeys {
+  constructor(
+    private readonly db: Db,
+    private readonly identity: IdentityResolver,
+    private readonly perLogin: Limiter,
+  ) {}
+
+  /** POST /auth. `caller` is the principal of a key sent along, if any. */
+  async createFromCredentials(tenant: TenantContext, input: KeyRequest, caller: Principal | null): Promise<IssuedKey> {
+    const login = input.user.trim().toLowerCase();
+    await this.perLogin.consume(`${tenant.id}:${login}`);
+    const user = await this.db.user.findUnique({
+      where: { tenantId_login: { tenantId: tenant.id, login } },
+      include: {
+        roles: { include: { role: { include: { typePermissions: true } } } },
+        groups: { include: { group: { include: { roles: { include: { role: { include: { typePermissions: true } } } } } } } },
+      },
+    });
+    if (input.password !== undefined && input.password !== '') {
+      if (!(await verifyPassword(input.password, user?.passwordHash))) throw Errors.invalidCredentials();
+    } else if (!caller || !caller.permissions.has('generateOthersApiKeys')) {
+      throw Errors.invalidCredentials();
+    } else if (!user) {
+      throw Errors.notFound({ what: 'User', id: login });
+    }
+    if (!user) throw Errors.invalidCredentials();
+
+    const now = new Date();
+    if (!user.active || !user.verified) throw Errors.userInactive();
+    if ((user.validFrom && now < user.validFrom) || (user.validTo && now >= user.validTo)) throw Errors.userOutsideValidity();
+    const roles = [...user.roles.map((r) => r.role), ...user.groups.flatMap((g) => g.group.roles.map((r) => r.role))];
+    if (!mergeRoles(roles).permissions.has('useApi')) throw Errors.permissionDenied({ permission: 'useApi' });
+
+    const timeZone = user.timezone ?? tenant.settings.defaultTimeZone;
+    const validTo = parseInstant(input.valid ?? DEFAULT_KEY_VALID_TO, timeZone);
+    if (!validTo) throw Errors.validationFailed(undefined, { details: [{ path: 'body.valid', message: 'must be a date or date-time (ISO 8601)' }] });
+    if (validTo <= now) throw Errors.validationFailed(undefined, { details: [{ path: 'body.valid', message: 'must be in the future' }] });
+
+    const issued = await issueKey(this.db, tenant.id, user.id, validTo, input.description ?? 'Login via API');
+    return { ...issued, timeZone };
+  }
+
+  /** POST /deauth: possession of the key string is the authorisation. */
+  async revokeKeyString(tenant: TenantContext, keyString: string): Promise<void> {
+    const parts = splitKey(keyString);
+    const key = parts ? await this.db.apiKey.findUnique({ where: { publicId: parts.publicId } }) : null;
+    if (!key || !parts || key.tenantId !== tenant.id || key.revokedAt !== null || !safeEqualHex(sha256Hex(parts.secret), key.secretHash)) {
+      throw Errors.apiKeyInvalid();
+    }
+    await this.db.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+    await this.identity.changed();
+  }
+
+  /** GET /auth: `valid` only when the key would pass authentication now. */
+  status(principal: Principal | null): { valid: boolean; validTo: Date | null } {
+    if (!principal) return { valid: false, validTo: null };
+    try {
+      assertUsable(principal, new Date());
+    } catch {
+      return { valid: false, validTo: null };
+    }
+    return principal.permissions.has('useApi') ? { valid: true, validTo: principal.keyValidTo } : { valid: false, validTo: null };
+  }
+
+  async list(tenantId: number, filter: { userId?: number; includeRevoked?: boolean }) {
+    return this.db.apiKey.findMany({
+      where: { tenantId, userId: filter.userId, revokedAt: filter.includeRevoked ? undefined : null },
+      orderBy: { id: 'asc' },
+    });
+  }
+
+  async revokeById(tenantId: number, id: number): Promise<void> {
+    const { count } = await this.db.apiKey.updateMany({ where: { id, tenantId, revokedAt: null }, data: { revokedAt: new Date() } });
+    if (count === 0) throw Errors.notFound({ what: 'API key', id });
+    await this.identity.changed();
+  }
+}

@@ -1,0 +1,79 @@
+// Groups of a tenant: members inherit the group's roles.
+import type { Db } from '../../store/database.ts';
+import { Errors } from '../../errors/registry.ts';
+import { translated } from '../../store/translate-prisma-error.ts';
+import type { IdentityResolver } from './identity-resolver.ts';
+import { assertOwnedIds } from './membership.ts';
+
+export interface GroupInput {
+  name?: string;
+  roles?: number[];
+  users?: number[];
+}
+
+const WITH_MEMBERS = { roles: { select: { roleId: true } }, users: { select: { userId: true } } } as const;
+
+export class Groups {
+  constructor(
+    private readonly db: Db,
+    private readonly identity: IdentityResolver,
+  ) {}
+
+  list(tenantId: number) {
+    return this.db.group.findMany({ where: { tenantId }, include: WITH_MEMBERS, orderBy: { id: 'asc' } });
+  }
+
+  async get(tenantId: number, id: number) {
+    const group = await this.db.group.findFirst({ where: { tenantId, id }, include: WITH_MEMBERS });
+    if (!group) throw Errors.notFound({ what: 'Group', id });
+    return group;
+  }
+
+  async create(tenantId: number, input: GroupInput & { name: string }) {
+    await this.checkMembers(tenantId, input);
+    const group = await translated('Group', () =>
+      this.db.group.create({
+        data: {
+          tenantId,
+          name: input.name,
+          roles: { create: (input.roles ?? []).map((roleId) => ({ roleId })) },
+          users: { create: (input.users ?? []).map((userId) => ({ userId })) },
+        },
+        include: WITH_MEMBERS,
+      }),
+    );
+    await this.identity.changed();
+    return group;
+  }
+
+  async update(tenantId: number, id: number, input: GroupInput) {
+    await this.get(tenantId, id);
+    await this.checkMembers(tenantId, input);
+    const group = await translated('Group', () =>
+      this.db.$transaction(async (tx) => {
+        if (input.roles) {
+          await tx.groupRole.deleteMany({ where: { groupId: id } });
+          await tx.groupRole.createMany({ data: input.roles.map((roleId) => ({ groupId: id, roleId })) });
+        }
+        if (input.users) {
+          await tx.userGroup.deleteMany({ where: { groupId: id } });
+          await tx.userGroup.createMany({ data: input.users.map((userId) => ({ groupId: id, userId })) });
+        }
+        return tx.group.update({ where: { id }, data: input.name ? { name: input.name } : {}, include: WITH_MEMBERS });
+      }),
+    );
+    await this.identity.changed();
+    return group;
+  }
+
+  async delete(tenantId: number, id: number) {
+    const { count } = await this.db.group.deleteMany({ where: { tenantId, id } });
+    if (count === 0) throw Errors.notFound({ what: 'Group', id });
+    await this.identity.changed();
+  }
+
+  private async checkMembers(tenantId: number, input: GroupInput) {
+    await assertOwnedIds(this.db, 'role', tenantId, input.roles, 'body.roles');
+    await assertOwnedIds(this.db, 'user', tenantId, input.users, 'body.users');
+  }
+}

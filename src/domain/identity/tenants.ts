@@ -1,0 +1,116 @@
+// Tenants: hosts, settings and their first operator. Managed from the root tenant.
+import type { Db } from '../../store/database.ts';
+import { Errors } from '../../errors/registry.ts';
+import { hashPassword, randomToken } from '../../lib/crypto.ts';
+import { isValidTimeZone } from '../../lib/dates.ts';
+import { translated } from '../../store/translate-prisma-error.ts';
+import type { IdentityResolver } from './identity-resolver.ts';
+import { SYSTEM_PERMISSIONS } from './permissions.ts';
+import type { RegistrationEnvelope, TenantSettings } from './tenant.ts';
+
+export type SettingsInput = Partial<TenantSettings>;
+
+export interface TenantInput {
+  slug?: string;
+  name?: string;
+  hosts?: string[];
+  settings?: SettingsInput;
+  admin?: { login: string; name?: string; password: string };
+}
+
+/** Every permission but manageTenants: what a tenant's own operator role carries. */
+export const OPERATOR_PERMISSIONS = SYSTEM_PERMISSIONS.filter((p) => p !== 'manageTenants');
+
+const WITH_HOSTS = { hosts: { orderBy: { host: 'asc' } } } as const;
+
+function settingsData(settings: SettingsInput | undefined) {
+  if (!settings) return {};
+  if (settings.defaultTimeZone !== undefined && !isValidTimeZone(settings.defaultTimeZone)) {
+    throw Errors.validationFailed(undefined, { details: [{ path: 'body.settings.defaultTimeZone', message: 'must be an IANA time zone' }] });
+  }
+  const { registrationEnvelope, ...rest } = settings;
+  return {
+    ...rest,
+    ...(registrationEnvelope ? { registrationEnvelope: JSON.stringify(registrationEnvelope satisfies RegistrationEnvelope) } : {}),
+  };
+}
+
+export class Tenants {
+  constructor(
+    private readonly db: Db,
+    private readonly identity: IdentityResolver,
+  ) {}
+
+  list() {
+    return this.db.tenant.findMany({ include: WITH_HOSTS, orderBy: { id: 'asc' } });
+  }
+
+  async get(id: number) {
+    const tenant = await this.db.tenant.findUnique({ where: { id }, include: WITH_HOSTS });
+    if (!tenant) throw Errors.notFound({ what: 'Tenant', id });
+    return tenant;
+  }
+
+  /** Creates the tenant, its hosts and, when asked, an operator role and user: all or nothing. */
+  async create(input: TenantInput & { slug: string; name: string }, options: { isRoot?: boolean } = {}) {
+    const settings = settingsData(input.settings);
+    const passwordHash = input.admin ? await hashPassword(input.admin.password) : null;
+    const tenant = await translated('Tenant', () =>
+      this.db.$transaction(async (tx) => {
+        const created = await tx.tenant.create({
+          data: {
+            slug: input.slug,
+            name: input.name,
+            isRoot: options.isRoot ?? false,
+            securityKey: randomToken(32),
+            ...settings,
+            hosts: { create: (input.hosts ?? []).map((host) => ({ host: host.toLowerCase() })) },
+          },
+        });
+        if (input.admin) {
+          const permissions = options.isRoot ? [...SYSTEM_PERMISSIONS] : OPERATOR_PERMISSIONS;
+          const role = await tx.role.create({ data: { tenantId: created.id, name: 'Operator', permissions: JSON.stringify(permissions) } });
+          await tx.user.create({
+            data: {
+              tenantId: created.id,
+              login: input.admin.login.toLowerCase(),
+              name: input.admin.name ?? 'Administrator',
+              passwordHash,
+              roles: { create: [{ roleId: role.id }] },
+            },
+          });
+        }
+        return tx.tenant.findUniqueOrThrow({ where: { id: created.id }, include: WITH_HOSTS });
+      }),
+    );
+    await this.identity.changed();
+    return tenant;
+  }
+
+  async update(id: number, input: TenantInput) {
+    await this.get(id);
+    const settings = settingsData(input.settings);
+    const tenant = await translated('Tenant', () =>
+      this.db.$transaction(async (tx) => {
+        if (input.hosts) {
+          await tx.tenantHost.deleteMany({ where: { tenantId: id } });
+          await tx.tenantHost.createMany({ data: input.hosts.map((host) => ({ tenantId: id, host: host.toLowerCase() })) });
+        }
+        return tx.tenant.update({
+          where: { id },
+          data: { ...(input.name ? { name: input.name } : {}), ...settings },
+          include: WITH_HOSTS,
+        });
+      }),
+    );
+    await this.identity.changed();
+    return tenant;
+  }
+
+  async delete(id: number) {
+    const tenant = await this.get(id);
+    if (tenant.isRoot) throw Errors.badRequest({ message: 'The root tenant cannot be deleted' });
+    await this.db.tenant.delete({ where: { id } });
+    await this.identity.changed();
+  }
+}

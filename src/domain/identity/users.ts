@@ -1,0 +1,116 @@
+// Users of a tenant: operator CRUD. Role and group memberships are replaced as a whole.
+import type { Db } from '../../store/database.ts';
+import { Errors } from '../../errors/registry.ts';
+import { hashPassword } from '../../lib/crypto.ts';
+import { isValidTimeZone, parseInstant } from '../../lib/dates.ts';
+import { translated } from '../../store/translate-prisma-error.ts';
+import type { IdentityResolver } from './identity-resolver.ts';
+import { assertOwnedIds } from './membership.ts';
+
+export interface UserInput {
+  login?: string;
+  name?: string;
+  password?: string;
+  timezone?: string | null;
+  active?: boolean;
+  verified?: boolean;
+  validFrom?: string | null;
+  validTo?: string | null;
+  roles?: number[];
+  groups?: number[];
+}
+
+const WITH_MEMBERSHIP = { roles: { select: { roleId: true } }, groups: { select: { groupId: true } } } as const;
+
+export class Users {
+  constructor(
+    private readonly db: Db,
+    private readonly identity: IdentityResolver,
+  ) {}
+
+  list(tenantId: number) {
+    return this.db.user.findMany({ where: { tenantId }, include: WITH_MEMBERSHIP, orderBy: { id: 'asc' } });
+  }
+
+  async get(tenantId: number, id: number) {
+    const user = await this.db.user.findFirst({ where: { tenantId, id }, include: WITH_MEMBERSHIP });
+    if (!user) throw Errors.notFound({ what: 'User', id });
+    return user;
+  }
+
+  async create(tenantId: number, input: UserInput & { login: string; name: string }, zone: string) {
+    const data = await this.prepare(tenantId, input, zone);
+    const user = await translated('User', () =>
+      this.db.user.create({
+        data: {
+          ...data,
+          tenantId,
+          login: input.login.toLowerCase(),
+          name: input.name,
+          roles: { create: (input.roles ?? []).map((roleId) => ({ roleId })) },
+          groups: { create: (input.groups ?? []).map((groupId) => ({ groupId })) },
+        },
+        include: WITH_MEMBERSHIP,
+      }),
+    );
+    await this.identity.changed();
+    return user;
+  }
+
+  async update(tenantId: number, id: number, input: UserInput, zone: string) {
+    await this.get(tenantId, id);
+    const data = await this.prepare(tenantId, input, zone);
+    const user = await translated('User', () =>
+      this.db.$transaction(async (tx) => {
+        if (input.roles) {
+          await tx.userRole.deleteMany({ where: { userId: id } });
+          await tx.userRole.createMany({ data: input.roles.map((roleId) => ({ userId: id, roleId })) });
+        }
+        if (input.groups) {
+          await tx.userGroup.deleteMany({ where: { userId: id } });
+          await tx.userGroup.createMany({ data: input.groups.map((groupId) => ({ userId: id, groupId })) });
+        }
+        return tx.user.update({
+          where: { id },
+          data: { ...data, ...(input.login ? { login: input.login.toLowerCase() } : {}), ...(input.name ? { name: input.name } : {}) },
+          include: WITH_MEMBERSHIP,
+        });
+      }),
+    );
+    await this.identity.changed();
+    return user;
+  }
+
+  async delete(tenantId: number, id: number, actingUserId: number) {
+    if (id === actingUserId) throw Errors.badRequest({ message: 'A user cannot delete themself' });
+    const { count } = await this.db.user.deleteMany({ where: { tenantId, id } });
+    if (count === 0) throw Errors.notFound({ what: 'User', id });
+    await this.identity.changed();
+  }
+
+  /** Validates and converts the scalar fields; membership ids must belong to the tenant. */
+  private async prepare(tenantId: number, input: UserInput, zone: string) {
+    const details: { path: string; message: string }[] = [];
+    const instant = (field: 'validFrom' | 'validTo') => {
+      const value = input[field];
+      if (value === undefined || value === null) return value;
+      const parsed = parseInstant(value, zone);
+      if (!parsed) details.push({ path: `body.${field}`, message: 'must be an ISO 8601 date or date-time' });
+      return parsed ?? undefined;
+    };
+    if (input.timezone && !isValidTimeZone(input.timezone)) details.push({ path: 'body.timezone', message: 'must be an IANA time zone' });
+    const validFrom = instant('validFrom');
+    const validTo = instant('validTo');
+    if (details.length) throw Errors.validationFailed(undefined, { details });
+    await assertOwnedIds(this.db, 'role', tenantId, input.roles, 'body.roles');
+    await assertOwnedIds(this.db, 'group', tenantId, input.groups, 'body.groups');
+    return {
+      ...(input.password !== undefined ? { passwordHash: await hashPassword(input.password) } : {}),
+      ...(input.timezone !== undefined ? { timezone: input.timezone } : {}),
+      ...(input.active !== undefined ? { active: input.active } : {}),
+      ...(input.verified !== undefined ? { verified: input.verified } : {}),
+      ...(validFrom !== undefined ? { validFrom } : {}),
+      ...(validTo !== undefined ? { validTo } : {}),
+    };
+  }
+}

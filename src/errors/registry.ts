@@ -1,0 +1,32 @@
+// Every failure the API can answer with, grouped by the pipeline stage that raises it.
+import { defineError } from './define-error.ts';
+
+export const Errors = {
+  // request: parsing and validation
+  invalidJson: defineError('INVALID_JSON', 400, () => 'The request body is not valid JSON'),
+  invalidBody: defineError<{ reason: string }>('INVALID_BODY', 400, (d) => `The request body could not be read: ${d.reason}`),
+  payloadTooLarge: defineError<{ limit: number }>('PAYLOAD_TOO_LARGE', 413, (d) => `The request body exceeds ${d.limit} bytes`),
+  validationFailed: defineError('VALIDATION_FAILED', 400, () => 'The request is invalid'),
+  invalidPath: defineError<{ segment: string }>('INVALID_PATH', 400, (d) => `Malformed path segment "${d.segment}"`),
+  // routing
+  routeNotFound: defineError<{ method: string; path: string }>('ROUTE_NOT_FOUND', 404, (d) => `No route ${d.method} ${d.path}`),
+  methodNotAllowed: defineError<{ method: string; path: string }>('METHOD_NOT_ALLOWED', 405, (d) => `Method ${d.method} is not allowed on ${d.path}`),
+  notImplemented: defineError('NOT_IMPLEMENTED', 501, () => 'This route is reserved and not implemented'),
+  // tenancy
+  tenantNotFound: defineError<{ host: string }>('TENANT_NOT_FOUND', 404, (d) => `No tenant answers host "${d.host}"`),
+  // authentication and authorisation
+  apiKeyMissing: defineError('API_KEY_MISSING', 403, () => 'An API key is required (key, x-api-key or Authorization: Bearer)'),
+  apiKeyInvalid: defineError('API_KEY_INVALID', 403, () => 'The API key is invalid or revoked'),
+  apiKeyExpired: defineError('API_KEY_EXPIRED', 403, () => 'The API key has expired'),
+  userInactive: defineError('USER_INACTIVE', 403, () => 'The key owner is deactivated or unverified'),
+  userOutsideValidity: defineError('USER_OUTSIDE_VALIDITY', 403, () => "The key owner's validity window does not include now"),
+  permissionDenied: defineError<{ permission: string }>('PERMISSION_DENIED', 403, (d) => `Missing permission "${d.permission}"`),
+  invalidCredentials: defineError('INVALID_CREDENTIALS', 401, () => 'Invalid user or password'),
+  rateLimited: defineError<{ retryAfter: number }>('RATE_LIMITED', 429, (d) => `Too many requests; retry in ${d.retryAfter} s`),
+  // domain
+  notFound: defineError<{ what: string; id: string | number }>('NOT_FOUND', 404, (d) => `${d.what} ${d.id} not found`),
+  conflict: defineError<{ message: string }>('CONFLICT', 409, (d) => d.message),
+  badRequest: defineError<{ message: string }>('BAD_REQUEST', 400, (d) => d.message),
+  // everything else
+  internal: defineError('INTERNAL', 500, () => 'Internal server error'),
+};

@@ -1,0 +1,52 @@
+// The only place that maps errors to HTTP: registry errors as they are, body-parser and
+// Koa errors to registry codes, anything else to 500 INTERNAL, logged once with the request id.
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { AppError } from '../errors/define-error.ts';
+import { Errors } from '../errors/registry.ts';
+import { writeResponse } from './write-response.ts';
+
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  limit?: number;
+  expose?: boolean;
+  message?: string;
+}
+
+export function toAppError(error: unknown, bodyLimit: number): AppError {
+  if (error instanceof AppError) return error;
+  const http = error as HttpLikeError;
+  const status = http?.status ?? http?.statusCode;
+  if (http?.type === 'entity.too.large' || status === 413) return Errors.payloadTooLarge({ limit: http.limit ?? bodyLimit });
+  if (http?.type === 'entity.parse.failed' || (status === 400 && /json/i.test(http.message ?? ''))) return Errors.invalidJson();
+  if (typeof status === 'number' && status >= 400 && status < 500 && http.expose !== false) {
+    return new AppError(status, 'INVALID_BODY', `The request body could not be read: ${http.message ?? 'bad request'}`);
+  }
+  return Errors.internal();
+}
+
+export function errorBoundary(logger: Logger, bodyLimit: number) {
+  return async function errorBoundaryStage(ctx: Context, next: Next) {
+    try {
+      await next();
+    } catch (error) {
+      const appError = toAppError(error, bodyLimit);
+      const requestId = String(ctx.state.requestId ?? '');
+      if (appError.status >= 500) {
+        logger.error({ err: error, requestId, method: ctx.method, path: ctx.path }, 'request failed');
+      }
+      writeResponse(ctx, {
+        status: appError.status,
+        headers: appError.headers,
+        body: {
+          message: appError.message,
+          code: appError.code,
+          ...(requestId ? { requestId } : {}),
+          ...(appError.details?.length ? { details: appError.details } : {}),
+        },
+      });
+    }
+  };
+}

@@ -1,0 +1,88 @@
+// Operator management of the calling tenant's users, groups, roles and keys.
+import { projectApiKey, projectGroup, projectRole, projectUser } from '../../projection/identity.ts';
+import type { OperationHandler } from '../types.ts';
+
+export const listUsers: OperationHandler<'listUsers'> = async (_input, { services, tenant, principal }) => ({
+  status: 200,
+  body: { data: (await services.users.list(tenant.id)).map((u) => projectUser(u, principal.timeZone)) },
+});
+
+export const createUser: OperationHandler<'createUser'> = async ({ body }, { services, tenant, principal }) => ({
+  status: 201,
+  body: projectUser(await services.users.create(tenant.id, body, principal.timeZone), principal.timeZone),
+});
+
+export const getUser: OperationHandler<'getUser'> = async ({ params }, { services, tenant, principal }) => ({
+  status: 200,
+  body: projectUser(await services.users.get(tenant.id, params.userId), principal.timeZone),
+});
+
+export const updateUser: OperationHandler<'updateUser'> = async ({ params, body }, { services, tenant, principal }) => ({
+  status: 200,
+  body: projectUser(await services.users.update(tenant.id, params.userId, body, principal.timeZone), principal.timeZone),
+});
+
+export const deleteUser: OperationHandler<'deleteUser'> = async ({ params }, { services, tenant, principal }) => {
+  await services.users.delete(tenant.id, params.userId, principal.userId);
+  return { status: 204, body: undefined };
+};
+
+export const listGroups: OperationHandler<'listGroups'> = async (_input, { services, tenant }) => ({
+  status: 200,
+  body: { data: (await services.groups.list(tenant.id)).map(projectGroup) },
+});
+
+export const createGroup: OperationHandler<'createGroup'> = async ({ body }, { services, tenant }) => ({
+  status: 201,
+  body: projectGroup(await services.groups.create(tenant.id, body)),
+});
+
+export const getGroup: OperationHandler<'getGroup'> = async ({ params }, { services, tenant }) => ({
+  status: 200,
+  body: projectGroup(await services.groups.get(tenant.id, params.groupId)),
+});
+
+export const updateGroup: OperationHandler<'updateGroup'> = async ({ params, body }, { services, tenant }) => ({
+  status: 200,
+  body: projectGroup(await services.groups.update(tenant.id, params.groupId, body)),
+});
+
+export const deleteGroup: OperationHandler<'deleteGroup'> = async ({ params }, { services, tenant }) => {
+  await services.groups.delete(tenant.id, params.groupId);
+  return { status: 204, body: undefined };
+};
+
+export const listRoles: OperationHandler<'listRoles'> = async (_input, { services, tenant }) => ({
+  status: 200,
+  body: { data: (await services.roles.list(tenant.id)).map(projectRole) },
+});
+
+export const createRole: OperationHandler<'createRole'> = async ({ body }, { services, tenant }) => ({
+  status: 201,
+  body: projectRole(await services.roles.create(tenant.id, tenant.isRoot, body)),
+});
+
+export const getRole: OperationHandler<'getRole'> = async ({ params }, { services, tenant }) => ({
+  status: 200,
+  body: projectRole(await services.roles.get(tenant.id, params.roleId)),
+});
+
+export const updateRole: OperationHandler<'updateRole'> = async ({ params, body }, { services, tenant }) => ({
+  status: 200,
+  body: projectRole(await services.roles.update(tenant.id, tenant.isRoot, params.roleId, body)),
+});
+
+export const deleteRole: OperationHandler<'deleteRole'> = async ({ params }, { services, tenant }) => {
+  await services.roles.delete(tenant.id, params.roleId);
+  return { status: 204, body: undefined };
+};
+
+export const listApiKeys: OperationHandler<'listApiKeys'> = async ({ query }, { services, tenant, principal }) => ({
+  status: 200,
+  body: { data: (await services.apiKeys.list(tenant.id, query)).map((k) => projectApiKey(k, principal.timeZone)) },
+});
+
+export const deleteApiKey: OperationHandler<'deleteApiKey'> = async ({ params }, { services, tenant }) => {
+  await services.apiKeys.revokeById(tenant.id, params.keyId);
+  return { status: 204, body: undefined };
+};

@@ -1,0 +1,10 @@
+// Every operation's handler, keyed by operationId: a missing one is a compile error.
+import type { HandlerMap } from '../types.ts';
+import * as auth from './auth.ts';
+import * as commands from './commands.ts';
+import * as relations from './relations.ts';
+import * as meta from './meta.ts';
+import * as adminIdentity from './admin-identity.ts';
+import * as adminTenants from './admin-tenants.ts';
+
+export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants };

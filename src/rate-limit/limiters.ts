@@ -1,0 +1,55 @@
+// Rate limiters (rate-limiter-flexible): in process by default, in Redis when configured so
+// every process counts against the same budget. If Redis fails, a per-process limiter insures.
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config } from '../config.ts';
+import type { RedisClient } from '../cache/shared-state.ts';
+import { Errors } from '../errors/registry.ts';
+
+export interface Limiter {
+  /** Counts one request for `key`; throws RATE_LIMITED (429 + Retry-After) when over budget. */
+  consume(key: string): Promise<void>;
+}
+
+export interface Limiters {
+  authPerIp: Limiter;
+  authPerLogin: Limiter;
+  /** Null when per-key limiting is turned off. */
+  perKey: Limiter | null;
+}
+
+function limiter(prefix: string, points: number, duration: number, redis: RedisClient | null): Limiter {
+  const insurance = new RateLimiterMemory({ keyPrefix: prefix, points, duration });
+  const store: RateLimiterAbstract = redis
+    ? new RateLimiterRedis({
+        storeClient: redis,
+        useRedisPackage: true,
+        rejectIfRedisNotReady: true,
+        keyPrefix: `jetstack:rl:${prefix}`,
+        points,
+        duration,
+        insuranceLimiter: insurance,
+      })
+    : insurance;
+  return {
+    async consume(key) {
+      try {
+        await store.consume(key);
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) {
+          const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+          throw Errors.rateLimited({ retryAfter }, { headers: { 'Retry-After': String(retryAfter) } });
+        }
+        throw rejection;
+      }
+    },
+  };
+}
+
+export function createLimiters(config: Config, redis: RedisClient | null): Limiters {
+  const window = config.authRateLimitWindowSeconds;
+  return {
+    authPerIp: limiter('auth-ip', config.authRateLimitPerIp, window, redis),
+    authPerLogin: limiter('auth-login', config.authRateLimitPerLogin, window, redis),
+    perKey: config.keyRateLimitPerMinute > 0 ? limiter('key', config.keyRateLimitPerMinute, 60, redis) : null,
+  };
+}

@@ -1,0 +1,86 @@
+// Boot: configuration → migrations → database → shared store → services → app → listen,
+// and a graceful shutdown that stops accepting, finishes in-flight requests, then closes.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.ts';
+import { applyMigrations } from './store/migrate.ts';
+import { openDatabase } from './store/database.ts';
+import { connectRedis, memoryGenerations, redisGenerations, type RedisClient } from './cache/shared-state.ts';
+import { createLimiters } from './rate-limit/limiters.ts';
+import { loadContract } from './http/contract.ts';
+import { createServices, type Services } from './services.ts';
+import { bootstrapIfEmpty, type BootstrapResult } from './domain/identity/bootstrap.ts';
+import { buildApp } from './app.ts';
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  services: Services;
+  bootstrap: BootstrapResult | null;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const applied = await applyMigrations(config.databaseUrl, (message) => logger.info(message));
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+  const database = await openDatabase({ databaseUrl: config.databaseUrl });
+  let redisDown = false;
+  const onRedisError = (error: unknown) => {
+    if (!redisDown) logger.warn({ err: error }, 'redis unavailable: shared state falls back (memos bypassed)');
+    redisDown = true;
+  };
+  let redis: RedisClient | null = null;
+  if (config.redisUrl) {
+    redis = await connectRedis(config.redisUrl, onRedisError);
+    redis.on('ready', () => {
+      if (redisDown) logger.info('redis reachable again');
+      redisDown = false;
+    });
+  }
+  const generations = redis ? redisGenerations(redis, onRedisError) : memoryGenerations();
+  const contract = await loadContract();
+  const services = createServices({
+    database,
+    generations,
+    limiters: createLimiters(config, redis),
+    unknownHostFallback: config.unknownHostFallback,
+    contract,
+  });
+  const bootstrap = await bootstrapIfEmpty(database.prisma, services.tenants, { email: config.adminEmail, password: config.adminPassword });
+
+  let shuttingDown = false;
+  const readiness = async () => {
+    const checks: Record<string, boolean> = {};
+    checks.database = await database.prisma.$queryRaw`SELECT 1`.then(() => true, () => false);
+    if (redis) checks.redis = await redis.ping().then(() => true, () => false);
+    return checks;
+  };
+  const app = buildApp({ config, logger, contract, services, readiness, isShuttingDown: () => shuttingDown });
+  const server = createServer(app.callback());
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      shuttingDown = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+      await database.close();
+      if (redis) await redis.quit().catch(() => undefined);
+    })());
+
+  return { url, server, services, bootstrap, logger, stop };
+}

@@ -1,0 +1,45 @@
+// The domain services one server process uses, built once at boot and handed to handlers.
+import type { Database } from './store/database.ts';
+import type { Generations } from './cache/shared-state.ts';
+import type { Limiters } from './rate-limit/limiters.ts';
+import { IdentityResolver } from './domain/identity/identity-resolver.ts';
+import { ApiKeys } from './domain/identity/api-keys.ts';
+import { Users } from './domain/identity/users.ts';
+import { Groups } from './domain/identity/groups.ts';
+import { Roles } from './domain/identity/roles.ts';
+import { Tenants } from './domain/identity/tenants.ts';
+import type { Contract } from './http/contract.ts';
+
+export interface Services {
+  database: Database;
+  identity: IdentityResolver;
+  apiKeys: ApiKeys;
+  users: Users;
+  groups: Groups;
+  roles: Roles;
+  tenants: Tenants;
+  limiters: Limiters;
+  contract: Pick<Contract, 'jsonText' | 'yamlText'>;
+}
+
+export function createServices(options: {
+  database: Database;
+  generations: Generations;
+  limiters: Limiters;
+  unknownHostFallback: boolean;
+  contract: Pick<Contract, 'jsonText' | 'yamlText'>;
+}): Services {
+  const db = options.database.prisma;
+  const identity = new IdentityResolver(db, options.generations, options.unknownHostFallback);
+  return {
+    database: options.database,
+    identity,
+    apiKeys: new ApiKeys(db, identity, options.limiters.authPerLogin),
+    users: new Users(db, identity),
+    groups: new Groups(db, identity),
+    roles: new Roles(db, identity),
+    tenants: new Tenants(db, identity),
+    limiters: options.limiters,
+    contract: options.contract,
+  };
+}
