@@ -5,6 +5,8 @@ export interface Config {
   host: string;
   databaseUrl: string;
   redisUrl: string | null;
+  /** Prefix of every key this deployment writes to Redis (several deployments can share one). */
+  redisPrefix: string;
   adminEmail: string | null;
   adminPassword: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -75,6 +77,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: read('HOST') ?? '127.0.0.1',
     databaseUrl,
     redisUrl,
+    redisPrefix: read('REDIS_PREFIX') ?? 'jetstack',
     adminEmail,
     adminPassword,
     logLevel,

@@ -40,7 +40,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       redisDown = false;
     });
   }
-  const generations = redis ? redisGenerations(redis, onRedisError) : memoryGenerations();
+  const generations = redis ? redisGenerations(redis, config.redisPrefix, onRedisError) : memoryGenerations();
   const contract = await loadContract();
   const services = createServices({
     database,

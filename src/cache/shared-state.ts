@@ -25,8 +25,8 @@ export function memoryGenerations(): Generations {
   };
 }
 
-export function redisGenerations(client: RedisClient, onError: (error: unknown) => void): Generations {
-  const key = (name: string) => `jetstack:gen:${name}`;
+export function redisGenerations(client: RedisClient, prefix: string, onError: (error: unknown) => void): Generations {
+  const key = (name: string) => `${prefix}:gen:${name}`;
   return {
     shared: true,
     async read(name) {

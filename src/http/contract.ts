@@ -31,7 +31,7 @@ export async function loadContract(): Promise<Contract> {
     coerceTypes: true,
     ajvOpts: { allErrors: true, strict: false },
     customizeAjv: (ajv) => {
-      addFormats(ajv);
+      addFormats.default(ajv);
       return ajv;
     },
   });

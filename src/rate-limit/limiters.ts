@@ -17,14 +17,14 @@ export interface Limiters {
   perKey: Limiter | null;
 }
 
-function limiter(prefix: string, points: number, duration: number, redis: RedisClient | null): Limiter {
+function limiter(prefix: string, points: number, duration: number, redis: RedisClient | null, redisPrefix: string): Limiter {
   const insurance = new RateLimiterMemory({ keyPrefix: prefix, points, duration });
   const store: RateLimiterAbstract = redis
     ? new RateLimiterRedis({
         storeClient: redis,
         useRedisPackage: true,
         rejectIfRedisNotReady: true,
-        keyPrefix: `jetstack:rl:${prefix}`,
+        keyPrefix: `${redisPrefix}:rl:${prefix}`,
         points,
         duration,
         insuranceLimiter: insurance,
@@ -48,8 +48,8 @@ function limiter(prefix: string, points: number, duration: number, redis: RedisC
 export function createLimiters(config: Config, redis: RedisClient | null): Limiters {
   const window = config.authRateLimitWindowSeconds;
   return {
-    authPerIp: limiter('auth-ip', config.authRateLimitPerIp, window, redis),
-    authPerLogin: limiter('auth-login', config.authRateLimitPerLogin, window, redis),
-    perKey: config.keyRateLimitPerMinute > 0 ? limiter('key', config.keyRateLimitPerMinute, 60, redis) : null,
+    authPerIp: limiter('auth-ip', config.authRateLimitPerIp, window, redis, config.redisPrefix),
+    authPerLogin: limiter('auth-login', config.authRateLimitPerLogin, window, redis, config.redisPrefix),
+    perKey: config.keyRateLimitPerMinute > 0 ? limiter('key', config.keyRateLimitPerMinute, 60, redis, config.redisPrefix) : null,
   };
 }

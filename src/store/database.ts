@@ -3,10 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../generated/prisma-sqlite/client.ts';
 import { PrismaClient as PgPrismaClient } from '../../generated/prisma-pg/client.ts';
+import { CatalogTextClient } from './pg-types.ts';
 
 export type Dialect = 'sqlite' | 'postgresql';
 
@@ -68,7 +70,12 @@ export async function openDatabase(opts: { databaseUrl: string }): Promise<Datab
 
   const schema = pgSchemaOf(databaseUrl);
   const adapter = new PrismaPg(
-    { connectionString: databaseUrl, ...(schema ? { options: `-c search_path="${schema}"` } : {}) },
+    {
+      connectionString: databaseUrl,
+      // Lets `$queryRaw` return `name`/`"char"` columns (catalog queries), see pg-types.ts.
+      Client: CatalogTextClient as typeof pg.Client,
+      ...(schema ? { options: `-c search_path="${schema}"` } : {}),
+    },
     schema ? { schema } : undefined,
   );
   const pgClient = new PgPrismaClient({ adapter });
