@@ -95,6 +95,9 @@ export async function startTestServer(env: Record<string, string> = {}, database
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
     LOG_LEVEL: 'silent',
+    // Test files create many keys from one IP; tests of the limits set their own budgets.
+    AUTH_RATE_LIMIT_PER_IP: '100000',
+    AUTH_RATE_LIMIT_PER_LOGIN: '100000',
     ...env,
   });
   const running = await startServer(config);
