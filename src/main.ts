@@ -1,6 +1,7 @@
 // Entry point: start on the configured port and stop gracefully on SIGTERM / SIGINT.
 import { ConfigError, loadConfig } from './config.ts';
 import { startServer } from './server.ts';
+import { bootstrapNotice } from './bootstrap-notice.ts';
 
 let config;
 try {
@@ -16,20 +17,8 @@ try {
 const running = await startServer(config);
 running.logger.info({ url: running.url }, 'jetstack-api listening');
 if (running.bootstrap) {
-  const { tenantSlug, adminEmail, adminPassword, apiKey } = running.bootstrap;
   // Printed once, on the first start only: the password and key are not stored in clear.
-  console.log(
-    [
-      '',
-      '  First start: created the root tenant and its operator.',
-      `  tenant:   ${tenantSlug} (answers every host not mapped to another tenant)`,
-      `  login:    ${adminEmail}`,
-      `  password: ${adminPassword ?? '(from ADMIN_PASSWORD)'}`,
-      `  API key:  ${apiKey}`,
-      `  Try:      curl -H 'key: ${apiKey}' ${running.url}/api/v1/app/user.current`,
-      '',
-    ].join('\n'),
-  );
+  console.log(bootstrapNotice(running.bootstrap, running.url));
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

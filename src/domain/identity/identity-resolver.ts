@@ -9,10 +9,17 @@ import { toTenantContext, type TenantContext } from './tenant.ts';
 
 export const IDENTITY_GENERATION = 'identity';
 const MAX_PRINCIPALS = 10_000;
+/**
+ * Without a shared store the generation only sees changes made through this process; changes
+ * from elsewhere (the admin scripts, another process on the same database) are picked up when
+ * a memo ages out. With Redis every change is seen on the next request.
+ */
+export const LOCAL_MEMO_MAX_AGE_MS = 1000;
 
 interface Memo<T> {
   value: T;
   generation: number;
+  loadedAt: number;
 }
 
 export class IdentityResolver {
@@ -44,23 +51,32 @@ export class IdentityResolver {
     this.rootTenant = null;
   }
 
+  private fresh<T>(memo: Memo<T> | null | undefined, generation: number | null): memo is Memo<T> {
+    if (!memo || memo.generation !== generation) return false;
+    return this.generations.shared || Date.now() - memo.loadedAt < LOCAL_MEMO_MAX_AGE_MS;
+  }
+
+  private memo<T>(value: T, generation: number): Memo<T> {
+    return { value, generation, loadedAt: Date.now() };
+  }
+
   async tenantForHost(rawHost: string, generation: number | null): Promise<TenantContext> {
     const host = rawHost.toLowerCase();
     const memo = this.tenants.get(host);
-    if (memo && memo.generation === generation) return memo.value;
+    if (this.fresh(memo, generation)) return memo.value;
     const tenant = await this.loadTenant(host, generation);
-    if (generation !== null) this.tenants.set(host, { value: tenant, generation });
+    if (generation !== null) this.tenants.set(host, this.memo(tenant, generation));
     return tenant;
   }
 
   async principalForKey(tenant: TenantContext, keyString: string, generation: number | null): Promise<Principal> {
     const memoKey = `${tenant.id}\u0000${keyString}`;
     const memo = this.principals.get(memoKey);
-    if (memo && memo.generation === generation) return memo.value;
+    if (this.fresh(memo, generation)) return memo.value;
     const principal = await loadPrincipal(this.db, tenant, keyString);
     if (generation !== null) {
       if (this.principals.size >= MAX_PRINCIPALS) this.principals.delete(this.principals.keys().next().value!);
-      this.principals.set(memoKey, { value: principal, generation });
+      this.principals.set(memoKey, this.memo(principal, generation));
     }
     return principal;
   }
@@ -74,11 +90,11 @@ export class IdentityResolver {
     });
     if (mapped) return toTenantContext(mapped.tenant);
     if (!this.unknownHostFallback) throw Errors.tenantNotFound({ host });
-    if (this.rootTenant && this.rootTenant.generation === generation) return this.rootTenant.value;
+    if (this.fresh(this.rootTenant, generation)) return this.rootTenant.value;
     const root = await this.db.tenant.findFirst({ where: { isRoot: true } });
     if (!root) throw Errors.tenantNotFound({ host });
     const value = toTenantContext(root);
-    if (generation !== null) this.rootTenant = { value, generation };
+    if (generation !== null) this.rootTenant = this.memo(value, generation);
     return value;
   }
 }
