@@ -107,26 +107,26 @@ const commands: Record<string, () => Promise<unknown>> = {
   'users:list': async () => (await users.list((await tenant()).id)).map((u) => projectUser(u, ZONE)),
   'users:create': async () => {
     const t = await tenant();
-    const created = await users.create(t.id, { login: need('login'), name: need('name'), password: values.password, roles: ids(values.role), groups: ids(values.group), timezone: values.timezone }, ZONE);
+    const created = await users.create(t.id, { login: need('login'), name: need('name'), password: values.password, roles: ids(values.role), groups: ids(values.group), timezone: values.timezone }, ZONE, true);
     return projectUser(created, ZONE);
   },
   'users:update': async () => {
     const t = await tenant();
     const patch = { password: values.password, active: flag(values.active), verified: flag(values.verified), roles: ids(values.role), groups: ids(values.group), timezone: values.timezone };
-    return projectUser(await users.update(t.id, id(), patch, ZONE), ZONE);
+    return projectUser(await users.update(t.id, id(), patch, ZONE, true), ZONE);
   },
   'users:delete': async () => users.delete((await tenant()).id, id(), 0),
   'groups:list': async () => (await groups.list((await tenant()).id)).map(projectGroup),
-  'groups:create': async () => projectGroup(await groups.create((await tenant()).id, { name: need('name'), roles: ids(values.role), users: ids(values.user) })),
+  'groups:create': async () => projectGroup(await groups.create((await tenant()).id, { name: need('name'), roles: ids(values.role), users: ids(values.user) }, true)),
   'groups:delete': async () => groups.delete((await tenant()).id, id()),
   'roles:list': async () => (await roles.list((await tenant()).id)).map(projectRole),
   'roles:create': async () => {
     const t = await tenant();
-    return projectRole(await roles.create(t.id, t.isRoot, { name: need('name'), permissions: permissions() }));
+    return projectRole(await roles.create(t.id, t.isRoot, { name: need('name'), permissions: permissions() }, true));
   },
   'roles:update': async () => {
     const t = await tenant();
-    return projectRole(await roles.update(t.id, t.isRoot, id(), { name: values.name, permissions: values.permission ? permissions() : undefined }));
+    return projectRole(await roles.update(t.id, t.isRoot, id(), { name: values.name, permissions: values.permission ? permissions() : undefined }, true));
   },
   'roles:delete': async () => roles.delete((await tenant()).id, id()),
   'keys:list': async () => {

@@ -3,7 +3,7 @@ import type { Db } from '../../store/database.ts';
 import { Errors } from '../../errors/registry.ts';
 import { translated } from '../../store/translate-prisma-error.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
-import { assertOwnedIds } from './membership.ts';
+import { assertMayAssignRoles, assertOwnedIds } from './membership.ts';
 
 export interface GroupInput {
   name?: string;
@@ -29,8 +29,8 @@ export class Groups {
     return group;
   }
 
-  async create(tenantId: number, input: GroupInput & { name: string }) {
-    await this.checkMembers(tenantId, input);
+  async create(tenantId: number, input: GroupInput & { name: string }, mayGrantTenants = false) {
+    await this.checkMembers(tenantId, input, mayGrantTenants);
     const group = await translated('Group', () =>
       this.db.group.create({
         data: {
@@ -46,9 +46,10 @@ export class Groups {
     return group;
   }
 
-  async update(tenantId: number, id: number, input: GroupInput) {
-    await this.get(tenantId, id);
-    await this.checkMembers(tenantId, input);
+  async update(tenantId: number, id: number, input: GroupInput, mayGrantTenants = false) {
+    const current = await this.get(tenantId, id);
+    await this.checkMembers(tenantId, input, mayGrantTenants);
+    if (input.users) await assertMayAssignRoles(this.db, tenantId, current.roles.map((r) => r.roleId), mayGrantTenants);
     const group = await translated('Group', () =>
       this.db.$transaction(async (tx) => {
         if (input.roles) {
@@ -72,8 +73,9 @@ export class Groups {
     await this.identity.changed();
   }
 
-  private async checkMembers(tenantId: number, input: GroupInput) {
+  private async checkMembers(tenantId: number, input: GroupInput, mayGrantTenants: boolean) {
     await assertOwnedIds(this.db, 'role', tenantId, input.roles, 'body.roles');
     await assertOwnedIds(this.db, 'user', tenantId, input.users, 'body.users');
+    await assertMayAssignRoles(this.db, tenantId, input.roles, mayGrantTenants);
   }
 }

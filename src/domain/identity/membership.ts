@@ -1,6 +1,7 @@
 // Checks that ids named in a request belong to the tenant, so no write can link across tenants.
 import type { Db } from '../../store/database.ts';
 import { Errors } from '../../errors/registry.ts';
+import { parsePermissions } from './permissions.ts';
 
 type Table = 'role' | 'group' | 'user' | 'itemType';
 
@@ -11,4 +12,15 @@ export async function assertOwnedIds(db: Db, table: Table, tenantId: number, ids
   if (found !== new Set(ids).size) {
     throw Errors.validationFailed(undefined, { details: [{ path, message: `contains ids that do not exist in this tenant` }] });
   }
+}
+
+/**
+ * manageTenants is the root tenant's superuser permission: only a caller who holds it may
+ * grant it, whether by writing it into a role or by assigning a role that carries it.
+ */
+export async function assertMayAssignRoles(db: Db, tenantId: number, roleIds: number[] | undefined, mayGrantTenants: boolean): Promise<void> {
+  if (mayGrantTenants || !roleIds?.length) return;
+  const roles = await db.role.findMany({ where: { tenantId, id: { in: roleIds } }, select: { name: true, permissions: true } });
+  const elevated = roles.find((role) => parsePermissions(role.permissions).includes('manageTenants'));
+  if (elevated) throw Errors.permissionDenied({ permission: 'manageTenants' });
 }

@@ -4,7 +4,7 @@ import { Errors } from '../../errors/registry.ts';
 import { translated } from '../../store/translate-prisma-error.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
 import { assertOwnedIds } from './membership.ts';
-import type { Permission } from './permissions.ts';
+import { parsePermissions, type Permission } from './permissions.ts';
 
 export interface TypePermissionInput {
   typeId: number;
@@ -48,8 +48,8 @@ export class Roles {
     return role;
   }
 
-  async create(tenantId: number, tenantIsRoot: boolean, input: RoleInput & { name: string }) {
-    await this.check(tenantId, tenantIsRoot, input);
+  async create(tenantId: number, tenantIsRoot: boolean, input: RoleInput & { name: string }, mayGrantTenants = false) {
+    await this.check(tenantId, tenantIsRoot, input, mayGrantTenants);
     const role = await translated('Role', () =>
       this.db.role.create({
         data: {
@@ -65,9 +65,12 @@ export class Roles {
     return role;
   }
 
-  async update(tenantId: number, tenantIsRoot: boolean, id: number, input: RoleInput) {
-    await this.get(tenantId, id);
-    await this.check(tenantId, tenantIsRoot, input);
+  async update(tenantId: number, tenantIsRoot: boolean, id: number, input: RoleInput, mayGrantTenants = false) {
+    const current = await this.get(tenantId, id);
+    await this.check(tenantId, tenantIsRoot, input, mayGrantTenants);
+    if (!mayGrantTenants && input.permissions && parsePermissions(current.permissions).includes('manageTenants')) {
+      throw Errors.permissionDenied({ permission: 'manageTenants' });
+    }
     const role = await translated('Role', () =>
       this.db.$transaction(async (tx) => {
         if (input.typePermissions) {
@@ -94,12 +97,13 @@ export class Roles {
     await this.identity.changed();
   }
 
-  private async check(tenantId: number, tenantIsRoot: boolean, input: RoleInput) {
+  private async check(tenantId: number, tenantIsRoot: boolean, input: RoleInput, mayGrantTenants: boolean) {
     if (!tenantIsRoot && input.permissions?.includes('manageTenants')) {
       throw Errors.validationFailed(undefined, {
         details: [{ path: 'body.permissions', message: 'manageTenants can only be granted in the root tenant' }],
       });
     }
+    if (!mayGrantTenants && input.permissions?.includes('manageTenants')) throw Errors.permissionDenied({ permission: 'manageTenants' });
     const typeIds = input.typePermissions?.map((g) => g.typeId);
     if (typeIds && new Set(typeIds).size !== typeIds.length) {
       throw Errors.validationFailed(undefined, { details: [{ path: 'body.typePermissions', message: 'names a type twice' }] });

@@ -6,6 +6,7 @@ import { isValidTimeZone } from '../../lib/dates.ts';
 import { translated } from '../../store/translate-prisma-error.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
 import { SYSTEM_PERMISSIONS } from './permissions.ts';
+import { assertOwnedIds } from './membership.ts';
 import type { RegistrationEnvelope, TenantSettings } from './tenant.ts';
 
 export type SettingsInput = Partial<TenantSettings>;
@@ -54,6 +55,13 @@ export class Tenants {
   /** Creates the tenant, its hosts and, when asked, an operator role and user: all or nothing. */
   async create(input: TenantInput & { slug: string; name: string }, options: { isRoot?: boolean } = {}) {
     const settings = settingsData(input.settings);
+    const envelope = input.settings?.registrationEnvelope;
+    if (envelope?.allowedRoles.length || envelope?.allowedGroups.length) {
+      // A new tenant has no roles or groups yet: any id would name another tenant's.
+      throw Errors.validationFailed(undefined, {
+        details: [{ path: 'body.settings.registrationEnvelope', message: 'a new tenant has no roles or groups to allow yet' }],
+      });
+    }
     const passwordHash = input.admin ? await hashPassword(input.admin.password) : null;
     const tenant = await translated('Tenant', () =>
       this.db.$transaction(async (tx) => {
@@ -90,6 +98,9 @@ export class Tenants {
   async update(id: number, input: TenantInput) {
     await this.get(id);
     const settings = settingsData(input.settings);
+    const envelope = input.settings?.registrationEnvelope;
+    await assertOwnedIds(this.db, 'role', id, envelope?.allowedRoles, 'body.registrationEnvelope.allowedRoles');
+    await assertOwnedIds(this.db, 'group', id, envelope?.allowedGroups, 'body.registrationEnvelope.allowedGroups');
     const tenant = await translated('Tenant', () =>
       this.db.$transaction(async (tx) => {
         if (input.hosts) {

@@ -5,7 +5,7 @@ import { hashPassword } from '../../lib/crypto.ts';
 import { isValidTimeZone, parseInstant } from '../../lib/dates.ts';
 import { translated } from '../../store/translate-prisma-error.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
-import { assertOwnedIds } from './membership.ts';
+import { assertMayAssignRoles, assertOwnedIds } from './membership.ts';
 
 export interface UserInput {
   login?: string;
@@ -38,8 +38,8 @@ export class Users {
     return user;
   }
 
-  async create(tenantId: number, input: UserInput & { login: string; name: string }, zone: string) {
-    const data = await this.prepare(tenantId, input, zone);
+  async create(tenantId: number, input: UserInput & { login: string; name: string }, zone: string, mayGrantTenants = false) {
+    const data = await this.prepare(tenantId, input, zone, mayGrantTenants);
     const user = await translated('User', () =>
       this.db.user.create({
         data: {
@@ -57,9 +57,9 @@ export class Users {
     return user;
   }
 
-  async update(tenantId: number, id: number, input: UserInput, zone: string) {
+  async update(tenantId: number, id: number, input: UserInput, zone: string, mayGrantTenants = false) {
     await this.get(tenantId, id);
-    const data = await this.prepare(tenantId, input, zone);
+    const data = await this.prepare(tenantId, input, zone, mayGrantTenants);
     const user = await translated('User', () =>
       this.db.$transaction(async (tx) => {
         if (input.roles) {
@@ -89,7 +89,7 @@ export class Users {
   }
 
   /** Validates and converts the scalar fields; membership ids must belong to the tenant. */
-  private async prepare(tenantId: number, input: UserInput, zone: string) {
+  private async prepare(tenantId: number, input: UserInput, zone: string, mayGrantTenants: boolean) {
     const details: { path: string; message: string }[] = [];
     const instant = (field: 'validFrom' | 'validTo') => {
       const value = input[field];
@@ -104,6 +104,11 @@ export class Users {
     if (details.length) throw Errors.validationFailed(undefined, { details });
     await assertOwnedIds(this.db, 'role', tenantId, input.roles, 'body.roles');
     await assertOwnedIds(this.db, 'group', tenantId, input.groups, 'body.groups');
+    await assertMayAssignRoles(this.db, tenantId, input.roles, mayGrantTenants);
+    if (!mayGrantTenants && input.groups?.length) {
+      const groupRoles = await this.db.groupRole.findMany({ where: { groupId: { in: input.groups } }, select: { roleId: true } });
+      await assertMayAssignRoles(this.db, tenantId, groupRoles.map((g) => g.roleId), false);
+    }
     return {
       ...(input.password !== undefined ? { passwordHash: await hashPassword(input.password) } : {}),
       ...(input.timezone !== undefined ? { timezone: input.timezone } : {}),

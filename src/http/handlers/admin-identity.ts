@@ -1,15 +1,18 @@
 // Operator management of the calling tenant's users, groups, roles and keys.
 import { projectApiKey, projectGroup, projectRole, projectUser } from '../../projection/identity.ts';
-import type { OperationHandler } from '../types.ts';
+import type { AuthedScope, OperationHandler } from '../types.ts';
 
 export const listUsers: OperationHandler<'listUsers'> = async (_input, { services, tenant, principal }) => ({
   status: 200,
   body: { data: (await services.users.list(tenant.id)).map((u) => projectUser(u, principal.timeZone)) },
 });
 
-export const createUser: OperationHandler<'createUser'> = async ({ body }, { services, tenant, principal }) => ({
+/** Only a holder of manageTenants (root tenant) may hand it on, directly or through a role. */
+const mayGrantTenants = (scope: AuthedScope) => scope.tenant.isRoot && scope.principal.permissions.has('manageTenants');
+
+export const createUser: OperationHandler<'createUser'> = async ({ body }, scope) => ({
   status: 201,
-  body: projectUser(await services.users.create(tenant.id, body, principal.timeZone), principal.timeZone),
+  body: projectUser(await scope.services.users.create(scope.tenant.id, body, scope.principal.timeZone, mayGrantTenants(scope)), scope.principal.timeZone),
 });
 
 export const getUser: OperationHandler<'getUser'> = async ({ params }, { services, tenant, principal }) => ({
@@ -17,9 +20,12 @@ export const getUser: OperationHandler<'getUser'> = async ({ params }, { service
   body: projectUser(await services.users.get(tenant.id, params.userId), principal.timeZone),
 });
 
-export const updateUser: OperationHandler<'updateUser'> = async ({ params, body }, { services, tenant, principal }) => ({
+export const updateUser: OperationHandler<'updateUser'> = async ({ params, body }, scope) => ({
   status: 200,
-  body: projectUser(await services.users.update(tenant.id, params.userId, body, principal.timeZone), principal.timeZone),
+  body: projectUser(
+    await scope.services.users.update(scope.tenant.id, params.userId, body, scope.principal.timeZone, mayGrantTenants(scope)),
+    scope.principal.timeZone,
+  ),
 });
 
 export const deleteUser: OperationHandler<'deleteUser'> = async ({ params }, { services, tenant, principal }) => {
@@ -32,9 +38,9 @@ export const listGroups: OperationHandler<'listGroups'> = async (_input, { servi
   body: { data: (await services.groups.list(tenant.id)).map(projectGroup) },
 });
 
-export const createGroup: OperationHandler<'createGroup'> = async ({ body }, { services, tenant }) => ({
+export const createGroup: OperationHandler<'createGroup'> = async ({ body }, scope) => ({
   status: 201,
-  body: projectGroup(await services.groups.create(tenant.id, body)),
+  body: projectGroup(await scope.services.groups.create(scope.tenant.id, body, mayGrantTenants(scope))),
 });
 
 export const getGroup: OperationHandler<'getGroup'> = async ({ params }, { services, tenant }) => ({
@@ -42,9 +48,9 @@ export const getGroup: OperationHandler<'getGroup'> = async ({ params }, { servi
   body: projectGroup(await services.groups.get(tenant.id, params.groupId)),
 });
 
-export const updateGroup: OperationHandler<'updateGroup'> = async ({ params, body }, { services, tenant }) => ({
+export const updateGroup: OperationHandler<'updateGroup'> = async ({ params, body }, scope) => ({
   status: 200,
-  body: projectGroup(await services.groups.update(tenant.id, params.groupId, body)),
+  body: projectGroup(await scope.services.groups.update(scope.tenant.id, params.groupId, body, mayGrantTenants(scope))),
 });
 
 export const deleteGroup: OperationHandler<'deleteGroup'> = async ({ params }, { services, tenant }) => {
@@ -57,9 +63,9 @@ export const listRoles: OperationHandler<'listRoles'> = async (_input, { service
   body: { data: (await services.roles.list(tenant.id)).map(projectRole) },
 });
 
-export const createRole: OperationHandler<'createRole'> = async ({ body }, { services, tenant }) => ({
+export const createRole: OperationHandler<'createRole'> = async ({ body }, scope) => ({
   status: 201,
-  body: projectRole(await services.roles.create(tenant.id, tenant.isRoot, body)),
+  body: projectRole(await scope.services.roles.create(scope.tenant.id, scope.tenant.isRoot, body, mayGrantTenants(scope))),
 });
 
 export const getRole: OperationHandler<'getRole'> = async ({ params }, { services, tenant }) => ({
@@ -67,9 +73,9 @@ export const getRole: OperationHandler<'getRole'> = async ({ params }, { service
   body: projectRole(await services.roles.get(tenant.id, params.roleId)),
 });
 
-export const updateRole: OperationHandler<'updateRole'> = async ({ params, body }, { services, tenant }) => ({
+export const updateRole: OperationHandler<'updateRole'> = async ({ params, body }, scope) => ({
   status: 200,
-  body: projectRole(await services.roles.update(tenant.id, tenant.isRoot, params.roleId, body)),
+  body: projectRole(await scope.services.roles.update(scope.tenant.id, scope.tenant.isRoot, params.roleId, body, mayGrantTenants(scope))),
 });
 
 export const deleteRole: OperationHandler<'deleteRole'> = async ({ params }, { services, tenant }) => {
