@@ -63,6 +63,31 @@ export type GroupRole = Prisma.GroupRoleModel
  */
 export type ItemType = Prisma.ItemTypeModel
 /**
+ * Model ItemProperty
+ * 
+ */
+export type ItemProperty = Prisma.ItemPropertyModel
+/**
+ * Model Item
+ * 
+ */
+export type Item = Prisma.ItemModel
+/**
+ * Model ItemValue
+ * 
+ */
+export type ItemValue = Prisma.ItemValueModel
+/**
+ * Model ItemUnique
+ * 
+ */
+export type ItemUnique = Prisma.ItemUniqueModel
+/**
+ * Model ReadAudit
+ * 
+ */
+export type ReadAudit = Prisma.ReadAuditModel
+/**
  * Model RoleTypePermission
  * 
  */

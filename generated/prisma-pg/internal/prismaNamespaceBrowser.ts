@@ -58,6 +58,11 @@ export const ModelName = {
   UserGroup: 'UserGroup',
   GroupRole: 'GroupRole',
   ItemType: 'ItemType',
+  ItemProperty: 'ItemProperty',
+  Item: 'Item',
+  ItemValue: 'ItemValue',
+  ItemUnique: 'ItemUnique',
+  ReadAudit: 'ReadAudit',
   RoleTypePermission: 'RoleTypePermission',
   ApiKey: 'ApiKey'
 } as const
@@ -177,6 +182,72 @@ export const ItemTypeScalarFieldEnum = {
 } as const
 
 export type ItemTypeScalarFieldEnum = (typeof ItemTypeScalarFieldEnum)[keyof typeof ItemTypeScalarFieldEnum]
+
+
+export const ItemPropertyScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  typeId: 'typeId',
+  systemName: 'systemName',
+  name: 'name',
+  kind: 'kind',
+  required: 'required',
+  unique: 'unique',
+  multiple: 'multiple',
+  defaultValue: 'defaultValue',
+  options: 'options',
+  position: 'position',
+  createdAt: 'createdAt'
+} as const
+
+export type ItemPropertyScalarFieldEnum = (typeof ItemPropertyScalarFieldEnum)[keyof typeof ItemPropertyScalarFieldEnum]
+
+
+export const ItemScalarFieldEnum = {
+  id: 'id',
+  uuid: 'uuid',
+  tenantId: 'tenantId',
+  typeId: 'typeId',
+  data: 'data',
+  createdOn: 'createdOn',
+  createdBy: 'createdBy',
+  updatedOn: 'updatedOn',
+  updatedBy: 'updatedBy'
+} as const
+
+export type ItemScalarFieldEnum = (typeof ItemScalarFieldEnum)[keyof typeof ItemScalarFieldEnum]
+
+
+export const ItemValueScalarFieldEnum = {
+  itemId: 'itemId',
+  propertyId: 'propertyId',
+  position: 'position',
+  text: 'text',
+  num: 'num'
+} as const
+
+export type ItemValueScalarFieldEnum = (typeof ItemValueScalarFieldEnum)[keyof typeof ItemValueScalarFieldEnum]
+
+
+export const ItemUniqueScalarFieldEnum = {
+  propertyId: 'propertyId',
+  value: 'value',
+  itemId: 'itemId'
+} as const
+
+export type ItemUniqueScalarFieldEnum = (typeof ItemUniqueScalarFieldEnum)[keyof typeof ItemUniqueScalarFieldEnum]
+
+
+export const ReadAuditScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  typeId: 'typeId',
+  itemId: 'itemId',
+  userId: 'userId',
+  at: 'at'
+} as const
+
+export type ReadAuditScalarFieldEnum = (typeof ReadAuditScalarFieldEnum)[keyof typeof ReadAuditScalarFieldEnum]
 
 
 export const RoleTypePermissionScalarFieldEnum = {

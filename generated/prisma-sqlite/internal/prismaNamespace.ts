@@ -399,6 +399,11 @@ export const ModelName = {
   UserGroup: 'UserGroup',
   GroupRole: 'GroupRole',
   ItemType: 'ItemType',
+  ItemProperty: 'ItemProperty',
+  Item: 'Item',
+  ItemValue: 'ItemValue',
+  ItemUnique: 'ItemUnique',
+  ReadAudit: 'ReadAudit',
   RoleTypePermission: 'RoleTypePermission',
   ApiKey: 'ApiKey'
 } as const
@@ -416,7 +421,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "roleTypePermission" | "apiKey"
+    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "readAudit" | "roleTypePermission" | "apiKey"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1086,6 +1091,376 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    ItemProperty: {
+      payload: Prisma.$ItemPropertyPayload<ExtArgs>
+      fields: Prisma.ItemPropertyFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ItemPropertyFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPropertyPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ItemPropertyFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPropertyPayload>
+        }
+        findFirst: {
+          args: Prisma.ItemPropertyFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPropertyPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ItemPropertyFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPropertyPayload>
+        }
+        findMany: {
+          args: Prisma.ItemPropertyFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPropertyPayload>[]
+        }
+        create: {
+          args: Prisma.ItemPropertyCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPropertyPayload>
+        }
+        createMany: {
+          args: Prisma.ItemPropertyCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ItemPropertyCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPropertyPayload>[]
+        }
+        delete: {
+          args: Prisma.ItemPropertyDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPropertyPayload>
+        }
+        update: {
+          args: Prisma.ItemPropertyUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPropertyPayload>
+        }
+        deleteMany: {
+          args: Prisma.ItemPropertyDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ItemPropertyUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ItemPropertyUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPropertyPayload>[]
+        }
+        upsert: {
+          args: Prisma.ItemPropertyUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPropertyPayload>
+        }
+        aggregate: {
+          args: Prisma.ItemPropertyAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateItemProperty>
+        }
+        groupBy: {
+          args: Prisma.ItemPropertyGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ItemPropertyGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ItemPropertyCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ItemPropertyCountAggregateOutputType> | number
+        }
+      }
+    }
+    Item: {
+      payload: Prisma.$ItemPayload<ExtArgs>
+      fields: Prisma.ItemFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ItemFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ItemFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPayload>
+        }
+        findFirst: {
+          args: Prisma.ItemFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ItemFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPayload>
+        }
+        findMany: {
+          args: Prisma.ItemFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPayload>[]
+        }
+        create: {
+          args: Prisma.ItemCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPayload>
+        }
+        createMany: {
+          args: Prisma.ItemCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ItemCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPayload>[]
+        }
+        delete: {
+          args: Prisma.ItemDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPayload>
+        }
+        update: {
+          args: Prisma.ItemUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPayload>
+        }
+        deleteMany: {
+          args: Prisma.ItemDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ItemUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ItemUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPayload>[]
+        }
+        upsert: {
+          args: Prisma.ItemUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemPayload>
+        }
+        aggregate: {
+          args: Prisma.ItemAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateItem>
+        }
+        groupBy: {
+          args: Prisma.ItemGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ItemGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ItemCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ItemCountAggregateOutputType> | number
+        }
+      }
+    }
+    ItemValue: {
+      payload: Prisma.$ItemValuePayload<ExtArgs>
+      fields: Prisma.ItemValueFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ItemValueFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemValuePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ItemValueFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemValuePayload>
+        }
+        findFirst: {
+          args: Prisma.ItemValueFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemValuePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ItemValueFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemValuePayload>
+        }
+        findMany: {
+          args: Prisma.ItemValueFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemValuePayload>[]
+        }
+        create: {
+          args: Prisma.ItemValueCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemValuePayload>
+        }
+        createMany: {
+          args: Prisma.ItemValueCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ItemValueCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemValuePayload>[]
+        }
+        delete: {
+          args: Prisma.ItemValueDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemValuePayload>
+        }
+        update: {
+          args: Prisma.ItemValueUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemValuePayload>
+        }
+        deleteMany: {
+          args: Prisma.ItemValueDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ItemValueUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ItemValueUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemValuePayload>[]
+        }
+        upsert: {
+          args: Prisma.ItemValueUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemValuePayload>
+        }
+        aggregate: {
+          args: Prisma.ItemValueAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateItemValue>
+        }
+        groupBy: {
+          args: Prisma.ItemValueGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ItemValueGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ItemValueCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ItemValueCountAggregateOutputType> | number
+        }
+      }
+    }
+    ItemUnique: {
+      payload: Prisma.$ItemUniquePayload<ExtArgs>
+      fields: Prisma.ItemUniqueFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ItemUniqueFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemUniquePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ItemUniqueFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemUniquePayload>
+        }
+        findFirst: {
+          args: Prisma.ItemUniqueFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemUniquePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ItemUniqueFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemUniquePayload>
+        }
+        findMany: {
+          args: Prisma.ItemUniqueFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemUniquePayload>[]
+        }
+        create: {
+          args: Prisma.ItemUniqueCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemUniquePayload>
+        }
+        createMany: {
+          args: Prisma.ItemUniqueCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ItemUniqueCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemUniquePayload>[]
+        }
+        delete: {
+          args: Prisma.ItemUniqueDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemUniquePayload>
+        }
+        update: {
+          args: Prisma.ItemUniqueUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemUniquePayload>
+        }
+        deleteMany: {
+          args: Prisma.ItemUniqueDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ItemUniqueUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ItemUniqueUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemUniquePayload>[]
+        }
+        upsert: {
+          args: Prisma.ItemUniqueUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemUniquePayload>
+        }
+        aggregate: {
+          args: Prisma.ItemUniqueAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateItemUnique>
+        }
+        groupBy: {
+          args: Prisma.ItemUniqueGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ItemUniqueGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ItemUniqueCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ItemUniqueCountAggregateOutputType> | number
+        }
+      }
+    }
+    ReadAudit: {
+      payload: Prisma.$ReadAuditPayload<ExtArgs>
+      fields: Prisma.ReadAuditFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ReadAuditFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReadAuditPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ReadAuditFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReadAuditPayload>
+        }
+        findFirst: {
+          args: Prisma.ReadAuditFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReadAuditPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ReadAuditFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReadAuditPayload>
+        }
+        findMany: {
+          args: Prisma.ReadAuditFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReadAuditPayload>[]
+        }
+        create: {
+          args: Prisma.ReadAuditCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReadAuditPayload>
+        }
+        createMany: {
+          args: Prisma.ReadAuditCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ReadAuditCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReadAuditPayload>[]
+        }
+        delete: {
+          args: Prisma.ReadAuditDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReadAuditPayload>
+        }
+        update: {
+          args: Prisma.ReadAuditUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReadAuditPayload>
+        }
+        deleteMany: {
+          args: Prisma.ReadAuditDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ReadAuditUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ReadAuditUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReadAuditPayload>[]
+        }
+        upsert: {
+          args: Prisma.ReadAuditUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReadAuditPayload>
+        }
+        aggregate: {
+          args: Prisma.ReadAuditAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateReadAudit>
+        }
+        groupBy: {
+          args: Prisma.ReadAuditGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ReadAuditGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ReadAuditCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ReadAuditCountAggregateOutputType> | number
+        }
+      }
+    }
     RoleTypePermission: {
       payload: Prisma.$RoleTypePermissionPayload<ExtArgs>
       fields: Prisma.RoleTypePermissionFieldRefs
@@ -1371,6 +1746,72 @@ export const ItemTypeScalarFieldEnum = {
 export type ItemTypeScalarFieldEnum = (typeof ItemTypeScalarFieldEnum)[keyof typeof ItemTypeScalarFieldEnum]
 
 
+export const ItemPropertyScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  typeId: 'typeId',
+  systemName: 'systemName',
+  name: 'name',
+  kind: 'kind',
+  required: 'required',
+  unique: 'unique',
+  multiple: 'multiple',
+  defaultValue: 'defaultValue',
+  options: 'options',
+  position: 'position',
+  createdAt: 'createdAt'
+} as const
+
+export type ItemPropertyScalarFieldEnum = (typeof ItemPropertyScalarFieldEnum)[keyof typeof ItemPropertyScalarFieldEnum]
+
+
+export const ItemScalarFieldEnum = {
+  id: 'id',
+  uuid: 'uuid',
+  tenantId: 'tenantId',
+  typeId: 'typeId',
+  data: 'data',
+  createdOn: 'createdOn',
+  createdBy: 'createdBy',
+  updatedOn: 'updatedOn',
+  updatedBy: 'updatedBy'
+} as const
+
+export type ItemScalarFieldEnum = (typeof ItemScalarFieldEnum)[keyof typeof ItemScalarFieldEnum]
+
+
+export const ItemValueScalarFieldEnum = {
+  itemId: 'itemId',
+  propertyId: 'propertyId',
+  position: 'position',
+  text: 'text',
+  num: 'num'
+} as const
+
+export type ItemValueScalarFieldEnum = (typeof ItemValueScalarFieldEnum)[keyof typeof ItemValueScalarFieldEnum]
+
+
+export const ItemUniqueScalarFieldEnum = {
+  propertyId: 'propertyId',
+  value: 'value',
+  itemId: 'itemId'
+} as const
+
+export type ItemUniqueScalarFieldEnum = (typeof ItemUniqueScalarFieldEnum)[keyof typeof ItemUniqueScalarFieldEnum]
+
+
+export const ReadAuditScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  typeId: 'typeId',
+  itemId: 'itemId',
+  userId: 'userId',
+  at: 'at'
+} as const
+
+export type ReadAuditScalarFieldEnum = (typeof ReadAuditScalarFieldEnum)[keyof typeof ReadAuditScalarFieldEnum]
+
+
 export const RoleTypePermissionScalarFieldEnum = {
   roleId: 'roleId',
   typeId: 'typeId',
@@ -1551,6 +1992,11 @@ export type GlobalOmitConfig = {
   userGroup?: Prisma.UserGroupOmit
   groupRole?: Prisma.GroupRoleOmit
   itemType?: Prisma.ItemTypeOmit
+  itemProperty?: Prisma.ItemPropertyOmit
+  item?: Prisma.ItemOmit
+  itemValue?: Prisma.ItemValueOmit
+  itemUnique?: Prisma.ItemUniqueOmit
+  readAudit?: Prisma.ReadAuditOmit
   roleTypePermission?: Prisma.RoleTypePermissionOmit
   apiKey?: Prisma.ApiKeyOmit
 }

@@ -238,6 +238,8 @@ export type ItemTypeWhereInput = {
   updatedAt?: Prisma.DateTimeFilter<"ItemType"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   permissions?: Prisma.RoleTypePermissionListRelationFilter
+  properties?: Prisma.ItemPropertyListRelationFilter
+  items?: Prisma.ItemListRelationFilter
 }
 
 export type ItemTypeOrderByWithRelationInput = {
@@ -250,6 +252,8 @@ export type ItemTypeOrderByWithRelationInput = {
   updatedAt?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
   permissions?: Prisma.RoleTypePermissionOrderByRelationAggregateInput
+  properties?: Prisma.ItemPropertyOrderByRelationAggregateInput
+  items?: Prisma.ItemOrderByRelationAggregateInput
 }
 
 export type ItemTypeWhereUniqueInput = Prisma.AtLeast<{
@@ -266,6 +270,8 @@ export type ItemTypeWhereUniqueInput = Prisma.AtLeast<{
   updatedAt?: Prisma.DateTimeFilter<"ItemType"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   permissions?: Prisma.RoleTypePermissionListRelationFilter
+  properties?: Prisma.ItemPropertyListRelationFilter
+  items?: Prisma.ItemListRelationFilter
 }, "id" | "tenantId_systemName">
 
 export type ItemTypeOrderByWithAggregationInput = {
@@ -304,6 +310,8 @@ export type ItemTypeCreateInput = {
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutTypesInput
   permissions?: Prisma.RoleTypePermissionCreateNestedManyWithoutTypeInput
+  properties?: Prisma.ItemPropertyCreateNestedManyWithoutTypeInput
+  items?: Prisma.ItemCreateNestedManyWithoutTypeInput
 }
 
 export type ItemTypeUncheckedCreateInput = {
@@ -315,6 +323,8 @@ export type ItemTypeUncheckedCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   permissions?: Prisma.RoleTypePermissionUncheckedCreateNestedManyWithoutTypeInput
+  properties?: Prisma.ItemPropertyUncheckedCreateNestedManyWithoutTypeInput
+  items?: Prisma.ItemUncheckedCreateNestedManyWithoutTypeInput
 }
 
 export type ItemTypeUpdateInput = {
@@ -325,6 +335,8 @@ export type ItemTypeUpdateInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutTypesNestedInput
   permissions?: Prisma.RoleTypePermissionUpdateManyWithoutTypeNestedInput
+  properties?: Prisma.ItemPropertyUpdateManyWithoutTypeNestedInput
+  items?: Prisma.ItemUpdateManyWithoutTypeNestedInput
 }
 
 export type ItemTypeUncheckedUpdateInput = {
@@ -336,6 +348,8 @@ export type ItemTypeUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   permissions?: Prisma.RoleTypePermissionUncheckedUpdateManyWithoutTypeNestedInput
+  properties?: Prisma.ItemPropertyUncheckedUpdateManyWithoutTypeNestedInput
+  items?: Prisma.ItemUncheckedUpdateManyWithoutTypeNestedInput
 }
 
 export type ItemTypeCreateManyInput = {
@@ -468,6 +482,34 @@ export type ItemTypeUncheckedUpdateManyWithoutTenantNestedInput = {
   deleteMany?: Prisma.ItemTypeScalarWhereInput | Prisma.ItemTypeScalarWhereInput[]
 }
 
+export type ItemTypeCreateNestedOneWithoutPropertiesInput = {
+  create?: Prisma.XOR<Prisma.ItemTypeCreateWithoutPropertiesInput, Prisma.ItemTypeUncheckedCreateWithoutPropertiesInput>
+  connectOrCreate?: Prisma.ItemTypeCreateOrConnectWithoutPropertiesInput
+  connect?: Prisma.ItemTypeWhereUniqueInput
+}
+
+export type ItemTypeUpdateOneRequiredWithoutPropertiesNestedInput = {
+  create?: Prisma.XOR<Prisma.ItemTypeCreateWithoutPropertiesInput, Prisma.ItemTypeUncheckedCreateWithoutPropertiesInput>
+  connectOrCreate?: Prisma.ItemTypeCreateOrConnectWithoutPropertiesInput
+  upsert?: Prisma.ItemTypeUpsertWithoutPropertiesInput
+  connect?: Prisma.ItemTypeWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.ItemTypeUpdateToOneWithWhereWithoutPropertiesInput, Prisma.ItemTypeUpdateWithoutPropertiesInput>, Prisma.ItemTypeUncheckedUpdateWithoutPropertiesInput>
+}
+
+export type ItemTypeCreateNestedOneWithoutItemsInput = {
+  create?: Prisma.XOR<Prisma.ItemTypeCreateWithoutItemsInput, Prisma.ItemTypeUncheckedCreateWithoutItemsInput>
+  connectOrCreate?: Prisma.ItemTypeCreateOrConnectWithoutItemsInput
+  connect?: Prisma.ItemTypeWhereUniqueInput
+}
+
+export type ItemTypeUpdateOneRequiredWithoutItemsNestedInput = {
+  create?: Prisma.XOR<Prisma.ItemTypeCreateWithoutItemsInput, Prisma.ItemTypeUncheckedCreateWithoutItemsInput>
+  connectOrCreate?: Prisma.ItemTypeCreateOrConnectWithoutItemsInput
+  upsert?: Prisma.ItemTypeUpsertWithoutItemsInput
+  connect?: Prisma.ItemTypeWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.ItemTypeUpdateToOneWithWhereWithoutItemsInput, Prisma.ItemTypeUpdateWithoutItemsInput>, Prisma.ItemTypeUncheckedUpdateWithoutItemsInput>
+}
+
 export type ItemTypeCreateNestedOneWithoutPermissionsInput = {
   create?: Prisma.XOR<Prisma.ItemTypeCreateWithoutPermissionsInput, Prisma.ItemTypeUncheckedCreateWithoutPermissionsInput>
   connectOrCreate?: Prisma.ItemTypeCreateOrConnectWithoutPermissionsInput
@@ -489,6 +531,8 @@ export type ItemTypeCreateWithoutTenantInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   permissions?: Prisma.RoleTypePermissionCreateNestedManyWithoutTypeInput
+  properties?: Prisma.ItemPropertyCreateNestedManyWithoutTypeInput
+  items?: Prisma.ItemCreateNestedManyWithoutTypeInput
 }
 
 export type ItemTypeUncheckedCreateWithoutTenantInput = {
@@ -499,6 +543,8 @@ export type ItemTypeUncheckedCreateWithoutTenantInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   permissions?: Prisma.RoleTypePermissionUncheckedCreateNestedManyWithoutTypeInput
+  properties?: Prisma.ItemPropertyUncheckedCreateNestedManyWithoutTypeInput
+  items?: Prisma.ItemUncheckedCreateNestedManyWithoutTypeInput
 }
 
 export type ItemTypeCreateOrConnectWithoutTenantInput = {
@@ -539,6 +585,130 @@ export type ItemTypeScalarWhereInput = {
   updatedAt?: Prisma.DateTimeFilter<"ItemType"> | Date | string
 }
 
+export type ItemTypeCreateWithoutPropertiesInput = {
+  systemName: string
+  name: string
+  readLog?: boolean
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  tenant: Prisma.TenantCreateNestedOneWithoutTypesInput
+  permissions?: Prisma.RoleTypePermissionCreateNestedManyWithoutTypeInput
+  items?: Prisma.ItemCreateNestedManyWithoutTypeInput
+}
+
+export type ItemTypeUncheckedCreateWithoutPropertiesInput = {
+  id?: number
+  tenantId: number
+  systemName: string
+  name: string
+  readLog?: boolean
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  permissions?: Prisma.RoleTypePermissionUncheckedCreateNestedManyWithoutTypeInput
+  items?: Prisma.ItemUncheckedCreateNestedManyWithoutTypeInput
+}
+
+export type ItemTypeCreateOrConnectWithoutPropertiesInput = {
+  where: Prisma.ItemTypeWhereUniqueInput
+  create: Prisma.XOR<Prisma.ItemTypeCreateWithoutPropertiesInput, Prisma.ItemTypeUncheckedCreateWithoutPropertiesInput>
+}
+
+export type ItemTypeUpsertWithoutPropertiesInput = {
+  update: Prisma.XOR<Prisma.ItemTypeUpdateWithoutPropertiesInput, Prisma.ItemTypeUncheckedUpdateWithoutPropertiesInput>
+  create: Prisma.XOR<Prisma.ItemTypeCreateWithoutPropertiesInput, Prisma.ItemTypeUncheckedCreateWithoutPropertiesInput>
+  where?: Prisma.ItemTypeWhereInput
+}
+
+export type ItemTypeUpdateToOneWithWhereWithoutPropertiesInput = {
+  where?: Prisma.ItemTypeWhereInput
+  data: Prisma.XOR<Prisma.ItemTypeUpdateWithoutPropertiesInput, Prisma.ItemTypeUncheckedUpdateWithoutPropertiesInput>
+}
+
+export type ItemTypeUpdateWithoutPropertiesInput = {
+  systemName?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  readLog?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  tenant?: Prisma.TenantUpdateOneRequiredWithoutTypesNestedInput
+  permissions?: Prisma.RoleTypePermissionUpdateManyWithoutTypeNestedInput
+  items?: Prisma.ItemUpdateManyWithoutTypeNestedInput
+}
+
+export type ItemTypeUncheckedUpdateWithoutPropertiesInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  tenantId?: Prisma.IntFieldUpdateOperationsInput | number
+  systemName?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  readLog?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  permissions?: Prisma.RoleTypePermissionUncheckedUpdateManyWithoutTypeNestedInput
+  items?: Prisma.ItemUncheckedUpdateManyWithoutTypeNestedInput
+}
+
+export type ItemTypeCreateWithoutItemsInput = {
+  systemName: string
+  name: string
+  readLog?: boolean
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  tenant: Prisma.TenantCreateNestedOneWithoutTypesInput
+  permissions?: Prisma.RoleTypePermissionCreateNestedManyWithoutTypeInput
+  properties?: Prisma.ItemPropertyCreateNestedManyWithoutTypeInput
+}
+
+export type ItemTypeUncheckedCreateWithoutItemsInput = {
+  id?: number
+  tenantId: number
+  systemName: string
+  name: string
+  readLog?: boolean
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  permissions?: Prisma.RoleTypePermissionUncheckedCreateNestedManyWithoutTypeInput
+  properties?: Prisma.ItemPropertyUncheckedCreateNestedManyWithoutTypeInput
+}
+
+export type ItemTypeCreateOrConnectWithoutItemsInput = {
+  where: Prisma.ItemTypeWhereUniqueInput
+  create: Prisma.XOR<Prisma.ItemTypeCreateWithoutItemsInput, Prisma.ItemTypeUncheckedCreateWithoutItemsInput>
+}
+
+export type ItemTypeUpsertWithoutItemsInput = {
+  update: Prisma.XOR<Prisma.ItemTypeUpdateWithoutItemsInput, Prisma.ItemTypeUncheckedUpdateWithoutItemsInput>
+  create: Prisma.XOR<Prisma.ItemTypeCreateWithoutItemsInput, Prisma.ItemTypeUncheckedCreateWithoutItemsInput>
+  where?: Prisma.ItemTypeWhereInput
+}
+
+export type ItemTypeUpdateToOneWithWhereWithoutItemsInput = {
+  where?: Prisma.ItemTypeWhereInput
+  data: Prisma.XOR<Prisma.ItemTypeUpdateWithoutItemsInput, Prisma.ItemTypeUncheckedUpdateWithoutItemsInput>
+}
+
+export type ItemTypeUpdateWithoutItemsInput = {
+  systemName?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  readLog?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  tenant?: Prisma.TenantUpdateOneRequiredWithoutTypesNestedInput
+  permissions?: Prisma.RoleTypePermissionUpdateManyWithoutTypeNestedInput
+  properties?: Prisma.ItemPropertyUpdateManyWithoutTypeNestedInput
+}
+
+export type ItemTypeUncheckedUpdateWithoutItemsInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  tenantId?: Prisma.IntFieldUpdateOperationsInput | number
+  systemName?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  readLog?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  permissions?: Prisma.RoleTypePermissionUncheckedUpdateManyWithoutTypeNestedInput
+  properties?: Prisma.ItemPropertyUncheckedUpdateManyWithoutTypeNestedInput
+}
+
 export type ItemTypeCreateWithoutPermissionsInput = {
   systemName: string
   name: string
@@ -546,6 +716,8 @@ export type ItemTypeCreateWithoutPermissionsInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutTypesInput
+  properties?: Prisma.ItemPropertyCreateNestedManyWithoutTypeInput
+  items?: Prisma.ItemCreateNestedManyWithoutTypeInput
 }
 
 export type ItemTypeUncheckedCreateWithoutPermissionsInput = {
@@ -556,6 +728,8 @@ export type ItemTypeUncheckedCreateWithoutPermissionsInput = {
   readLog?: boolean
   createdAt?: Date | string
   updatedAt?: Date | string
+  properties?: Prisma.ItemPropertyUncheckedCreateNestedManyWithoutTypeInput
+  items?: Prisma.ItemUncheckedCreateNestedManyWithoutTypeInput
 }
 
 export type ItemTypeCreateOrConnectWithoutPermissionsInput = {
@@ -581,6 +755,8 @@ export type ItemTypeUpdateWithoutPermissionsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutTypesNestedInput
+  properties?: Prisma.ItemPropertyUpdateManyWithoutTypeNestedInput
+  items?: Prisma.ItemUpdateManyWithoutTypeNestedInput
 }
 
 export type ItemTypeUncheckedUpdateWithoutPermissionsInput = {
@@ -591,6 +767,8 @@ export type ItemTypeUncheckedUpdateWithoutPermissionsInput = {
   readLog?: Prisma.BoolFieldUpdateOperationsInput | boolean
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  properties?: Prisma.ItemPropertyUncheckedUpdateManyWithoutTypeNestedInput
+  items?: Prisma.ItemUncheckedUpdateManyWithoutTypeNestedInput
 }
 
 export type ItemTypeCreateManyTenantInput = {
@@ -609,6 +787,8 @@ export type ItemTypeUpdateWithoutTenantInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   permissions?: Prisma.RoleTypePermissionUpdateManyWithoutTypeNestedInput
+  properties?: Prisma.ItemPropertyUpdateManyWithoutTypeNestedInput
+  items?: Prisma.ItemUpdateManyWithoutTypeNestedInput
 }
 
 export type ItemTypeUncheckedUpdateWithoutTenantInput = {
@@ -619,6 +799,8 @@ export type ItemTypeUncheckedUpdateWithoutTenantInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   permissions?: Prisma.RoleTypePermissionUncheckedUpdateManyWithoutTypeNestedInput
+  properties?: Prisma.ItemPropertyUncheckedUpdateManyWithoutTypeNestedInput
+  items?: Prisma.ItemUncheckedUpdateManyWithoutTypeNestedInput
 }
 
 export type ItemTypeUncheckedUpdateManyWithoutTenantInput = {
@@ -637,10 +819,14 @@ export type ItemTypeUncheckedUpdateManyWithoutTenantInput = {
 
 export type ItemTypeCountOutputType = {
   permissions: number
+  properties: number
+  items: number
 }
 
 export type ItemTypeCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   permissions?: boolean | ItemTypeCountOutputTypeCountPermissionsArgs
+  properties?: boolean | ItemTypeCountOutputTypeCountPropertiesArgs
+  items?: boolean | ItemTypeCountOutputTypeCountItemsArgs
 }
 
 /**
@@ -660,6 +846,20 @@ export type ItemTypeCountOutputTypeCountPermissionsArgs<ExtArgs extends runtime.
   where?: Prisma.RoleTypePermissionWhereInput
 }
 
+/**
+ * ItemTypeCountOutputType without action
+ */
+export type ItemTypeCountOutputTypeCountPropertiesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.ItemPropertyWhereInput
+}
+
+/**
+ * ItemTypeCountOutputType without action
+ */
+export type ItemTypeCountOutputTypeCountItemsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.ItemWhereInput
+}
+
 
 export type ItemTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -671,6 +871,8 @@ export type ItemTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   permissions?: boolean | Prisma.ItemType$permissionsArgs<ExtArgs>
+  properties?: boolean | Prisma.ItemType$propertiesArgs<ExtArgs>
+  items?: boolean | Prisma.ItemType$itemsArgs<ExtArgs>
   _count?: boolean | Prisma.ItemTypeCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["itemType"]>
 
@@ -710,6 +912,8 @@ export type ItemTypeOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs =
 export type ItemTypeInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   permissions?: boolean | Prisma.ItemType$permissionsArgs<ExtArgs>
+  properties?: boolean | Prisma.ItemType$propertiesArgs<ExtArgs>
+  items?: boolean | Prisma.ItemType$itemsArgs<ExtArgs>
   _count?: boolean | Prisma.ItemTypeCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type ItemTypeIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -724,6 +928,8 @@ export type $ItemTypePayload<ExtArgs extends runtime.Types.Extensions.InternalAr
   objects: {
     tenant: Prisma.$TenantPayload<ExtArgs>
     permissions: Prisma.$RoleTypePermissionPayload<ExtArgs>[]
+    properties: Prisma.$ItemPropertyPayload<ExtArgs>[]
+    items: Prisma.$ItemPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1129,6 +1335,8 @@ export interface Prisma__ItemTypeClient<T, Null = never, ExtArgs extends runtime
   readonly [Symbol.toStringTag]: "PrismaPromise"
   tenant<T extends Prisma.TenantDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.TenantDefaultArgs<ExtArgs>>): Prisma.Prisma__TenantClient<runtime.Types.Result.GetResult<Prisma.$TenantPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   permissions<T extends Prisma.ItemType$permissionsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.ItemType$permissionsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$RoleTypePermissionPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  properties<T extends Prisma.ItemType$propertiesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.ItemType$propertiesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ItemPropertyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  items<T extends Prisma.ItemType$itemsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.ItemType$itemsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ItemPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1580,6 +1788,54 @@ export type ItemType$permissionsArgs<ExtArgs extends runtime.Types.Extensions.In
   take?: number
   skip?: number
   distinct?: Prisma.RoleTypePermissionScalarFieldEnum | Prisma.RoleTypePermissionScalarFieldEnum[]
+}
+
+/**
+ * ItemType.properties
+ */
+export type ItemType$propertiesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the ItemProperty
+   */
+  select?: Prisma.ItemPropertySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the ItemProperty
+   */
+  omit?: Prisma.ItemPropertyOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.ItemPropertyInclude<ExtArgs> | null
+  where?: Prisma.ItemPropertyWhereInput
+  orderBy?: Prisma.ItemPropertyOrderByWithRelationInput | Prisma.ItemPropertyOrderByWithRelationInput[]
+  cursor?: Prisma.ItemPropertyWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.ItemPropertyScalarFieldEnum | Prisma.ItemPropertyScalarFieldEnum[]
+}
+
+/**
+ * ItemType.items
+ */
+export type ItemType$itemsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Item
+   */
+  select?: Prisma.ItemSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Item
+   */
+  omit?: Prisma.ItemOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.ItemInclude<ExtArgs> | null
+  where?: Prisma.ItemWhereInput
+  orderBy?: Prisma.ItemOrderByWithRelationInput | Prisma.ItemOrderByWithRelationInput[]
+  cursor?: Prisma.ItemWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.ItemScalarFieldEnum | Prisma.ItemScalarFieldEnum[]
 }
 
 /**
