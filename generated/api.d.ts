@@ -128,6 +128,323 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/collection/{collection}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List items of a type
+         * @description One page of the type's items. `filters` is a JSON-encoded array of `{property, type, param}`
+         *     (see `Filter`). The same list is available with a JSON body through `SEARCH` on this path
+         *     (and the newer `QUERY` method), routed to `searchItems`. Requires the type's `show`
+         *     grant. An empty page answers 204.
+         */
+        get: operations["listItems"];
+        put?: never;
+        /**
+         * Create an item
+         * @description Creates an item from a JSON body keyed by property system names; `id` and `uuid` are ignored. Requires the type's `create` grant. Every failing field is named in the 400 answer.
+         */
+        post: operations["createItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/collection/{collection}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * List items with a JSON body (SEARCH)
+         * @description The list of `listItems` with its parameters in a JSON body (query parameters are read
+         *     too; the body wins). The server routes `SEARCH /collection/{collection}` and
+         *     `QUERY /collection/{collection}` here; this POST form is for clients and generated SDKs
+         *     that cannot send those methods. `SEARCH` on `/get-by/...` or an `{item}` path answers 400.
+         */
+        post: operations["searchItems"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/collection/{collection}/{item}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+                /** @description Numeric item id or item UUID */
+                item: components["parameters"]["Item"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One item by id or UUID
+         * @description Requires the type's `show` grant. Reads of types with read logging write an audit entry.
+         */
+        get: operations["getItem"];
+        /**
+         * Replace an item
+         * @description Full replacement; properties left out are cleared (or get their default). Requires the type's `edit` grant.
+         */
+        put: operations["replaceItem"];
+        post?: never;
+        /**
+         * Delete an item
+         * @description Deletes the item (204). When other items reference it: by default their references are
+         *     cleared; `strict=true` answers 409 instead; `cascade=true` deletes the referencing items
+         *     too. Requires the type's `delete` grant (and that of each cascaded type).
+         */
+        delete: operations["deleteItem"];
+        options?: never;
+        head?: never;
+        /**
+         * Partially update an item
+         * @description Replaces the properties sent. `field+=` appends to a string, adds to a number or merges
+         *     into a multi-value array; `field+==` adds only the values the array does not hold yet.
+         *     Requires the type's `edit` grant.
+         */
+        patch: operations["patchItem"];
+        trace?: never;
+    };
+    "/collection/{collection}/get-by/{property}/{item}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+                /** @description Property system name (or `id`, `uuid`) */
+                property: string;
+                /** @description The value to match */
+                item: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The first item whose property equals a value
+         * @description The lowest-id item whose `property` equals `item` (any value of a multi-value property). Filters are not accepted here. Requires the type's `show` grant.
+         */
+        get: operations["getItemBy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Catalog of the tenant's type schemas
+         * @description Every type the caller may show, with the address of its JSON Schema.
+         */
+        get: operations["listSchemas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schema/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This tenant's OpenAPI document
+         * @description The contract with concrete item schemas for each type the caller may show, so a generated SDK is fully typed.
+         */
+        get: operations["getTenantOpenApi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schema/{collection}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+            };
+            cookie?: never;
+        };
+        /**
+         * JSON Schema of one type
+         * @description The JSON Schema (2020-12) of an item of the type as the API returns it.
+         */
+        get: operations["getSchema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant's types
+         * @description Types with their properties. Requires `appManagement`.
+         */
+        get: operations["listTypes"];
+        put?: never;
+        /**
+         * Create a type with its properties
+         * @description Requires `appManagement`.
+         */
+        post: operations["createType"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/types/{typeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id */
+                typeId: components["parameters"]["TypeId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One type
+         * @description Requires `appManagement`.
+         */
+        get: operations["getType"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a type
+         * @description Refused (409) while the type has items or another type references it, unless `force=true`, which deletes its items too. Requires `appManagement`.
+         */
+        delete: operations["deleteType"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a type's name or read logging
+         * @description Properties are changed through their own routes. Requires `appManagement`.
+         */
+        patch: operations["updateType"];
+        trace?: never;
+    };
+    "/admin/types/{typeId}/properties": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id */
+                typeId: components["parameters"]["TypeId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a property to a type
+         * @description A new required property without a default is refused (409) while the type has items. Requires `appManagement`.
+         */
+        post: operations["createProperty"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/types/{typeId}/properties/{propertyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id */
+                typeId: components["parameters"]["TypeId"];
+                /** @description Property id */
+                propertyId: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a property
+         * @description Refused (409) while items hold values for it, unless `dropValues=true`. Requires `appManagement`.
+         */
+        delete: operations["deleteProperty"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a property
+         * @description Name, default, enum values and flags can change. A change stored values could not satisfy
+         *     (making a property required, unique or single-valued while items break it, removing an
+         *     enum value in use) is refused with 409 naming the property; the kind never changes.
+         *     Requires `appManagement`.
+         */
+        patch: operations["updateProperty"];
+        trace?: never;
+    };
+    "/admin/read-audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read-access log
+         * @description Single reads of types with read logging, newest first. Requires `appManagement`.
+         */
+        get: operations["listReadAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -712,6 +1029,134 @@ export interface components {
             hosts?: components["schemas"]["Host"][];
             settings?: components["schemas"]["TenantSettingsPatch"];
         };
+        /**
+         * @description `date` is the calendar `pDate` (YYYY-MM-DD), `month` the calendar `pMonth` (YYYY-MM); `datetime` is an instant
+         * @enum {string}
+         */
+        PropertyKind: "string" | "text" | "integer" | "number" | "boolean" | "datetime" | "date" | "month" | "enum" | "reference";
+        /** @description Lower-case identifier used in bodies, filters and routes */
+        SystemName: string;
+        Property: {
+            id: number;
+            systemName: string;
+            name: string;
+            kind: components["schemas"]["PropertyKind"];
+            required: boolean;
+            unique: boolean;
+            multiple: boolean;
+            /** @description Default value in input form */
+            default: unknown;
+            enumValues?: string[];
+            /** @description Target type id of a reference */
+            referenceType?: number;
+        };
+        PropertyCreate: {
+            systemName: components["schemas"]["SystemName"];
+            name?: string;
+            kind: components["schemas"]["PropertyKind"];
+            required?: boolean;
+            unique?: boolean;
+            multiple?: boolean;
+            /** @description Default value (input form) */
+            default?: unknown;
+            enumValues?: string[];
+            /** @description Target type id or system name of a reference */
+            referenceType?: number | string;
+        };
+        PropertyPatch: {
+            name?: string;
+            required?: boolean;
+            unique?: boolean;
+            multiple?: boolean;
+            /** @description Default value (input form) */
+            default?: unknown;
+            enumValues?: string[];
+        };
+        ItemType: {
+            id: number;
+            systemName: string;
+            name: string;
+            /** @description Single reads write an audit entry and are never cached */
+            readLog: boolean;
+            properties: components["schemas"]["Property"][];
+        };
+        ItemTypeCreate: {
+            systemName: components["schemas"]["SystemName"];
+            name?: string;
+            readLog?: boolean;
+            properties?: components["schemas"]["PropertyCreate"][];
+        };
+        ItemTypePatch: {
+            name?: string;
+            readLog?: boolean;
+        };
+        /**
+         * @description An item: system fields plus the type's properties by system name. Instants come in the
+         *     acting user's display zone with an explicit offset; `date` and `month` properties are
+         *     calendar strings; multi-value properties are arrays (or comma-separated strings when the
+         *     tenant's `multiValueShape` is `string`); fields in `wrapFields` are `{ value, name, kind }`.
+         *     Concrete per-type schemas: `GET /schema/{collection}`.
+         */
+        Item: {
+            id: number;
+            /** Format: uuid */
+            uuid: string;
+            created_on?: components["schemas"]["Instant"];
+            created_by?: number | null;
+            updated_on?: components["schemas"]["Instant"];
+            updated_by?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Property values by system name (`id`, `uuid` and system fields are ignored); PATCH also takes `name+=` and `name+==`. */
+        ItemInput: {
+            [key: string]: unknown;
+        };
+        /**
+         * @description One condition; all filters must hold. Operators: `eq`, `neq`, `in`, `notIn` (param: array),
+         *     `lt`, `lte`, `gt`, `gte`, `between` (param: `[from, to]`, inclusive), `contains`,
+         *     `startsWith` (strings), `isNull`, `isNotNull` (no param). Datetime params without an offset
+         *     are read in the acting user's zone.
+         */
+        Filter: {
+            property: string;
+            /** @enum {string} */
+            type: "eq" | "neq" | "in" | "notIn" | "lt" | "lte" | "gt" | "gte" | "between" | "contains" | "startsWith" | "isNull" | "isNotNull";
+            param?: unknown;
+        };
+        SearchRequest: {
+            filters?: components["schemas"]["Filter"][];
+            page?: number;
+            perPage?: number;
+            orderBy?: string;
+            /** @enum {string} */
+            orderDir?: "asc" | "desc" | "ASC" | "DESC";
+            showFields?: string | string[];
+            hideFields?: string | string[];
+            wrapFields?: string | string[];
+            propsMeta?: string | boolean | string[];
+        };
+        ItemPage: {
+            stats: {
+                page: number;
+                itemsPerPage: number;
+                fetched: number;
+                total: number;
+            };
+            /** @description Metadata of the returned properties (with `propsMeta`) */
+            propsMeta?: {
+                [key: string]: {
+                    name: string;
+                    kind: string;
+                    required: boolean;
+                    unique: boolean;
+                    multiple: boolean;
+                    enumValues?: string[];
+                    referenceType?: number;
+                };
+            };
+            data: components["schemas"]["Item"][];
+        };
         /** @description A host name (optionally with port) that resolves to the tenant, lower case */
         Host: string;
     };
@@ -804,6 +1249,26 @@ export interface components {
         Collection: string;
         /** @description Numeric item id or item UUID */
         Item: string;
+        /** @description Type id */
+        TypeId: number;
+        /** @description Page number, from 1 */
+        Page: number;
+        /** @description Page size, capped by the tenant's API max page length (default 25) */
+        PerPage: number;
+        /** @description Sort property (a property system name or `id`, `uuid`, `created_on`, `created_by`, `updated_on`, `updated_by`); default `id` */
+        OrderBy: string;
+        /** @description Sort direction */
+        OrderDir: "asc" | "desc" | "ASC" | "DESC";
+        /** @description `true` for metadata of every returned property, or a comma-separated list of properties; answered in `propsMeta` */
+        PropsMeta: string;
+        /** @description Comma-separated allowlist of properties (`id` and `uuid` are always returned) */
+        ShowFields: string;
+        /** @description Comma-separated denylist of properties */
+        HideFields: string;
+        /** @description Comma-separated properties returned as `{ value, name, kind }` instead of the bare value */
+        WrapFields: string;
+        /** @description `1` bypasses the response cache for this request */
+        NoCache: "0" | "1";
     };
     requestBodies: never;
     headers: {
@@ -1044,6 +1509,716 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             501: components["responses"]["NotImplemented"];
+        };
+    };
+    listItems: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1 */
+                page?: components["parameters"]["Page"];
+                /** @description Page size, capped by the tenant's API max page length (default 25) */
+                perPage?: components["parameters"]["PerPage"];
+                /** @description Sort property (a property system name or `id`, `uuid`, `created_on`, `created_by`, `updated_on`, `updated_by`); default `id` */
+                orderBy?: components["parameters"]["OrderBy"];
+                /** @description Sort direction */
+                orderDir?: components["parameters"]["OrderDir"];
+                /** @description `true` for metadata of every returned property, or a comma-separated list of properties; answered in `propsMeta` */
+                propsMeta?: components["parameters"]["PropsMeta"];
+                /** @description Comma-separated allowlist of properties (`id` and `uuid` are always returned) */
+                showFields?: components["parameters"]["ShowFields"];
+                /** @description Comma-separated denylist of properties */
+                hideFields?: components["parameters"]["HideFields"];
+                /** @description Comma-separated properties returned as `{ value, name, kind }` instead of the bare value */
+                wrapFields?: components["parameters"]["WrapFields"];
+                /** @description JSON-encoded array of filters, e.g. `[{"property":"status","type":"in","param":["open","in_progress"]}]` */
+                filters?: string;
+                /** @description `1` bypasses the response cache for this request */
+                _noCache?: components["parameters"]["NoCache"];
+            };
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemPage"];
+                };
+            };
+            /** @description No item matches */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemInput"];
+            };
+        };
+        responses: {
+            /** @description The created item */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Item"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    searchItems: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1 */
+                page?: components["parameters"]["Page"];
+                /** @description Page size, capped by the tenant's API max page length (default 25) */
+                perPage?: components["parameters"]["PerPage"];
+                /** @description Sort property (a property system name or `id`, `uuid`, `created_on`, `created_by`, `updated_on`, `updated_by`); default `id` */
+                orderBy?: components["parameters"]["OrderBy"];
+                /** @description Sort direction */
+                orderDir?: components["parameters"]["OrderDir"];
+                /** @description `true` for metadata of every returned property, or a comma-separated list of properties; answered in `propsMeta` */
+                propsMeta?: components["parameters"]["PropsMeta"];
+                /** @description Comma-separated allowlist of properties (`id` and `uuid` are always returned) */
+                showFields?: components["parameters"]["ShowFields"];
+                /** @description Comma-separated denylist of properties */
+                hideFields?: components["parameters"]["HideFields"];
+                /** @description Comma-separated properties returned as `{ value, name, kind }` instead of the bare value */
+                wrapFields?: components["parameters"]["WrapFields"];
+                /** @description `1` bypasses the response cache for this request */
+                _noCache?: components["parameters"]["NoCache"];
+            };
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SearchRequest"];
+            };
+        };
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemPage"];
+                };
+            };
+            /** @description No item matches */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getItem: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated allowlist of properties (`id` and `uuid` are always returned) */
+                showFields?: components["parameters"]["ShowFields"];
+                /** @description Comma-separated denylist of properties */
+                hideFields?: components["parameters"]["HideFields"];
+                /** @description Comma-separated properties returned as `{ value, name, kind }` instead of the bare value */
+                wrapFields?: components["parameters"]["WrapFields"];
+                /** @description `1` bypasses the response cache for this request */
+                _noCache?: components["parameters"]["NoCache"];
+            };
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+                /** @description Numeric item id or item UUID */
+                item: components["parameters"]["Item"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Item"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    replaceItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+                /** @description Numeric item id or item UUID */
+                item: components["parameters"]["Item"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemInput"];
+            };
+        };
+        responses: {
+            /** @description The item after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Item"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteItem: {
+        parameters: {
+            query?: {
+                /** @description Refuse (409) while other items reference this one */
+                strict?: boolean;
+                /** @description Delete the items that reference this one as well */
+                cascade?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+                /** @description Numeric item id or item UUID */
+                item: components["parameters"]["Item"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    patchItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+                /** @description Numeric item id or item UUID */
+                item: components["parameters"]["Item"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemInput"];
+            };
+        };
+        responses: {
+            /** @description The item after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Item"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getItemBy: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated allowlist of properties (`id` and `uuid` are always returned) */
+                showFields?: components["parameters"]["ShowFields"];
+                /** @description Comma-separated denylist of properties */
+                hideFields?: components["parameters"]["HideFields"];
+                /** @description Comma-separated properties returned as `{ value, name, kind }` instead of the bare value */
+                wrapFields?: components["parameters"]["WrapFields"];
+                /** @description `1` bypasses the response cache for this request */
+                _noCache?: components["parameters"]["NoCache"];
+            };
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+                /** @description Property system name (or `id`, `uuid`) */
+                property: string;
+                /** @description The value to match */
+                item: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Item"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listSchemas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Catalog */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            id: number;
+                            systemName: string;
+                            name: string;
+                            href: string;
+                        }[];
+                    };
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getTenantOpenApi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1 document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSchema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON Schema */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Types */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ItemType"][];
+                    };
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemTypeCreate"];
+            };
+        };
+        responses: {
+            /** @description Created type */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemType"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id */
+                typeId: components["parameters"]["TypeId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemType"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteType: {
+        parameters: {
+            query?: {
+                /** @description Delete the type's items as well */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Type id */
+                typeId: components["parameters"]["TypeId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id */
+                typeId: components["parameters"]["TypeId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemTypePatch"];
+            };
+        };
+        responses: {
+            /** @description Updated type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemType"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createProperty: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id */
+                typeId: components["parameters"]["TypeId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PropertyCreate"];
+            };
+        };
+        responses: {
+            /** @description The type with the new property */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemType"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteProperty: {
+        parameters: {
+            query?: {
+                /** @description Remove the stored values too */
+                dropValues?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Type id */
+                typeId: components["parameters"]["TypeId"];
+                /** @description Property id */
+                propertyId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The type after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemType"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateProperty: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id */
+                typeId: components["parameters"]["TypeId"];
+                /** @description Property id */
+                propertyId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PropertyPatch"];
+            };
+        };
+        responses: {
+            /** @description The type after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemType"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listReadAudit: {
+        parameters: {
+            query?: {
+                /** @description Only reads of this type */
+                typeId?: number;
+                /** @description Only reads of this item */
+                itemId?: number;
+                /** @description At most this many entries */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Audit entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            id: number;
+                            typeId: number;
+                            itemId: number;
+                            userId: number;
+                            at: components["schemas"]["Instant"];
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
     };
     getOpenApiJson: {

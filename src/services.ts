@@ -9,6 +9,9 @@ import { Groups } from './domain/identity/groups.ts';
 import { Roles } from './domain/identity/roles.ts';
 import { Tenants } from './domain/identity/tenants.ts';
 import type { Contract } from './http/contract.ts';
+import { TypeRegistry } from './domain/items/type-registry.ts';
+import { ItemsService } from './domain/items/items-service.ts';
+import { TypesService } from './domain/items/types-service.ts';
 
 export interface Services {
   database: Database;
@@ -18,6 +21,9 @@ export interface Services {
   groups: Groups;
   roles: Roles;
   tenants: Tenants;
+  types: TypesService;
+  items: ItemsService;
+  typeRegistry: TypeRegistry;
   limiters: Limiters;
   contract: Pick<Contract, 'jsonText' | 'yamlText'>;
 }
@@ -31,6 +37,7 @@ export function createServices(options: {
 }): Services {
   const db = options.database.prisma;
   const identity = new IdentityResolver(db, options.generations, options.unknownHostFallback);
+  const typeRegistry = new TypeRegistry(db, identity, options.generations.shared);
   return {
     database: options.database,
     identity,
@@ -39,6 +46,9 @@ export function createServices(options: {
     groups: new Groups(db, identity),
     roles: new Roles(db, identity),
     tenants: new Tenants(db, identity),
+    types: new TypesService(db, typeRegistry),
+    items: new ItemsService(db, typeRegistry),
+    typeRegistry,
     limiters: options.limiters,
     contract: options.contract,
   };

@@ -8,6 +8,14 @@ export const Errors = {
   payloadTooLarge: defineError<{ limit: number }>('PAYLOAD_TOO_LARGE', 413, (d) => `The request body exceeds ${d.limit} bytes`),
   validationFailed: defineError('VALIDATION_FAILED', 400, () => 'The request is invalid'),
   invalidPath: defineError<{ segment: string }>('INVALID_PATH', 400, (d) => `Malformed path segment "${d.segment}"`),
+  searchNotAllowed: defineError('SEARCH_NOT_ALLOWED', 400, () => 'SEARCH lists a collection; it cannot be combined with /get-by/ or an {item} path'),
+  // filters, paging and field controls
+  filterInvalid: defineError<{ reason: string }>('FILTER_INVALID', 400, (d) => `Invalid filters: ${d.reason}`),
+  filterUnknownProperty: defineError<{ property: string }>('FILTER_UNKNOWN_PROPERTY', 400, (d) => `Unknown property "${d.property}" in filters`),
+  filterUnknownOperator: defineError<{ operator: string }>('FILTER_UNKNOWN_OPERATOR', 400, (d) => `Unknown filter type "${d.operator}"`),
+  filterOperatorNotApplicable: defineError<{ operator: string; property: string; kind: string }>('FILTER_OPERATOR_NOT_APPLICABLE', 400, (d) => `Filter type "${d.operator}" does not apply to ${d.kind} property "${d.property}"`),
+  filterInvalidParam: defineError<{ property: string; reason: string }>('FILTER_INVALID_PARAM', 400, (d) => `Invalid param for "${d.property}": ${d.reason}`),
+  unknownField: defineError<{ parameter: string; field: string }>('UNKNOWN_FIELD', 400, (d) => `Unknown property "${d.field}" in ${d.parameter}`),
   // routing
   routeNotFound: defineError<{ method: string; path: string }>('ROUTE_NOT_FOUND', 404, (d) => `No route ${d.method} ${d.path}`),
   methodNotAllowed: defineError<{ method: string; path: string }>('METHOD_NOT_ALLOWED', 405, (d) => `Method ${d.method} is not allowed on ${d.path}`),
@@ -24,6 +32,9 @@ export const Errors = {
   invalidCredentials: defineError('INVALID_CREDENTIALS', 401, () => 'Invalid user or password'),
   rateLimited: defineError<{ retryAfter: number }>('RATE_LIMITED', 429, (d) => `Too many requests; retry in ${d.retryAfter} s`),
   // domain
+  referenceNotFound: defineError<{ property: string; id: number }>('REFERENCE_NOT_FOUND', 400, (d) => `Property "${d.property}" refers to item ${d.id}, which does not exist`),
+  uniqueViolation: defineError<{ property: string }>('UNIQUE_VIOLATION', 409, (d) => `Another item already has this value of unique property "${d.property}"`),
+  stillReferenced: defineError<{ count: number }>('STILL_REFERENCED', 409, (d) => `The item is referenced by ${d.count} other item(s); delete them first or use cascade=true`),
   notFound: defineError<{ what: string; id: string | number }>('NOT_FOUND', 404, (d) => `${d.what} ${d.id} not found`),
   conflict: defineError<{ message: string }>('CONFLICT', 409, (d) => d.message),
   badRequest: defineError<{ message: string }>('BAD_REQUEST', 400, (d) => d.message),

@@ -13,6 +13,8 @@ export const CONTRACT_PATH = new URL('../../openapi.yaml', import.meta.url);
 export interface Contract {
   api: OpenAPIBackend;
   matcher: OperationMatcher<Operation>;
+  /** Paths whose SEARCH (and QUERY) requests run another operation (`x-search-operation`). */
+  searchMatcher: OperationMatcher<Operation>;
   policies: Map<string, OperationPolicy>;
   document: Document;
   yamlText: string;
@@ -46,9 +48,18 @@ export async function loadContract(): Promise<Contract> {
       throw new Error(`Operation ${operation.method.toUpperCase()} ${operation.path} has no policy`);
     }
   }
+  const searchAliases: Operation[] = [];
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    const target = (item as { 'x-search-operation'?: string })['x-search-operation'];
+    if (!target) continue;
+    const operation = operations.find((o) => o.operationId === target);
+    if (!operation) throw new Error(`x-search-operation of ${path} names unknown operation ${target}`);
+    searchAliases.push({ ...operation, path, method: 'search' });
+  }
   return {
     api,
     matcher: new OperationMatcher(operations, API_ROOT),
+    searchMatcher: new OperationMatcher(searchAliases, API_ROOT),
     policies,
     document,
     yamlText,

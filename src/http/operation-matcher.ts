@@ -26,6 +26,7 @@ export interface Match<O> {
 export class OperationMatcher<O extends MatchableOperation> {
   private readonly exact = new Map<string, Map<string, O>>();
   private readonly templates: Template<O>[] = [];
+  private readonly byId = new Map<string, O>();
 
   constructor(
     operations: O[],
@@ -33,6 +34,7 @@ export class OperationMatcher<O extends MatchableOperation> {
   ) {
     const templates = new Map<string, Template<O>>();
     for (const operation of operations) {
+      if (operation.operationId) this.byId.set(operation.operationId, operation);
       if (!operation.path.includes('{')) {
         const methods = this.exact.get(operation.path) ?? new Map<string, O>();
         methods.set(operation.method, operation);
@@ -59,6 +61,12 @@ export class OperationMatcher<O extends MatchableOperation> {
       template.byMethod.set(operation.method, operation);
     }
     this.templates = [...templates.values()].sort((a, b) => b.specificity - a.specificity);
+  }
+
+  operationById(operationId: string): O {
+    const operation = this.byId.get(operationId);
+    if (!operation) throw new Error(`unknown operation ${operationId}`);
+    return operation;
   }
 
   /** Throws ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED or INVALID_PATH; `method` is lower case. */

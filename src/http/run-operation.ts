@@ -6,13 +6,32 @@ import type { ErrorObject } from 'ajv';
 import { Errors } from '../errors/registry.ts';
 import type { ErrorDetail } from '../errors/define-error.ts';
 import { authorize, type AuthState } from './authorize.ts';
-import type { Contract } from './contract.ts';
+import { API_ROOT, type Contract } from './contract.ts';
+import type { Match } from './operation-matcher.ts';
 import type { Services } from '../services.ts';
 import type { AuthedScope, HandlerMap, OperationId, ResponseResult } from './types.ts';
 
 /** Methods routed as another: HEAD is answered like GET (Koa drops the body). */
 export function routingMethod(method: string): string {
   return method === 'HEAD' ? 'get' : method.toLowerCase();
+}
+
+const SEARCH_METHODS = new Set(['SEARCH', 'QUERY']);
+
+/**
+ * The operation for a request. SEARCH and QUERY are not OpenAPI methods: a path marked with
+ * `x-search-operation` runs that operation (its POST alias), and SEARCH anywhere else under
+ * a collection (an {item} or /get-by/ path) is refused as the seed requires.
+ */
+export function matchRequest(contract: Contract, method: string, path: string): Match<Operation> {
+  if (!SEARCH_METHODS.has(method)) return contract.matcher.match(routingMethod(method), path);
+  try {
+    const alias = contract.searchMatcher.match('search', path);
+    return { operation: contract.matcher.operationById(alias.operation.operationId!), params: alias.params };
+  } catch (error) {
+    if (path.startsWith(`${API_ROOT}/collection/`)) throw Errors.searchNotAllowed();
+    throw error;
+  }
 }
 
 function validationDetails(errors: ErrorObject[]): ErrorDetail[] {
@@ -73,8 +92,7 @@ export function runOperation(contract: Contract, handlers: HandlerMap, services:
     return names;
   };
   return async function runOperationStage(ctx: Context): Promise<ResponseResult> {
-    const method = routingMethod(ctx.method);
-    const { operation, params } = contract.matcher.match(method, ctx.path);
+    const { operation, params } = matchRequest(contract, ctx.method, ctx.path);
     const operationId = operation.operationId as OperationId;
     const policy = contract.policies.get(operationId)!;
     const principal = authorize(policy, ctx.state.auth as AuthState, ctx.state.tenant, new Date());
@@ -87,7 +105,7 @@ export function runOperation(contract: Contract, handlers: HandlerMap, services:
     const details = validateInput(contract, operation, input);
     if (details.length) throw Errors.validationFailed(undefined, { details });
 
-    const scope = { tenant: ctx.state.tenant, principal, requestId: ctx.state.requestId, ip: ctx.ip, services } as AuthedScope;
+    const scope = { tenant: ctx.state.tenant, principal, requestId: ctx.state.requestId, ip: ctx.ip, services, generation: ctx.state.identityGeneration } as AuthedScope;
     const handler = handlers[operationId] as unknown as (input: unknown, scope: AuthedScope) => Promise<ResponseResult>;
     return handler({ params: input.path, query: input.query, body }, scope);
   };

@@ -59,6 +59,8 @@ export interface RequestScope {
   requestId: string;
   ip: string;
   services: Services;
+  /** The shared configuration generation read for this request (null: shared store down). */
+  generation: number | null;
 }
 
 export interface AuthedScope extends RequestScope {

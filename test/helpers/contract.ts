@@ -3,7 +3,7 @@
 // Responses outside any operation (unknown route, 405) must carry the Error schema.
 import { Ajv } from 'ajv';
 import { loadContract, type Contract } from '../../src/http/contract.ts';
-import { routingMethod } from '../../src/http/run-operation.ts';
+import { matchRequest } from '../../src/http/run-operation.ts';
 import { AppError } from '../../src/errors/define-error.ts';
 
 let contractPromise: Promise<Contract> | null = null;
@@ -26,7 +26,7 @@ export async function assertMatchesContract(response: SeenResponse): Promise<voi
   if (!response.path.startsWith('/api/v1')) return;
   let operation;
   try {
-    operation = contract.matcher.match(routingMethod(response.method), response.path).operation;
+    operation = matchRequest(contract, response.method, response.path).operation;
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
   }

@@ -6,5 +6,8 @@ import * as relations from './relations.ts';
 import * as meta from './meta.ts';
 import * as adminIdentity from './admin-identity.ts';
 import * as adminTenants from './admin-tenants.ts';
+import * as adminTypes from './admin-types.ts';
+import * as collection from './collection.ts';
+import * as schema from './schema.ts';
 
-export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants };
+export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema };

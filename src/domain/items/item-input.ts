@@ -1,0 +1,124 @@
+// Body validation against the type: ajv schemas compiled from the type definition (cached per
+// type version, rebuilt when the type changes), then conversion to stored form in the acting
+// user's zone. Every failing field is reported at once.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Errors } from '../../errors/registry.ts';
+import type { ErrorDetail } from '../../errors/define-error.ts';
+import { MAX_STRING, MAX_TEXT, parseScalar } from './kinds.ts';
+import { SYSTEM_FIELDS, type PropertyDef, type TypeDef } from './type-definition.ts';
+
+export type InputMode = 'create' | 'replace' | 'patch';
+const MAX_VALUES = 1000;
+const ISO_LIKE = '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})?)?$';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const compiled = new Map<string, ValidateFunction>();
+
+function scalarSchema(property: PropertyDef): Record<string, unknown> {
+  switch (property.kind) {
+    case 'string':
+      return { type: 'string', maxLength: MAX_STRING };
+    case 'text':
+      return { type: 'string', maxLength: MAX_TEXT };
+    case 'integer':
+      return { type: 'integer' };
+    case 'number':
+      return { type: 'number' };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'datetime':
+    case 'date':
+      return { type: 'string', pattern: ISO_LIKE };
+    case 'month':
+      return { type: 'string', pattern: '^\\d{4}-\\d{2}' };
+    case 'enum':
+      return { type: 'string', enum: property.enumValues };
+    case 'reference':
+      return { type: 'integer', minimum: 1 };
+  }
+}
+
+function valueSchema(property: PropertyDef, allowNull: boolean): Record<string, unknown> {
+  const scalar = scalarSchema(property);
+  const value = property.multiple ? { type: 'array', maxItems: MAX_VALUES, items: scalar } : scalar;
+  return allowNull ? { anyOf: [value, { type: 'null' }] } : value;
+}
+
+export function inputSchema(type: TypeDef, mode: InputMode): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const property of type.properties) {
+    properties[property.systemName] = valueSchema(property, !property.required);
+    if (mode === 'patch') {
+      const additive = ['string', 'text', 'integer', 'number'].includes(property.kind) || property.multiple;
+      if (additive) properties[`${property.systemName}+=`] = property.multiple ? valueSchema(property, false) : scalarSchema(property);
+      if (property.multiple) properties[`${property.systemName}+==`] = valueSchema(property, false);
+    }
+  }
+  const required = mode === 'patch' ? [] : type.properties.filter((p) => p.required && p.defaultValue === null).map((p) => p.systemName);
+  return { type: 'object', properties, required, additionalProperties: false };
+}
+
+function validatorFor(type: TypeDef, mode: InputMode): ValidateFunction {
+  const key = `${type.version}|${mode}`;
+  let validate = compiled.get(key);
+  if (!validate) {
+    validate = ajv.compile(inputSchema(type, mode));
+    compiled.set(key, validate);
+  }
+  return validate;
+}
+
+function details(errors: ErrorObject[]): ErrorDetail[] {
+  const seen = new Set<string>();
+  const out: ErrorDetail[] = [];
+  for (const error of errors) {
+    const params = error.params as { missingProperty?: string; additionalProperty?: string };
+    const field = params.missingProperty ?? params.additionalProperty ?? error.instancePath.split('/')[1] ?? '';
+    const message = params.additionalProperty ? 'is not a property of this type' : params.missingProperty ? 'is required' : (error.message ?? 'is invalid');
+    const path = `body.${field}`;
+    if (seen.has(path)) continue;
+    seen.add(path);
+    out.push({ path, message });
+  }
+  return out;
+}
+
+/** A body without the fields clients may send but never set (id, uuid, system fields). */
+export function withoutSystemFields(body: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...body };
+  for (const field of SYSTEM_FIELDS) delete rest[field];
+  return rest;
+}
+
+/**
+ * Validates `body` for `mode` and converts every value to stored form. Keys keep their
+ * operators (`name+=`). Throws VALIDATION_FAILED naming every failing field.
+ */
+export function readInput(type: TypeDef, mode: InputMode, rawBody: unknown, zone: string): Record<string, unknown> {
+  if (typeof rawBody !== 'object' || rawBody === null || Array.isArray(rawBody)) {
+    throw Errors.validationFailed(undefined, { details: [{ path: 'body', message: 'must be a JSON object' }] });
+  }
+  const body = withoutSystemFields(rawBody as Record<string, unknown>);
+  const validate = validatorFor(type, mode);
+  if (!validate(body)) throw Errors.validationFailed(undefined, { details: details(validate.errors ?? []) });
+
+  const problems: ErrorDetail[] = [];
+  const stored: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    const property = type.bySystemName.get(key.replace(/\+=?=$/, ''))!;
+    if (value === null) {
+      stored[key] = null;
+      continue;
+    }
+    const values = Array.isArray(value) ? value : [value];
+    const converted: unknown[] = [];
+    for (const [index, item] of values.entries()) {
+      const parsed = parseScalar(property, item, zone);
+      if (parsed.ok) converted.push(parsed.value);
+      else problems.push({ path: `body.${key}${Array.isArray(value) ? `[${index}]` : ''}`, message: parsed.message });
+    }
+    stored[key] = Array.isArray(value) ? converted : converted[0];
+  }
+  if (problems.length) throw Errors.validationFailed(undefined, { details: problems });
+  return stored;
+}

@@ -1,0 +1,265 @@
+// The generic collection: who may do what on a type, and the reads and writes of its items.
+// No Koa, no status codes; one transaction per write; the caller projects the result.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../store/database.ts';
+import { Errors } from '../../errors/registry.ts';
+import { AppError } from '../../errors/define-error.ts';
+import { translatePrismaError } from '../../store/translate-prisma-error.ts';
+import type { Principal } from '../identity/principal.ts';
+import type { TypeAction } from '../identity/permissions.ts';
+import type { TenantContext } from '../identity/tenant.ts';
+import { planFilters, targetFor } from '../../store/items/filters.ts';
+import {
+  conflictingUniques, existingIds, readFirstMatching, readOne, readPage, referencesTo, toStoredItem, writeIndex,
+  type StoredItem, type Tx,
+} from '../../store/items/item-store.ts';
+import { readInput } from './item-input.ts';
+import { readListQuery, type ListQuery } from './list-query.ts';
+import type { TypeRegistry } from './type-registry.ts';
+import type { PropertyDef, TypeDef } from './type-definition.ts';
+
+export interface ItemScope {
+  tenant: TenantContext;
+  principal: Principal;
+  generation: number | null;
+}
+
+export interface ItemPage {
+  type: TypeDef;
+  query: ListQuery;
+  items: StoredItem[];
+  total: number;
+}
+
+const MAX_CASCADE = 10_000;
+
+export class ItemsService {
+  constructor(
+    private readonly db: Db,
+    private readonly types: TypeRegistry,
+  ) {}
+
+  /** The type behind `collection`, if the principal holds `action` on it (403 otherwise). */
+  async typeFor(scope: ItemScope, collection: string, action: TypeAction): Promise<TypeDef> {
+    const type = await this.types.resolve(scope.tenant.id, collection, scope.generation);
+    this.assertGrant(scope, type, action);
+    return type;
+  }
+
+  private assertGrant(scope: ItemScope, type: TypeDef, action: TypeAction): void {
+    if (!scope.principal.typePermissions.get(type.id)?.[action]) {
+      throw Errors.permissionDenied({ permission: `${action} on ${type.systemName}` });
+    }
+  }
+
+  async readPage(scope: ItemScope, collection: string, query: Record<string, unknown>, body?: Record<string, unknown>): Promise<ItemPage> {
+    const type = await this.typeFor(scope, collection, 'show');
+    const list = readListQuery(type, query, body, scope.tenant.settings.apiMaxPageLength);
+    const filters = planFilters(type, list.filters, scope.principal.timeZone);
+    const { items, total } = await readPage(this.db, type, filters, list.ordering, list.perPage, (list.page - 1) * list.perPage);
+    return { type, query: list, items, total };
+  }
+
+  async readOne(scope: ItemScope, collection: string, item: string): Promise<{ type: TypeDef; item: StoredItem }> {
+    const type = await this.typeFor(scope, collection, 'show');
+    const found = await readOne(this.db, type.id, item);
+    if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
+    await this.audit(scope, type, found);
+    return { type, item: found };
+  }
+
+  async readBy(scope: ItemScope, collection: string, property: string, value: string): Promise<{ type: TypeDef; item: StoredItem }> {
+    const type = await this.typeFor(scope, collection, 'show');
+    const target = targetFor(type, property);
+    if (!target) throw Errors.unknownField({ parameter: 'property', field: property });
+    const [filter] = planFilters(type, [{ property, type: 'eq', param: value }], scope.principal.timeZone);
+    const found = await readFirstMatching(this.db, type, filter);
+    if (!found) throw Errors.notFound({ what: `Item of ${type.systemName} with ${property}`, id: value });
+    await this.audit(scope, type, found);
+    return { type, item: found };
+  }
+
+  async createOne(scope: ItemScope, collection: string, body: unknown): Promise<{ type: TypeDef; item: StoredItem }> {
+    const type = await this.typeFor(scope, collection, 'create');
+    const input = readInput(type, 'create', body, scope.principal.timeZone);
+    const data = withDefaults(type, input);
+    const item = await this.write(type, async (tx) => {
+      await this.checkReferences(tx, scope, type, data);
+      const now = new Date();
+      const row = await tx.item.create({
+        data: {
+          uuid: randomUUID(), tenantId: scope.tenant.id, typeId: type.id, data: JSON.stringify(data),
+          createdOn: now, updatedOn: now, createdBy: scope.principal.userId, updatedBy: scope.principal.userId,
+        },
+      });
+      await this.checkUniques(tx, type, row.id, data);
+      await writeIndex(tx, type, row.id, data, false);
+      return toStoredItem(row);
+    });
+    return { type, item };
+  }
+
+  async replaceOne(scope: ItemScope, collection: string, item: string, body: unknown) {
+    const type = await this.typeFor(scope, collection, 'edit');
+    const input = readInput(type, 'replace', body, scope.principal.timeZone);
+    return this.update(scope, type, item, () => withDefaults(type, input));
+  }
+
+  async patchOne(scope: ItemScope, collection: string, item: string, body: unknown) {
+    const type = await this.typeFor(scope, collection, 'edit');
+    const input = readInput(type, 'patch', body, scope.principal.timeZone);
+    return this.update(scope, type, item, (current) => applyPatch(type, current, input));
+  }
+
+  async deleteOne(scope: ItemScope, collection: string, item: string, options: { strict?: boolean; cascade?: boolean }): Promise<void> {
+    const type = await this.typeFor(scope, collection, 'delete');
+    const all = await this.types.all(scope.tenant.id, scope.generation);
+    await this.write(type, async (tx) => {
+      const found = await readOne(tx, type.id, item);
+      if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
+      const doomed = new Set<number>([found.id]);
+      const queue = [found];
+      const clear: { itemId: number; property: PropertyDef; target: number }[] = [];
+      while (queue.length) {
+        const current = queue.shift()!;
+        const properties = all.flatMap((t) => t.properties.filter((p) => p.kind === 'reference' && p.referenceType === current.typeId));
+        const refs = (await referencesTo(tx, properties.map((p) => p.id), current.id)).filter((r) => !doomed.has(r.itemId));
+        if (!refs.length) continue;
+        if (options.strict) throw Errors.stillReferenced({ count: new Set(refs.map((r) => r.itemId)).size });
+        for (const ref of refs) {
+          const property = properties.find((p) => p.id === ref.propertyId)!;
+          if (!options.cascade) {
+            clear.push({ itemId: ref.itemId, property, target: current.id });
+            continue;
+          }
+          const referencing = (await tx.item.findUnique({ where: { id: ref.itemId } }))!;
+          const referencingType = all.find((t) => t.id === referencing.typeId)!;
+          this.assertGrant(scope, referencingType, 'delete');
+          doomed.add(referencing.id);
+          if (doomed.size > MAX_CASCADE) throw Errors.conflict({ message: `cascade would delete more than ${MAX_CASCADE} items` });
+          queue.push(toStoredItem(referencing));
+        }
+      }
+      await this.clearReferences(tx, scope, all, clear.filter((c) => !doomed.has(c.itemId)));
+      await tx.item.deleteMany({ where: { id: { in: [...doomed] } } });
+    });
+  }
+
+  private async update(scope: ItemScope, type: TypeDef, item: string, next: (current: Record<string, unknown>) => Record<string, unknown>) {
+    const updated = await this.write(type, async (tx) => {
+      const found = await readOne(tx, type.id, item);
+      if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
+      const data = next(found.data);
+      this.assertComplete(type, data);
+      await this.checkReferences(tx, scope, type, data);
+      await this.checkUniques(tx, type, found.id, data);
+      const row = await tx.item.update({
+        where: { id: found.id },
+        data: { data: JSON.stringify(data), updatedOn: new Date(), updatedBy: scope.principal.userId },
+      });
+      await writeIndex(tx, type, found.id, data, true);
+      return toStoredItem(row);
+    });
+    return { type, item: updated };
+  }
+
+  /** Removes a deleted item's id from the reference properties that held it. */
+  private async clearReferences(tx: Tx, scope: ItemScope, all: TypeDef[], refs: { itemId: number; property: PropertyDef; target: number }[]) {
+    for (const ref of refs) {
+      const row = await tx.item.findUnique({ where: { id: ref.itemId } });
+      if (!row) continue;
+      const type = all.find((t) => t.id === row.typeId)!;
+      const data = JSON.parse(row.data) as Record<string, unknown>;
+      const value = data[ref.property.systemName];
+      if (Array.isArray(value)) data[ref.property.systemName] = value.filter((v) => v !== ref.target);
+      else delete data[ref.property.systemName];
+      await tx.item.update({ where: { id: row.id }, data: { data: JSON.stringify(data), updatedOn: new Date(), updatedBy: scope.principal.userId } });
+      await writeIndex(tx, type, row.id, data, true);
+    }
+  }
+
+  private assertComplete(type: TypeDef, data: Record<string, unknown>): void {
+    const missing = type.properties.filter((p) => p.required && isEmpty(data[p.systemName]));
+    if (missing.length) {
+      throw Errors.validationFailed(undefined, { details: missing.map((p) => ({ path: `body.${p.systemName}`, message: 'is required' })) });
+    }
+  }
+
+  private async checkReferences(tx: Tx, scope: ItemScope, type: TypeDef, data: Record<string, unknown>): Promise<void> {
+    for (const property of type.properties) {
+      if (property.kind !== 'reference' || isEmpty(data[property.systemName])) continue;
+      const ids = ([] as number[]).concat(data[property.systemName] as number | number[]);
+      const target = await this.types.resolve(scope.tenant.id, property.referenceType!, scope.generation);
+      const found = await existingIds(tx, target.id, ids);
+      const missing = ids.find((id) => !found.has(id));
+      if (missing !== undefined) throw Errors.referenceNotFound({ property: property.systemName, id: missing });
+    }
+  }
+
+  private async checkUniques(tx: Tx, type: TypeDef, itemId: number, data: Record<string, unknown>): Promise<void> {
+    const clash = await conflictingUniques(tx, type, itemId, data);
+    if (clash.length) throw Errors.uniqueViolation({ property: type.properties.find((p) => p.id === clash[0])!.systemName });
+  }
+
+  private async write<T>(type: TypeDef, work: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.$transaction((tx) => work(tx as Tx));
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw translatePrismaError(error, `Item of ${type.systemName}`);
+    }
+  }
+
+  /** The read-access log of a tenant, newest first. */
+  readAudit(tenantId: number, filter: { typeId?: number; itemId?: number; limit?: number }) {
+    return this.db.readAudit.findMany({
+      where: { tenantId, typeId: filter.typeId, itemId: filter.itemId },
+      orderBy: { id: 'desc' },
+      take: filter.limit ?? 100,
+    });
+  }
+
+  private async audit(scope: ItemScope, type: TypeDef, item: StoredItem): Promise<void> {
+    if (!type.readLog) return;
+    await this.db.readAudit.create({ data: { tenantId: scope.tenant.id, typeId: type.id, itemId: item.id, userId: scope.principal.userId } });
+  }
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null || (Array.isArray(value) && value.length === 0);
+}
+
+/** Stored data for create/replace: sent values, then defaults for what was not sent. */
+function withDefaults(type: TypeDef, input: Record<string, unknown>): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  for (const property of type.properties) {
+    const value = input[property.systemName];
+    if (value !== undefined && value !== null) data[property.systemName] = value;
+    else if (value === undefined && property.defaultValue !== null) data[property.systemName] = property.defaultValue;
+  }
+  return data;
+}
+
+/** PATCH: plain keys replace; `name+=` appends/adds/merges; `name+==` adds missing values. */
+function applyPatch(type: TypeDef, current: Record<string, unknown>, input: Record<string, unknown>): Record<string, unknown> {
+  const data = { ...current };
+  for (const [key, value] of Object.entries(input)) {
+    const operator = key.endsWith('+==') ? '+==' : key.endsWith('+=') ? '+=' : '';
+    const name = key.slice(0, key.length - operator.length);
+    const property = type.bySystemName.get(name)!;
+    const existing = data[name];
+    if (!operator) {
+      if (value === null) delete data[name];
+      else data[name] = value;
+    } else if (property.multiple) {
+      const list = Array.isArray(existing) ? existing : [];
+      const added = value as unknown[];
+      data[name] = operator === '+==' ? [...list, ...added.filter((v, i) => !list.includes(v) && added.indexOf(v) === i)] : [...list, ...added];
+    } else if (typeof value === 'number') {
+      data[name] = (typeof existing === 'number' ? existing : 0) + value;
+    } else {
+      data[name] = `${typeof existing === 'string' ? existing : ''}${value as string}`;
+    }
+  }
+  return data;
+}

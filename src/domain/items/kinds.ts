@@ -1,0 +1,128 @@
+// Per-kind conversions: input (JSON, user's zone) → stored form → index value and output.
+// Stored forms: strings for string/text/enum, numbers, booleans, ISO UTC strings for
+// datetime, `YYYY-MM-DD` / `YYYY-MM` calendar strings for date/month, item ids for references.
+import { formatInstant, parseInstant } from '../../lib/dates.ts';
+import type { PropertyDef, PropertyKind } from './type-definition.ts';
+
+/** Longest value of each text kind; index rows keep at most INDEXED_TEXT characters. */
+export const MAX_STRING = 500;
+export const MAX_TEXT = 65_535;
+export const INDEXED_TEXT = 500;
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})/;
+const MONTH = /^(\d{4})-(\d{2})/;
+
+function validCalendarDate(year: number, month: number, day: number): boolean {
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+export type Parsed = { ok: true; value: unknown } | { ok: false; message: string };
+const fail = (message: string): Parsed => ({ ok: false, message });
+const ok = (value: unknown): Parsed => ({ ok: true, value });
+
+/** One scalar value of `property` as sent by a client → its stored form. */
+export function parseScalar(property: PropertyDef, input: unknown, zone: string): Parsed {
+  switch (property.kind) {
+    case 'string':
+    case 'text': {
+      if (typeof input !== 'string') return fail('must be a string');
+      const max = property.kind === 'string' ? MAX_STRING : MAX_TEXT;
+      return input.length > max ? fail(`must be at most ${max} characters`) : ok(input);
+    }
+    case 'integer':
+      return typeof input === 'number' && Number.isSafeInteger(input) ? ok(input) : fail('must be an integer');
+    case 'number':
+      return typeof input === 'number' && Number.isFinite(input) ? ok(input) : fail('must be a number');
+    case 'boolean':
+      return typeof input === 'boolean' ? ok(input) : fail('must be true or false');
+    case 'datetime': {
+      if (typeof input !== 'string') return fail('must be an ISO 8601 date-time');
+      const instant = parseInstant(input, zone);
+      return instant ? ok(instant.toISOString()) : fail('must be an ISO 8601 date-time');
+    }
+    case 'date': {
+      // A datetime keeps its date portion as written: calendar values never shift.
+      const match = typeof input === 'string' ? DATE.exec(input) : null;
+      if (!match || (input as string).length > 40 || !validCalendarDate(+match[1], +match[2], +match[3])) return fail('must be a date YYYY-MM-DD');
+      if ((input as string).length > 10 && !parseInstant(input as string, 'UTC')) return fail('must be a date YYYY-MM-DD');
+      return ok(match[0]);
+    }
+    case 'month': {
+      const match = typeof input === 'string' ? MONTH.exec(input) : null;
+      if (!match || (input as string).length > 40 || +match[2] < 1 || +match[2] > 12) return fail('must be a month YYYY-MM');
+      if ((input as string).length > 7 && !DATE.test(input as string)) return fail('must be a month YYYY-MM');
+      return ok(match[0]);
+    }
+    case 'enum':
+      return typeof input === 'string' && property.enumValues.includes(input)
+        ? ok(input)
+        : fail(`must be one of ${property.enumValues.join(', ')}`);
+    case 'reference':
+      return typeof input === 'number' && Number.isSafeInteger(input) && input > 0 ? ok(input) : fail('must be an item id');
+  }
+}
+
+export interface IndexValue {
+  text: string | null;
+  num: number | null;
+}
+
+/** The value an ItemValue row holds for a stored scalar. */
+export function indexValue(kind: PropertyKind, stored: unknown): IndexValue {
+  switch (kind) {
+    case 'string':
+    case 'text':
+    case 'enum':
+    case 'date':
+    case 'month':
+      return { text: String(stored).slice(0, INDEXED_TEXT), num: null };
+    case 'integer':
+    case 'number':
+    case 'reference':
+      return { text: null, num: Number(stored) };
+    case 'boolean':
+      return { text: null, num: stored ? 1 : 0 };
+    case 'datetime':
+      return { text: null, num: Date.parse(String(stored)) };
+  }
+}
+
+/** Which ItemValue column a kind is indexed in. */
+export function indexColumn(kind: PropertyKind): 'text' | 'num' {
+  return ['string', 'text', 'enum', 'date', 'month'].includes(kind) ? 'text' : 'num';
+}
+
+/** A stored scalar → the response form (instants in the acting user's zone). */
+export function outputScalar(kind: PropertyKind, stored: unknown, zone: string): unknown {
+  return kind === 'datetime' ? formatInstant(new Date(String(stored)), zone) : stored;
+}
+
+/** JSON Schema of one scalar as the API returns it (for /schema and the tenant OpenAPI). */
+export function outputSchema(property: PropertyDef): Record<string, unknown> {
+  const scalar: Record<string, unknown> = (() => {
+    switch (property.kind) {
+      case 'string':
+        return { type: 'string', maxLength: MAX_STRING };
+      case 'text':
+        return { type: 'string', maxLength: MAX_TEXT };
+      case 'integer':
+        return { type: 'integer' };
+      case 'number':
+        return { type: 'number' };
+      case 'boolean':
+        return { type: 'boolean' };
+      case 'datetime':
+        return { type: 'string', format: 'date-time' };
+      case 'date':
+        return { type: 'string', format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
+      case 'month':
+        return { type: 'string', pattern: '^\\d{4}-\\d{2}$' };
+      case 'enum':
+        return { type: 'string', enum: property.enumValues };
+      case 'reference':
+        return { type: 'integer', description: `Id of an item of type ${property.referenceType}` };
+    }
+  })();
+  return { title: property.name, ...scalar };
+}

@@ -1,0 +1,70 @@
+// A type as the item code sees it: its properties by system name, parsed once.
+import type { ItemProperty, ItemType } from '../../../generated/prisma-sqlite/client.ts';
+
+export const PROPERTY_KINDS = ['string', 'text', 'integer', 'number', 'boolean', 'datetime', 'date', 'month', 'enum', 'reference'] as const;
+export type PropertyKind = (typeof PROPERTY_KINDS)[number];
+
+/** Fields every item has; user properties may not take these names. */
+export const SYSTEM_FIELDS = ['id', 'uuid', 'created_on', 'created_by', 'updated_on', 'updated_by'] as const;
+export type SystemField = (typeof SYSTEM_FIELDS)[number];
+
+export interface PropertyDef {
+  id: number;
+  systemName: string;
+  name: string;
+  kind: PropertyKind;
+  required: boolean;
+  unique: boolean;
+  multiple: boolean;
+  /** Stored form, or null. */
+  defaultValue: unknown;
+  enumValues: string[];
+  referenceType: number | null;
+}
+
+export interface TypeDef {
+  id: number;
+  tenantId: number;
+  systemName: string;
+  name: string;
+  readLog: boolean;
+  properties: PropertyDef[];
+  bySystemName: Map<string, PropertyDef>;
+  /** Changes whenever the type or one of its properties changes (schema caches key on it). */
+  version: string;
+}
+
+interface PropertyOptions {
+  enumValues?: string[];
+  referenceType?: number;
+}
+
+export function toPropertyDef(row: ItemProperty): PropertyDef {
+  const options = JSON.parse(row.options || '{}') as PropertyOptions;
+  return {
+    id: row.id,
+    systemName: row.systemName,
+    name: row.name,
+    kind: row.kind as PropertyKind,
+    required: row.required,
+    unique: row.unique,
+    multiple: row.multiple,
+    defaultValue: row.defaultValue === null ? null : JSON.parse(row.defaultValue),
+    enumValues: options.enumValues ?? [],
+    referenceType: options.referenceType ?? null,
+  };
+}
+
+export function toTypeDef(row: ItemType & { properties: ItemProperty[] }): TypeDef {
+  const properties = [...row.properties].sort((a, b) => a.position - b.position || a.id - b.id).map(toPropertyDef);
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    systemName: row.systemName,
+    name: row.name,
+    readLog: row.readLog,
+    properties,
+    bySystemName: new Map(properties.map((p) => [p.systemName, p])),
+    version: `${row.id}:${row.updatedAt.getTime()}:${row.properties.map((p) => `${p.id}.${p.createdAt.getTime()}`).join(',')}`,
+  };
+}

@@ -1,0 +1,58 @@
+// Type definitions per tenant, memoized in process under the shared configuration generation
+// (the same one identity uses), so a type change is seen by every process on the next request.
+import type { Db } from '../../store/database.ts';
+import { Errors } from '../../errors/registry.ts';
+import type { IdentityResolver } from '../identity/identity-resolver.ts';
+import { LOCAL_MEMO_MAX_AGE_MS } from '../identity/identity-resolver.ts';
+import { toTypeDef, type TypeDef } from './type-definition.ts';
+
+interface TenantTypes {
+  generation: number;
+  loadedAt: number;
+  byId: Map<number, TypeDef>;
+  byName: Map<string, TypeDef>;
+}
+
+export class TypeRegistry {
+  private readonly tenants = new Map<number, TenantTypes>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly identity: IdentityResolver,
+    private readonly sharedGenerations: boolean,
+  ) {}
+
+  /** `collection` is a type id or system name. */
+  async resolve(tenantId: number, collection: string | number, generation: number | null): Promise<TypeDef> {
+    const types = await this.load(tenantId, generation);
+    const type = /^\d+$/.test(String(collection)) ? types.byId.get(Number(collection)) : types.byName.get(String(collection));
+    if (!type) throw Errors.notFound({ what: 'Collection', id: String(collection) });
+    return type;
+  }
+
+  async all(tenantId: number, generation: number | null): Promise<TypeDef[]> {
+    return [...(await this.load(tenantId, generation)).byId.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** After a committed change to a tenant's types: every process reloads on its next request. */
+  async changed(): Promise<void> {
+    this.tenants.clear();
+    await this.identity.changed();
+  }
+
+  private async load(tenantId: number, generation: number | null): Promise<TenantTypes> {
+    const memo = this.tenants.get(tenantId);
+    const fresh = memo && memo.generation === generation && (this.sharedGenerations || Date.now() - memo.loadedAt < LOCAL_MEMO_MAX_AGE_MS);
+    if (fresh) return memo;
+    const rows = await this.db.itemType.findMany({ where: { tenantId }, include: { properties: true } });
+    const types = rows.map(toTypeDef);
+    const loaded: TenantTypes = {
+      generation: generation ?? -1,
+      loadedAt: Date.now(),
+      byId: new Map(types.map((t) => [t.id, t])),
+      byName: new Map(types.map((t) => [t.systemName, t])),
+    };
+    if (generation !== null) this.tenants.set(tenantId, loaded);
+    return loaded;
+  }
+}

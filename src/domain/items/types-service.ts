@@ -1,0 +1,258 @@
+// Types and properties of a tenant (operators). A change never loses stored values silently:
+// what existing items could not satisfy is refused with 409 naming the property, and what
+// can be migrated (single ↔ multiple values, new uniques) is migrated in the same transaction.
+import type { Db } from '../../store/database.ts';
+import { Errors } from '../../errors/registry.ts';
+import { translated } from '../../store/translate-prisma-error.ts';
+import type { Tx } from '../../store/items/item-store.ts';
+import { parseScalar } from './kinds.ts';
+import type { TypeRegistry } from './type-registry.ts';
+import { SYSTEM_FIELDS, toTypeDef, type PropertyDef, type PropertyKind } from './type-definition.ts';
+
+export interface PropertyInput {
+  systemName?: string;
+  name?: string;
+  kind?: PropertyKind;
+  required?: boolean;
+  unique?: boolean;
+  multiple?: boolean;
+  default?: unknown;
+  enumValues?: string[];
+  referenceType?: number | string;
+}
+
+export interface TypeInput {
+  systemName?: string;
+  name?: string;
+  readLog?: boolean;
+  properties?: PropertyInput[];
+}
+
+const WITH_PROPERTIES = { properties: true } as const;
+const BATCH = 1000;
+
+const invalid = (path: string, message: string) => Errors.validationFailed(undefined, { details: [{ path, message }] });
+
+export class TypesService {
+  constructor(
+    private readonly db: Db,
+    private readonly registry: TypeRegistry,
+  ) {}
+
+  async list(tenantId: number) {
+    const rows = await this.db.itemType.findMany({ where: { tenantId }, include: WITH_PROPERTIES, orderBy: { id: 'asc' } });
+    return rows.map(toTypeDef);
+  }
+
+  async get(tenantId: number, id: number) {
+    const row = await this.db.itemType.findFirst({ where: { tenantId, id }, include: WITH_PROPERTIES });
+    if (!row) throw Errors.notFound({ what: 'Type', id });
+    return toTypeDef(row);
+  }
+
+  async create(tenantId: number, input: TypeInput & { systemName: string }) {
+    const names = (input.properties ?? []).map((p) => p.systemName);
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    if (duplicate) throw invalid('body.properties', `property "${duplicate}" is defined twice`);
+    const created = await translated('Type', () =>
+      this.db.$transaction(async (tx) => {
+        const type = await tx.itemType.create({ data: { tenantId, systemName: input.systemName, name: input.name ?? input.systemName, readLog: input.readLog ?? false } });
+        for (const [index, property] of (input.properties ?? []).entries()) {
+          await tx.itemProperty.create({ data: await this.propertyRow(tx, tenantId, type.id, input.systemName, property, index, `body.properties[${index}]`) });
+        }
+        return type.id;
+      }),
+    );
+    await this.registry.changed();
+    return this.get(tenantId, created);
+  }
+
+  async update(tenantId: number, id: number, input: TypeInput) {
+    await this.get(tenantId, id);
+    await this.db.itemType.update({ where: { id }, data: { ...(input.name ? { name: input.name } : {}), ...(input.readLog !== undefined ? { readLog: input.readLog } : {}) } });
+    await this.registry.changed();
+    return this.get(tenantId, id);
+  }
+
+  async delete(tenantId: number, id: number, force: boolean) {
+    const type = await this.get(tenantId, id);
+    const referencing = await this.referencingProperties(tenantId, id);
+    if (referencing.length) throw Errors.conflict({ message: `Type ${type.systemName} is referenced by ${referencing.join(', ')}` });
+    const items = await this.db.item.count({ where: { typeId: id } });
+    if (items > 0 && !force) throw Errors.conflict({ message: `Type ${type.systemName} has ${items} item(s); delete them or use force=true` });
+    await this.db.$transaction(async (tx) => {
+      await tx.item.deleteMany({ where: { typeId: id } });
+      await tx.itemType.delete({ where: { id } });
+    });
+    await this.registry.changed();
+  }
+
+  async addProperty(tenantId: number, typeId: number, input: PropertyInput & { systemName: string; kind: PropertyKind }) {
+    const type = await this.get(tenantId, typeId);
+    if (type.bySystemName.has(input.systemName)) throw Errors.conflict({ message: `Property ${input.systemName} already exists` });
+    await this.db.$transaction(async (tx) => {
+      const row = await this.propertyRow(tx, tenantId, typeId, type.systemName, input, type.properties.length, 'body');
+      if (input.required && row.defaultValue === null && (await tx.item.count({ where: { typeId } })) > 0) {
+        throw Errors.conflict({ message: `Property ${input.systemName} cannot be required without a default while the type has items` });
+      }
+      await tx.itemProperty.create({ data: row });
+    });
+    await this.registry.changed();
+    return this.get(tenantId, typeId);
+  }
+
+  async updateProperty(tenantId: number, typeId: number, propertyId: number, input: PropertyInput) {
+    const type = await this.get(tenantId, typeId);
+    const property = type.properties.find((p) => p.id === propertyId);
+    if (!property) throw Errors.notFound({ what: 'Property', id: propertyId });
+    const next: PropertyDef = {
+      ...property,
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.required !== undefined ? { required: input.required } : {}),
+      ...(input.unique !== undefined ? { unique: input.unique } : {}),
+      ...(input.multiple !== undefined ? { multiple: input.multiple } : {}),
+      ...(input.enumValues !== undefined ? { enumValues: input.enumValues } : {}),
+    };
+    if (input.enumValues && property.kind !== 'enum') throw invalid('body.enumValues', 'only enum properties have values');
+    const defaultValue = input.default !== undefined ? storedDefault(next, input.default, 'body.default') : property.defaultValue;
+    await this.db.$transaction(async (tx) => {
+      const conflict = (message: string) => Errors.conflict({ message: `Property ${property.systemName}: ${message}` });
+      if (next.required && !property.required && defaultValue === null) {
+        const withValue = await tx.itemValue.findMany({ where: { propertyId }, distinct: ['itemId'], select: { itemId: true } });
+        if (withValue.length < (await tx.item.count({ where: { typeId } }))) throw conflict('some items have no value; it cannot become required without a default');
+      }
+      if (property.kind === 'enum' && input.enumValues) {
+        const removed = property.enumValues.filter((v) => !input.enumValues!.includes(v));
+        if (removed.length && (await tx.itemValue.count({ where: { propertyId, text: { in: removed } } }))) {
+          throw conflict(`values ${removed.join(', ')} are in use`);
+        }
+      }
+      if (property.multiple && !next.multiple && (await tx.itemValue.count({ where: { propertyId, position: { gt: 0 } } }))) {
+        throw conflict('some items hold several values; it cannot become single-valued');
+      }
+      if (next.unique && !property.unique) await this.buildUniques(tx, typeId, property, conflict);
+      if (!next.unique && property.unique) await tx.itemUnique.deleteMany({ where: { propertyId } });
+      if (next.multiple !== property.multiple) await this.rewriteData(tx, typeId, property.systemName, (v) => (next.multiple ? [v] : (v as unknown[])[0]));
+      await tx.itemProperty.update({
+        where: { id: propertyId },
+        data: {
+          name: next.name, required: next.required, unique: next.unique, multiple: next.multiple,
+          defaultValue: defaultValue === null ? null : JSON.stringify(defaultValue),
+          options: JSON.stringify(propertyOptions(next.enumValues, next.referenceType, next.kind)),
+        },
+      });
+      // The type's version must change so cached input schemas are rebuilt.
+      await tx.itemType.update({ where: { id: typeId }, data: { updatedAt: new Date() } });
+    });
+    await this.registry.changed();
+    return this.get(tenantId, typeId);
+  }
+
+  async deleteProperty(tenantId: number, typeId: number, propertyId: number, dropValues: boolean) {
+    const type = await this.get(tenantId, typeId);
+    const property = type.properties.find((p) => p.id === propertyId);
+    if (!property) throw Errors.notFound({ what: 'Property', id: propertyId });
+    const stored = await this.db.itemValue.count({ where: { propertyId } });
+    if (stored > 0 && !dropValues) {
+      throw Errors.conflict({ message: `Property ${property.systemName} holds ${stored} value(s); use dropValues=true to remove them too` });
+    }
+    await this.db.$transaction(async (tx) => {
+      await this.rewriteData(tx, typeId, property.systemName, () => undefined);
+      await tx.itemValue.deleteMany({ where: { propertyId } });
+      await tx.itemUnique.deleteMany({ where: { propertyId } });
+      await tx.itemProperty.delete({ where: { id: propertyId } });
+      await tx.itemType.update({ where: { id: typeId }, data: { updatedAt: new Date() } });
+    });
+    await this.registry.changed();
+    return this.get(tenantId, typeId);
+  }
+
+  private async propertyRow(tx: Tx, tenantId: number, typeId: number, typeName: string, input: PropertyInput, position: number, path: string) {
+    const systemName = input.systemName!;
+    if ((SYSTEM_FIELDS as readonly string[]).includes(systemName)) throw invalid(`${path}.systemName`, `"${systemName}" is a system field`);
+    const kind = input.kind!;
+    if (kind === 'enum' && !input.enumValues?.length) throw invalid(`${path}.enumValues`, 'an enum property needs enumValues');
+    if (kind !== 'enum' && input.enumValues) throw invalid(`${path}.enumValues`, 'only enum properties have values');
+    let referenceType: number | null = null;
+    if (kind === 'reference') {
+      if (input.referenceType === undefined) throw invalid(`${path}.referenceType`, 'a reference property needs referenceType');
+      const target = await tx.itemType.findFirst({
+        where: typeof input.referenceType === 'number' ? { tenantId, id: input.referenceType } : { tenantId, systemName: input.referenceType },
+      });
+      if (!target && input.referenceType !== typeName) throw invalid(`${path}.referenceType`, `no type ${input.referenceType} in this tenant`);
+      referenceType = target?.id ?? typeId;
+    } else if (input.referenceType !== undefined) {
+      throw invalid(`${path}.referenceType`, 'only reference properties have a referenceType');
+    }
+    const def = { kind, multiple: input.multiple ?? false, enumValues: input.enumValues ?? [], referenceType } as PropertyDef;
+    const defaultValue = input.default === undefined ? null : storedDefault(def, input.default, `${path}.default`);
+    return {
+      tenantId, typeId, systemName, name: input.name ?? systemName, kind,
+      required: input.required ?? false, unique: input.unique ?? false, multiple: input.multiple ?? false,
+      defaultValue: defaultValue === null ? null : JSON.stringify(defaultValue),
+      options: JSON.stringify(propertyOptions(input.enumValues ?? [], referenceType, kind)),
+      position,
+    };
+  }
+
+  private async referencingProperties(tenantId: number, typeId: number): Promise<string[]> {
+    const rows = await this.db.itemProperty.findMany({ where: { tenantId, kind: 'reference', NOT: { typeId } }, include: { type: true } });
+    return rows.filter((r) => JSON.parse(r.options).referenceType === typeId).map((r) => `${r.type.systemName}.${r.systemName}`);
+  }
+
+  /** ItemUnique rows from the stored values (keyed as item-store keys them); 409 on a shared one. */
+  private async buildUniques(tx: Tx, typeId: number, property: PropertyDef, conflict: (m: string) => Error) {
+    const seen = new Set<string>();
+    let after = 0;
+    for (;;) {
+      const rows = await tx.item.findMany({ where: { typeId, id: { gt: after } }, orderBy: { id: 'asc' }, take: BATCH, select: { id: true, data: true } });
+      if (!rows.length) return;
+      const uniques: { propertyId: number; value: string; itemId: number }[] = [];
+      for (const row of rows) {
+        const stored = (JSON.parse(row.data) as Record<string, unknown>)[property.systemName];
+        if (stored === undefined || stored === null) continue;
+        for (const value of new Set((Array.isArray(stored) ? stored : [stored]).map((v) => JSON.stringify(v)))) {
+          if (seen.has(value)) throw conflict('existing items share values; it cannot become unique');
+          seen.add(value);
+          uniques.push({ propertyId: property.id, value, itemId: row.id });
+        }
+      }
+      if (uniques.length) await tx.itemUnique.createMany({ data: uniques });
+      after = rows[rows.length - 1].id;
+    }
+  }
+
+  /** Rewrites one key of every item's stored data of the type (undefined removes it). */
+  private async rewriteData(tx: Tx, typeId: number, key: string, change: (value: unknown) => unknown) {
+    let after = 0;
+    for (;;) {
+      const rows = await tx.item.findMany({ where: { typeId, id: { gt: after } }, orderBy: { id: 'asc' }, take: BATCH, select: { id: true, data: true } });
+      if (!rows.length) return;
+      for (const row of rows) {
+        const data = JSON.parse(row.data) as Record<string, unknown>;
+        if (data[key] === undefined || data[key] === null) continue;
+        const value = change(data[key]);
+        if (value === undefined) delete data[key];
+        else data[key] = value;
+        await tx.item.update({ where: { id: row.id }, data: { data: JSON.stringify(data) } });
+      }
+      after = rows[rows.length - 1].id;
+    }
+  }
+}
+
+function propertyOptions(enumValues: string[], referenceType: number | null, kind: PropertyKind) {
+  return { ...(kind === 'enum' ? { enumValues } : {}), ...(referenceType ? { referenceType } : {}) };
+}
+
+function storedDefault(property: PropertyDef, value: unknown, path: string): unknown {
+  if (value === null) return null;
+  const values = property.multiple ? value : [value];
+  if (!Array.isArray(values)) throw invalid(path, 'must be an array for a multi-value property');
+  const stored = values.map((v) => {
+    const parsed = parseScalar(property, v, 'UTC');
+    if (!parsed.ok) throw invalid(path, parsed.message);
+    return parsed.value;
+  });
+  return property.multiple ? stored : stored[0];
+}

@@ -1,0 +1,96 @@
+// Planned filters and ordering → SQL fragments, built only from Prisma.sql with bound values.
+// Identifiers are constants chosen from the plan, never text from the request.
+import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
+import type { PlannedFilter, Target } from './filters.ts';
+
+const COLUMN = {
+  id: Prisma.raw('i."id"'),
+  uuid: Prisma.raw('i."uuid"'),
+  createdOn: Prisma.raw('i."createdOn"'),
+  updatedOn: Prisma.raw('i."updatedOn"'),
+  createdBy: Prisma.raw('i."createdBy"'),
+  updatedBy: Prisma.raw('i."updatedBy"'),
+} as const;
+const VALUE_COLUMN = { text: Prisma.raw('v."text"'), num: Prisma.raw('v."num"') } as const;
+
+type Compare = (column: Prisma.Sql, values: unknown[]) => Prisma.Sql;
+
+/** The positive form of each operator; neq and notIn are the negation of eq and in. */
+const COMPARE: Record<'eq' | 'in' | 'lt' | 'lte' | 'gt' | 'gte' | 'between' | 'contains' | 'startsWith', Compare> = {
+  eq: (c, [v]) => Prisma.sql`${c} = ${v}`,
+  in: (c, values) => Prisma.sql`${c} IN (${Prisma.join(values)})`,
+  lt: (c, [v]) => Prisma.sql`${c} < ${v}`,
+  lte: (c, [v]) => Prisma.sql`${c} <= ${v}`,
+  gt: (c, [v]) => Prisma.sql`${c} > ${v}`,
+  gte: (c, [v]) => Prisma.sql`${c} >= ${v}`,
+  between: (c, [from, to]) => Prisma.sql`${c} BETWEEN ${from} AND ${to}`,
+  contains: (c, [v]) => Prisma.sql`LOWER(${c}) LIKE ${`%${escapeLike(String(v))}%`} ESCAPE '\\'`,
+  startsWith: (c, [v]) => Prisma.sql`SUBSTR(${c}, 1, ${String(v).length}) = ${v}`,
+};
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function positive(filter: PlannedFilter): { compare: Compare; negate: boolean } {
+  switch (filter.operator) {
+    case 'neq':
+      return { compare: COMPARE.eq, negate: true };
+    case 'notIn':
+      return { compare: COMPARE.in, negate: true };
+    case 'isNull':
+    case 'isNotNull':
+      throw new Error('handled separately');
+    default:
+      return { compare: COMPARE[filter.operator], negate: false };
+  }
+}
+
+function systemCondition(target: Extract<Target, { on: 'system' }>, filter: PlannedFilter): Prisma.Sql {
+  const column = COLUMN[target.column];
+  if (filter.operator === 'isNull') return Prisma.sql`${column} IS NULL`;
+  if (filter.operator === 'isNotNull') return Prisma.sql`${column} IS NOT NULL`;
+  const { compare, negate } = positive(filter);
+  const condition = compare(column, filter.values);
+  // "not equal" keeps rows without a value, as it does for properties.
+  return negate ? Prisma.sql`(${column} IS NULL OR NOT (${condition}))` : condition;
+}
+
+function propertyCondition(target: Extract<Target, { on: 'property' }>, filter: PlannedFilter): Prisma.Sql {
+  const base = Prisma.sql`SELECT 1 FROM "ItemValue" v WHERE v."itemId" = i."id" AND v."propertyId" = ${target.property.id}`;
+  if (filter.operator === 'isNull') return Prisma.sql`NOT EXISTS (${base})`;
+  if (filter.operator === 'isNotNull') return Prisma.sql`EXISTS (${base})`;
+  const { compare, negate } = positive(filter);
+  const exists = Prisma.sql`EXISTS (${base} AND ${compare(VALUE_COLUMN[target.column], filter.values)})`;
+  // A multi-value property matches eq/in when any value does; neq/notIn when none does.
+  return negate ? Prisma.sql`NOT ${exists}` : exists;
+}
+
+export function compileConditions(typeId: number, filters: PlannedFilter[]): Prisma.Sql {
+  const conditions = [Prisma.sql`i."typeId" = ${typeId}`];
+  for (const filter of filters) {
+    conditions.push(filter.target.on === 'system' ? systemCondition(filter.target, filter) : propertyCondition(filter.target, filter));
+  }
+  return Prisma.join(conditions, ' AND ');
+}
+
+export interface Ordering {
+  target: Target;
+  direction: 'asc' | 'desc';
+}
+
+/** ORDER BY (and the join it needs): by a system column, or a property's first value. */
+export function compileOrdering(ordering: Ordering): { join: Prisma.Sql; orderBy: Prisma.Sql } {
+  const direction = Prisma.raw(ordering.direction === 'desc' ? 'DESC' : 'ASC');
+  const { target } = ordering;
+  if (target.on === 'system') {
+    const tieBreak = target.column === 'id' ? Prisma.empty : Prisma.sql`, i."id" ${direction}`;
+    return { join: Prisma.empty, orderBy: Prisma.sql`ORDER BY ${COLUMN[target.column]} ${direction}${tieBreak}` };
+  }
+  const column = Prisma.raw(`o."${target.column}"`);
+  return {
+    join: Prisma.sql`LEFT JOIN "ItemValue" o ON o."itemId" = i."id" AND o."propertyId" = ${target.property.id} AND o."position" = 0`,
+    // Items without a value sort last in both directions, on SQLite and PostgreSQL alike.
+    orderBy: Prisma.sql`ORDER BY ${column} ${direction} NULLS LAST, i."id" ${direction}`,
+  };
+}

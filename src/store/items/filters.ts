@@ -1,0 +1,150 @@
+// Filters: parse the request's filter list, then plan it against the type — every property
+// and operator resolved from the type definition, every param converted to its index value.
+// Nothing from the request text reaches SQL except as a bound value (see compile.ts).
+import { Errors } from '../../errors/registry.ts';
+import { indexColumn, indexValue, parseScalar } from '../../domain/items/kinds.ts';
+import type { PropertyDef, PropertyKind, TypeDef } from '../../domain/items/type-definition.ts';
+
+export const FILTER_OPERATORS = ['eq', 'neq', 'in', 'notIn', 'lt', 'lte', 'gt', 'gte', 'between', 'contains', 'startsWith', 'isNull', 'isNotNull'] as const;
+export type FilterOperator = (typeof FILTER_OPERATORS)[number];
+const MAX_FILTERS = 50;
+const MAX_LIST = 1000;
+
+export interface RawFilter {
+  property: string;
+  type: string;
+  param?: unknown;
+}
+
+/** Where a filter's values live: an Item column or the ItemValue rows of a property. */
+export type Target =
+  | { on: 'system'; column: 'id' | 'uuid' | 'createdOn' | 'updatedOn' | 'createdBy' | 'updatedBy'; kind: 'integer' | 'string' | 'datetime' }
+  | { on: 'property'; property: PropertyDef; column: 'text' | 'num' };
+
+export interface PlannedFilter {
+  target: Target;
+  operator: FilterOperator;
+  /** Index values (numbers, strings or Dates for system instants); [] for isNull/isNotNull. */
+  values: unknown[];
+}
+
+const SYSTEM_TARGETS: Record<string, Target> = {
+  id: { on: 'system', column: 'id', kind: 'integer' },
+  uuid: { on: 'system', column: 'uuid', kind: 'string' },
+  created_on: { on: 'system', column: 'createdOn', kind: 'datetime' },
+  updated_on: { on: 'system', column: 'updatedOn', kind: 'datetime' },
+  created_by: { on: 'system', column: 'createdBy', kind: 'integer' },
+  updated_by: { on: 'system', column: 'updatedBy', kind: 'integer' },
+};
+
+const ORDERABLE: PropertyKind[] = ['string', 'text', 'integer', 'number', 'datetime', 'date', 'month', 'reference'];
+const TEXTUAL: PropertyKind[] = ['string', 'text', 'enum'];
+
+/** Accepts the query-string form (a JSON-encoded array) or the SEARCH body form (an array). */
+export function parseFilters(input: unknown): RawFilter[] {
+  if (input === undefined || input === null || input === '') return [];
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch {
+      throw Errors.filterInvalid({ reason: 'filters must be a JSON-encoded array' });
+    }
+  }
+  if (!Array.isArray(value)) throw Errors.filterInvalid({ reason: 'filters must be an array of {property, type, param}' });
+  if (value.length > MAX_FILTERS) throw Errors.filterInvalid({ reason: `at most ${MAX_FILTERS} filters` });
+  return value.map((filter, index) => {
+    if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
+      throw Errors.filterInvalid({ reason: `filter ${index} must be an object {property, type, param}` });
+    }
+    const { property, type } = filter as Record<string, unknown>;
+    if (typeof property !== 'string' || property === '') throw Errors.filterInvalid({ reason: `filter ${index} needs a "property"` });
+    if (typeof type !== 'string' || type === '') throw Errors.filterInvalid({ reason: `filter ${index} needs a "type"` });
+    return filter as RawFilter;
+  });
+}
+
+function kindOf(target: Target): PropertyKind {
+  return target.on === 'system' ? target.kind : target.property.kind;
+}
+
+export function targetFor(type: TypeDef, name: string): Target | null {
+  const system = SYSTEM_TARGETS[name];
+  if (system) return system;
+  const property = type.bySystemName.get(name);
+  return property ? { on: 'property', property, column: indexColumn(property.kind) } : null;
+}
+
+function applicable(operator: FilterOperator, kind: PropertyKind): boolean {
+  if (['eq', 'neq', 'in', 'notIn', 'isNull', 'isNotNull'].includes(operator)) return true;
+  if (operator === 'contains' || operator === 'startsWith') return TEXTUAL.includes(kind);
+  return ORDERABLE.includes(kind);
+}
+
+/** One param value → the value compared in SQL. */
+function convert(target: Target, name: string, raw: unknown, zone: string): unknown {
+  if (target.on === 'system') {
+    if (target.kind === 'datetime') {
+      const parsed = parseScalar({ kind: 'datetime' } as PropertyDef, raw, zone);
+      if (!parsed.ok) throw Errors.filterInvalidParam({ property: name, reason: parsed.message });
+      return new Date(parsed.value as string);
+    }
+    if (target.kind === 'integer') {
+      if (typeof raw === 'number' && Number.isSafeInteger(raw)) return raw;
+      if (typeof raw === 'string' && /^\d{1,15}$/.test(raw)) return Number(raw);
+      throw Errors.filterInvalidParam({ property: name, reason: 'must be an integer' });
+    }
+    if (typeof raw !== 'string' || raw.length > 200) throw Errors.filterInvalidParam({ property: name, reason: 'must be a string' });
+    return raw;
+  }
+  // Query strings carry numbers as JSON already; a numeric string is accepted for numeric kinds.
+  const kind = target.property.kind;
+  const value = typeof raw === 'string' && ['integer', 'number', 'reference'].includes(kind) && /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+  const parsed = parseScalar(target.property, value, zone);
+  if (!parsed.ok) throw Errors.filterInvalidParam({ property: name, reason: parsed.message });
+  const indexed = indexValue(kind, parsed.value);
+  return target.column === 'text' ? indexed.text : indexed.num;
+}
+
+function textParam(name: string, raw: unknown): string {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 500) throw Errors.filterInvalidParam({ property: name, reason: 'must be a non-empty string' });
+  return raw;
+}
+
+export function planFilters(type: TypeDef, filters: RawFilter[], zone: string): PlannedFilter[] {
+  return filters.map((filter) => {
+    const target = targetFor(type, filter.property);
+    if (!target) throw Errors.filterUnknownProperty({ property: filter.property });
+    if (!(FILTER_OPERATORS as readonly string[]).includes(filter.type)) throw Errors.filterUnknownOperator({ operator: filter.type });
+    const operator = filter.type as FilterOperator;
+    const kind = kindOf(target);
+    if (!applicable(operator, kind)) throw Errors.filterOperatorNotApplicable({ operator, property: filter.property, kind });
+    const name = filter.property;
+    const param = filter.param;
+    switch (operator) {
+      case 'isNull':
+      case 'isNotNull':
+        return { target, operator, values: [] };
+      case 'in':
+      case 'notIn': {
+        if (!Array.isArray(param) || param.length === 0 || param.length > MAX_LIST) {
+          throw Errors.filterInvalidParam({ property: name, reason: `must be a non-empty array of at most ${MAX_LIST} values` });
+        }
+        return { target, operator, values: param.map((v) => convert(target, name, v, zone)) };
+      }
+      case 'between': {
+        if (!Array.isArray(param) || param.length !== 2) throw Errors.filterInvalidParam({ property: name, reason: 'must be [from, to]' });
+        return { target, operator, values: param.map((v) => convert(target, name, v, zone)) };
+      }
+      case 'contains':
+        return { target, operator, values: [textParam(name, param).toLowerCase()] };
+      case 'startsWith':
+        return { target, operator, values: [textParam(name, param)] };
+      default:
+        if (param === undefined || param === null || Array.isArray(param) || typeof param === 'object') {
+          throw Errors.filterInvalidParam({ property: name, reason: 'must be a single value' });
+        }
+        return { target, operator, values: [convert(target, name, param, zone)] };
+    }
+  });
+}

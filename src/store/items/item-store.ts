@@ -1,0 +1,121 @@
+// Items in the database: one page with its total, single reads, and the writes that keep the
+// Item row, its ItemValue index rows and its ItemUnique rows together in one transaction.
+import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
+import type { Db } from '../database.ts';
+import { indexValue } from '../../domain/items/kinds.ts';
+import type { TypeDef } from '../../domain/items/type-definition.ts';
+import { compileConditions, compileOrdering, type Ordering } from './compile.ts';
+import type { PlannedFilter } from './filters.ts';
+
+/** Transaction client: the same model API as Db. */
+export type Tx = Omit<Db, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+
+export interface StoredItem {
+  id: number;
+  uuid: string;
+  typeId: number;
+  data: Record<string, unknown>;
+  createdOn: Date;
+  createdBy: number | null;
+  updatedOn: Date;
+  updatedBy: number | null;
+}
+
+interface ItemRow {
+  id: number | bigint;
+  uuid: string;
+  typeId: number | bigint;
+  data: string;
+  createdOn: Date | string;
+  createdBy: number | bigint | null;
+  updatedOn: Date | string;
+  updatedBy: number | bigint | null;
+}
+
+const num = (value: number | bigint | null) => (value === null ? null : Number(value));
+
+export function toStoredItem(row: ItemRow): StoredItem {
+  return {
+    id: Number(row.id),
+    uuid: row.uuid,
+    typeId: Number(row.typeId),
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    createdOn: new Date(row.createdOn),
+    createdBy: num(row.createdBy),
+    updatedOn: new Date(row.updatedOn),
+    updatedBy: num(row.updatedBy),
+  };
+}
+
+const ITEM_COLUMNS = Prisma.raw('i."id", i."uuid", i."typeId", i."data", i."createdOn", i."createdBy", i."updatedOn", i."updatedBy"');
+
+export async function readPage(db: Db, type: TypeDef, filters: PlannedFilter[], ordering: Ordering, limit: number, offset: number) {
+  const where = compileConditions(type.id, filters);
+  const { join, orderBy } = compileOrdering(ordering);
+  const rows = await db.$queryRaw<ItemRow[]>`SELECT ${ITEM_COLUMNS} FROM "Item" i ${join} WHERE ${where} ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
+  const [{ total }] = await db.$queryRaw<{ total: number | bigint }[]>`SELECT COUNT(*) AS total FROM "Item" i WHERE ${where}`;
+  return { items: rows.map(toStoredItem), total: Number(total) };
+}
+
+export async function readOne(db: Db | Tx, typeId: number, idOrUuid: string | number): Promise<StoredItem | null> {
+  const byId = typeof idOrUuid === 'number' || /^\d{1,15}$/.test(idOrUuid);
+  const row = await db.item.findFirst({ where: byId ? { typeId, id: Number(idOrUuid) } : { typeId, uuid: String(idOrUuid) } });
+  return row ? toStoredItem(row) : null;
+}
+
+/** The lowest-id item of the type matching one planned equality. */
+export async function readFirstMatching(db: Db, type: TypeDef, filter: PlannedFilter): Promise<StoredItem | null> {
+  const where = compileConditions(type.id, [filter]);
+  const rows = await db.$queryRaw<ItemRow[]>`SELECT ${ITEM_COLUMNS} FROM "Item" i WHERE ${where} ORDER BY i."id" ASC LIMIT 1`;
+  return rows.length ? toStoredItem(rows[0]) : null;
+}
+
+/** Index rows and unique keys for an item's stored data. */
+function indexRows(type: TypeDef, itemId: number, data: Record<string, unknown>) {
+  const values: { itemId: number; propertyId: number; position: number; text: string | null; num: number | null }[] = [];
+  const uniques: { propertyId: number; value: string; itemId: number }[] = [];
+  for (const property of type.properties) {
+    const stored = data[property.systemName];
+    if (stored === undefined || stored === null) continue;
+    const list = Array.isArray(stored) ? stored : [stored];
+    list.forEach((value, position) => {
+      values.push({ itemId, propertyId: property.id, position, ...indexValue(property.kind, value) });
+      if (property.unique) uniques.push({ propertyId: property.id, value: JSON.stringify(value), itemId });
+    });
+  }
+  return { values, uniques: uniques.filter((u, i) => uniques.findIndex((o) => o.propertyId === u.propertyId && o.value === u.value) === i) };
+}
+
+/** Unique keys already held by another item: the property ids, for a 409 that names them. */
+export async function conflictingUniques(tx: Tx, type: TypeDef, itemId: number, data: Record<string, unknown>): Promise<number[]> {
+  const { uniques } = indexRows(type, itemId, data);
+  if (!uniques.length) return [];
+  const clash = await tx.itemUnique.findMany({
+    where: { OR: uniques.map((u) => ({ propertyId: u.propertyId, value: u.value })), NOT: { itemId } },
+    select: { propertyId: true },
+  });
+  return clash.map((c) => c.propertyId);
+}
+
+export async function writeIndex(tx: Tx, type: TypeDef, itemId: number, data: Record<string, unknown>, replace: boolean): Promise<void> {
+  const { values, uniques } = indexRows(type, itemId, data);
+  if (replace) {
+    await tx.itemValue.deleteMany({ where: { itemId } });
+    await tx.itemUnique.deleteMany({ where: { itemId } });
+  }
+  if (values.length) await tx.itemValue.createMany({ data: values });
+  if (uniques.length) await tx.itemUnique.createMany({ data: uniques });
+}
+
+/** Items (of any type) whose reference properties point at `itemId`, by property. */
+export async function referencesTo(db: Db | Tx, propertyIds: number[], itemId: number) {
+  if (!propertyIds.length) return [];
+  return db.itemValue.findMany({ where: { propertyId: { in: propertyIds }, num: itemId }, select: { itemId: true, propertyId: true } });
+}
+
+/** Which of `ids` exist as items of `typeId`. */
+export async function existingIds(db: Db | Tx, typeId: number, ids: number[]): Promise<Set<number>> {
+  if (!ids.length) return new Set();
+  const rows = await db.item.findMany({ where: { typeId, id: { in: ids } }, select: { id: true } });
+  return new Set(rows.map((r) => r.id));
+}
