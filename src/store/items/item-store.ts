@@ -4,7 +4,7 @@ import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { Db } from '../database.ts';
 import { indexValue } from '../../domain/items/kinds.ts';
 import type { TypeDef } from '../../domain/items/type-definition.ts';
-import { compileConditions, compileOrdering, type Ordering } from './compile.ts';
+import { compileConditions, compileCount, compileOrdering, type Ordering } from './compile.ts';
 import type { PlannedFilter } from './filters.ts';
 
 /** Transaction client: the same model API as Db. */
@@ -53,7 +53,7 @@ export async function readPage(db: Db, type: TypeDef, filters: PlannedFilter[], 
   const where = compileConditions(type.id, filters);
   const { join, orderBy } = compileOrdering(ordering);
   const rows = await db.$queryRaw<ItemRow[]>`SELECT ${ITEM_COLUMNS} FROM "Item" i ${join} WHERE ${where} ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
-  const [{ total }] = await db.$queryRaw<{ total: number | bigint }[]>`SELECT COUNT(*) AS total FROM "Item" i WHERE ${where}`;
+  const [{ total }] = await db.$queryRaw<{ total: number | bigint }[]>(compileCount(type.id, filters));
   return { items: rows.map(toStoredItem), total: Number(total) };
 }
 
