@@ -107,6 +107,16 @@ export type ItemValue = Prisma.ItemValueModel
  */
 export type ItemUnique = Prisma.ItemUniqueModel
 /**
+ * Model ValueCount
+ * 
+ */
+export type ValueCount = Prisma.ValueCountModel
+/**
+ * Model TypeCount
+ * 
+ */
+export type TypeCount = Prisma.TypeCountModel
+/**
  * Model ReadAudit
  * 
  */

@@ -15,6 +15,7 @@ import { TypeRegistry } from '../../src/domain/items/type-registry.ts';
 import { TypesService } from '../../src/domain/items/types-service.ts';
 import { indexValue } from '../../src/domain/items/kinds.ts';
 import type { TypeDef } from '../../src/domain/items/type-definition.ts';
+import { rebuildCounts } from '../../src/store/items/value-counts.ts';
 
 export const STATUSES = ['open', 'in_progress', 'done', 'blocked', 'cancelled'];
 const LABELS = ['web', 'api', 'ops', 'q1', 'q2', 'q3', 'q4', 'urgent', 'later', 'design'];
@@ -128,5 +129,8 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
     await client.query('ANALYZE');
     await client.end();
   }
+  const counted = await openDatabase({ databaseUrl });
+  await rebuildCounts(counted.prisma, type);
+  await counted.close();
   return type;
 }

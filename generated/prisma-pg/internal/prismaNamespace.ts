@@ -403,6 +403,8 @@ export const ModelName = {
   Item: 'Item',
   ItemValue: 'ItemValue',
   ItemUnique: 'ItemUnique',
+  ValueCount: 'ValueCount',
+  TypeCount: 'TypeCount',
   ReadAudit: 'ReadAudit',
   RoleTypePermission: 'RoleTypePermission',
   ApiKey: 'ApiKey'
@@ -421,7 +423,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "readAudit" | "roleTypePermission" | "apiKey"
+    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1387,6 +1389,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    ValueCount: {
+      payload: Prisma.$ValueCountPayload<ExtArgs>
+      fields: Prisma.ValueCountFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ValueCountFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ValueCountPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ValueCountFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ValueCountPayload>
+        }
+        findFirst: {
+          args: Prisma.ValueCountFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ValueCountPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ValueCountFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ValueCountPayload>
+        }
+        findMany: {
+          args: Prisma.ValueCountFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ValueCountPayload>[]
+        }
+        create: {
+          args: Prisma.ValueCountCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ValueCountPayload>
+        }
+        createMany: {
+          args: Prisma.ValueCountCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ValueCountCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ValueCountPayload>[]
+        }
+        delete: {
+          args: Prisma.ValueCountDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ValueCountPayload>
+        }
+        update: {
+          args: Prisma.ValueCountUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ValueCountPayload>
+        }
+        deleteMany: {
+          args: Prisma.ValueCountDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ValueCountUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ValueCountUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ValueCountPayload>[]
+        }
+        upsert: {
+          args: Prisma.ValueCountUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ValueCountPayload>
+        }
+        aggregate: {
+          args: Prisma.ValueCountAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateValueCount>
+        }
+        groupBy: {
+          args: Prisma.ValueCountGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ValueCountGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ValueCountCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ValueCountCountAggregateOutputType> | number
+        }
+      }
+    }
+    TypeCount: {
+      payload: Prisma.$TypeCountPayload<ExtArgs>
+      fields: Prisma.TypeCountFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.TypeCountFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TypeCountPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.TypeCountFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TypeCountPayload>
+        }
+        findFirst: {
+          args: Prisma.TypeCountFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TypeCountPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.TypeCountFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TypeCountPayload>
+        }
+        findMany: {
+          args: Prisma.TypeCountFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TypeCountPayload>[]
+        }
+        create: {
+          args: Prisma.TypeCountCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TypeCountPayload>
+        }
+        createMany: {
+          args: Prisma.TypeCountCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.TypeCountCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TypeCountPayload>[]
+        }
+        delete: {
+          args: Prisma.TypeCountDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TypeCountPayload>
+        }
+        update: {
+          args: Prisma.TypeCountUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TypeCountPayload>
+        }
+        deleteMany: {
+          args: Prisma.TypeCountDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.TypeCountUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.TypeCountUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TypeCountPayload>[]
+        }
+        upsert: {
+          args: Prisma.TypeCountUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TypeCountPayload>
+        }
+        aggregate: {
+          args: Prisma.TypeCountAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateTypeCount>
+        }
+        groupBy: {
+          args: Prisma.TypeCountGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.TypeCountGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.TypeCountCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.TypeCountCountAggregateOutputType> | number
+        }
+      }
+    }
     ReadAudit: {
       payload: Prisma.$ReadAuditPayload<ExtArgs>
       fields: Prisma.ReadAuditFieldRefs
@@ -1803,6 +1953,23 @@ export const ItemUniqueScalarFieldEnum = {
 export type ItemUniqueScalarFieldEnum = (typeof ItemUniqueScalarFieldEnum)[keyof typeof ItemUniqueScalarFieldEnum]
 
 
+export const ValueCountScalarFieldEnum = {
+  propertyId: 'propertyId',
+  key: 'key',
+  count: 'count'
+} as const
+
+export type ValueCountScalarFieldEnum = (typeof ValueCountScalarFieldEnum)[keyof typeof ValueCountScalarFieldEnum]
+
+
+export const TypeCountScalarFieldEnum = {
+  typeId: 'typeId',
+  count: 'count'
+} as const
+
+export type TypeCountScalarFieldEnum = (typeof TypeCountScalarFieldEnum)[keyof typeof TypeCountScalarFieldEnum]
+
+
 export const ReadAuditScalarFieldEnum = {
   id: 'id',
   tenantId: 'tenantId',
@@ -2035,6 +2202,8 @@ export type GlobalOmitConfig = {
   item?: Prisma.ItemOmit
   itemValue?: Prisma.ItemValueOmit
   itemUnique?: Prisma.ItemUniqueOmit
+  valueCount?: Prisma.ValueCountOmit
+  typeCount?: Prisma.TypeCountOmit
   readAudit?: Prisma.ReadAuditOmit
   roleTypePermission?: Prisma.RoleTypePermissionOmit
   apiKey?: Prisma.ApiKeyOmit

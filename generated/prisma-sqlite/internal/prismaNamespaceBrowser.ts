@@ -62,6 +62,8 @@ export const ModelName = {
   Item: 'Item',
   ItemValue: 'ItemValue',
   ItemUnique: 'ItemUnique',
+  ValueCount: 'ValueCount',
+  TypeCount: 'TypeCount',
   ReadAudit: 'ReadAudit',
   RoleTypePermission: 'RoleTypePermission',
   ApiKey: 'ApiKey'
@@ -233,6 +235,23 @@ export const ItemUniqueScalarFieldEnum = {
 } as const
 
 export type ItemUniqueScalarFieldEnum = (typeof ItemUniqueScalarFieldEnum)[keyof typeof ItemUniqueScalarFieldEnum]
+
+
+export const ValueCountScalarFieldEnum = {
+  propertyId: 'propertyId',
+  key: 'key',
+  count: 'count'
+} as const
+
+export type ValueCountScalarFieldEnum = (typeof ValueCountScalarFieldEnum)[keyof typeof ValueCountScalarFieldEnum]
+
+
+export const TypeCountScalarFieldEnum = {
+  typeId: 'typeId',
+  count: 'count'
+} as const
+
+export type TypeCountScalarFieldEnum = (typeof TypeCountScalarFieldEnum)[keyof typeof TypeCountScalarFieldEnum]
 
 
 export const ReadAuditScalarFieldEnum = {

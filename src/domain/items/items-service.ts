@@ -10,7 +10,7 @@ import type { TypeAction } from '../identity/permissions.ts';
 import type { TenantContext } from '../identity/tenant.ts';
 import { planFilters, targetFor } from '../../store/items/filters.ts';
 import {
-  conflictingUniques, existingIds, readFirstMatching, readOne, readPage, referencesTo, toStoredItem, writeIndex,
+  conflictingUniques, deleteItems, existingIds, readFirstMatching, readOne, readPage, referencesTo, toStoredItem, writeIndex,
   type StoredItem, type Tx,
 } from '../../store/items/item-store.ts';
 import { readInput } from './item-input.ts';
@@ -141,7 +141,7 @@ export class ItemsService {
         }
       }
       await this.clearReferences(tx, scope, all, clear.filter((c) => !doomed.has(c.itemId)));
-      await tx.item.deleteMany({ where: { id: { in: [...doomed] } } });
+      await deleteItems(tx, all, [...doomed]);
     });
   }
 

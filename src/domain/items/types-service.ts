@@ -5,6 +5,7 @@ import type { Db } from '../../store/database.ts';
 import { Errors } from '../../errors/registry.ts';
 import { translated } from '../../store/translate-prisma-error.ts';
 import type { Tx } from '../../store/items/item-store.ts';
+import { rebuildCounts } from '../../store/items/value-counts.ts';
 import { parseScalar } from './kinds.ts';
 import type { TypeRegistry } from './type-registry.ts';
 import { SYSTEM_FIELDS, toTypeDef, type PropertyDef, type PropertyKind } from './type-definition.ts';
@@ -82,6 +83,8 @@ export class TypesService {
     if (items > 0 && !force) throw Errors.conflict({ message: `Type ${type.systemName} has ${items} item(s); delete them or use force=true` });
     await this.db.$transaction(async (tx) => {
       await tx.item.deleteMany({ where: { typeId: id } });
+      await tx.valueCount.deleteMany({ where: { propertyId: { in: type.properties.map((p) => p.id) } } });
+      await tx.typeCount.deleteMany({ where: { typeId: id } });
       await tx.itemType.delete({ where: { id } });
     });
     await this.registry.changed();
@@ -132,7 +135,10 @@ export class TypesService {
       }
       if (next.unique && !property.unique) await this.buildUniques(tx, typeId, property, conflict);
       if (!next.unique && property.unique) await tx.itemUnique.deleteMany({ where: { propertyId } });
-      if (next.multiple !== property.multiple) await this.rewriteData(tx, typeId, property.systemName, (v) => (next.multiple ? [v] : (v as unknown[])[0]));
+      if (next.multiple !== property.multiple) {
+        await this.rewriteData(tx, typeId, property.systemName, (v) => (next.multiple ? [v] : (v as unknown[])[0]));
+        await rebuildCounts(tx, { ...type, properties: type.properties.map((p) => (p.id === propertyId ? next : p)) });
+      }
       await tx.itemProperty.update({
         where: { id: propertyId },
         data: {
@@ -160,6 +166,7 @@ export class TypesService {
       await this.rewriteData(tx, typeId, property.systemName, () => undefined);
       await tx.itemValue.deleteMany({ where: { propertyId } });
       await tx.itemUnique.deleteMany({ where: { propertyId } });
+      await tx.valueCount.deleteMany({ where: { propertyId } });
       await tx.itemProperty.delete({ where: { id: propertyId } });
       await tx.itemType.update({ where: { id: typeId }, data: { updatedAt: new Date() } });
     });

@@ -6,6 +6,7 @@ import { indexValue } from '../../domain/items/kinds.ts';
 import type { TypeDef } from '../../domain/items/type-definition.ts';
 import { compileConditions, compileCount, compileOrdering, type Ordering } from './compile.ts';
 import type { PlannedFilter } from './filters.ts';
+import { adjustTypeCount, applyCountDeltas, countDeltas, countedTotal, type IndexRow } from './value-counts.ts';
 
 /** Transaction client: the same model API as Db. */
 export type Tx = Omit<Db, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
@@ -53,8 +54,9 @@ export async function readPage(db: Db, type: TypeDef, filters: PlannedFilter[], 
   const where = compileConditions(type.id, filters);
   const { join, orderBy } = compileOrdering(ordering);
   const rows = await db.$queryRaw<ItemRow[]>`SELECT ${ITEM_COLUMNS} FROM "Item" i ${join} WHERE ${where} ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
-  const [{ total }] = await db.$queryRaw<{ total: number | bigint }[]>(compileCount(type.id, filters));
-  return { items: rows.map(toStoredItem), total: Number(total) };
+  const counted = await countedTotal(db, type, filters);
+  const total = counted ?? Number((await db.$queryRaw<{ total: number | bigint }[]>(compileCount(type.id, filters)))[0].total);
+  return { items: rows.map(toStoredItem), total };
 }
 
 export async function readOne(db: Db | Tx, typeId: number, idOrUuid: string | number): Promise<StoredItem | null> {
@@ -97,14 +99,34 @@ export async function conflictingUniques(tx: Tx, type: TypeDef, itemId: number, 
   return clash.map((c) => c.propertyId);
 }
 
+/** Writes an item's index rows (replacing its old ones) and adjusts the exact counters. */
 export async function writeIndex(tx: Tx, type: TypeDef, itemId: number, data: Record<string, unknown>, replace: boolean): Promise<void> {
   const { values, uniques } = indexRows(type, itemId, data);
+  let removed: IndexRow[] = [];
   if (replace) {
+    removed = await tx.itemValue.findMany({ where: { itemId }, select: { propertyId: true, position: true, text: true, num: true } });
     await tx.itemValue.deleteMany({ where: { itemId } });
     await tx.itemUnique.deleteMany({ where: { itemId } });
+  } else {
+    await adjustTypeCount(tx, type.id, 1);
   }
   if (values.length) await tx.itemValue.createMany({ data: values });
   if (uniques.length) await tx.itemUnique.createMany({ data: uniques });
+  await applyCountDeltas(tx, countDeltas(type, removed, values));
+}
+
+/** Deletes items (their index rows cascade) and takes them out of the counters. */
+export async function deleteItems(tx: Tx, types: TypeDef[], ids: number[]): Promise<void> {
+  if (!ids.length) return;
+  const items = await tx.item.findMany({ where: { id: { in: ids } }, select: { id: true, typeId: true } });
+  for (const type of types) {
+    const own = items.filter((i) => i.typeId === type.id).map((i) => i.id);
+    if (!own.length) continue;
+    const removed = await tx.itemValue.findMany({ where: { itemId: { in: own } }, select: { propertyId: true, position: true, text: true, num: true } });
+    await applyCountDeltas(tx, countDeltas(type, removed, []));
+    await adjustTypeCount(tx, type.id, -own.length);
+  }
+  await tx.item.deleteMany({ where: { id: { in: ids } } });
 }
 
 /** Items (of any type) whose reference properties point at `itemId`, by property. */
