@@ -34,6 +34,11 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
   const operation = runOperation(contract, handlers, services);
 
   app.use(requestLog(logger));
+  app.use(async function connectionStage(ctx, next) {
+    // While shutting down, responses ask clients to close their keep-alive connections.
+    if (isShuttingDown()) ctx.set('Connection', 'close');
+    await next();
+  });
   app.use(errorBoundary(logger, config.bodyLimitBytes));
   app.use(health(readiness, isShuttingDown));
   app.use(resolveTenant(services.identity));

@@ -59,7 +59,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     return checks;
   };
   const app = buildApp({ config, logger, contract, services, readiness, isShuttingDown: () => shuttingDown });
-  const server = createServer(app.callback());
+  // 64 KiB of request head: a filters query near its documented 20000-character limit still
+  // reaches validation (400) instead of Node's bodyless 431.
+  const server = createServer({ maxHeaderSize: 64 * 1024 }, app.callback());
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -74,9 +76,12 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     (stopping ??= (async () => {
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive sockets become idle as their last response ends: close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await closed;
+      clearInterval(sweep);
       clearTimeout(timer);
       await database.close();
       if (redis) await redis.quit().catch(() => undefined);

@@ -15,6 +15,8 @@ export const Errors = {
   filterUnknownOperator: defineError<{ operator: string }>('FILTER_UNKNOWN_OPERATOR', 400, (d) => `Unknown filter type "${d.operator}"`),
   filterOperatorNotApplicable: defineError<{ operator: string; property: string; kind: string }>('FILTER_OPERATOR_NOT_APPLICABLE', 400, (d) => `Filter type "${d.operator}" does not apply to ${d.kind} property "${d.property}"`),
   filterInvalidParam: defineError<{ property: string; reason: string }>('FILTER_INVALID_PARAM', 400, (d) => `Invalid param for "${d.property}": ${d.reason}`),
+  fieldNotWrappable: defineError<{ field: string }>('FIELD_NOT_WRAPPABLE', 400, (d) => `System field "${d.field}" cannot be wrapped; wrapFields takes properties`),
+  invalidCharacter: defineError<{ path: string }>('INVALID_CHARACTER', 400, (d) => `${d.path} contains a NUL character`),
   unknownField: defineError<{ parameter: string; field: string }>('UNKNOWN_FIELD', 400, (d) => `Unknown property "${d.field}" in ${d.parameter}`),
   // routing
   routeNotFound: defineError<{ method: string; path: string }>('ROUTE_NOT_FOUND', 404, (d) => `No route ${d.method} ${d.path}`),

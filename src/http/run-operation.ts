@@ -34,6 +34,17 @@ export function matchRequest(contract: Contract, method: string, path: string): 
   }
 }
 
+/** The first place a NUL character hides in a value (PostgreSQL text cannot hold one). */
+function nulPath(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (depth > 32 || typeof value !== 'object' || value === null) return null;
+  for (const [key, item] of Object.entries(value)) {
+    const found = key.includes('\u0000') ? path : nulPath(item, `${path}.${key}`, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
 function validationDetails(errors: ErrorObject[]): ErrorDetail[] {
   return errors.map((error) => {
     const where = error.instancePath
@@ -98,6 +109,8 @@ export function runOperation(contract: Contract, handlers: HandlerMap, services:
     const principal = authorize(policy, ctx.state.auth as AuthState, ctx.state.tenant, new Date());
 
     const body = (ctx.request as { body?: unknown }).body;
+    const nul = nulPath(params, 'path') ?? nulPath(ctx.query, 'query') ?? nulPath(body, 'body');
+    if (nul) throw Errors.invalidCharacter({ path: nul });
     const query: Record<string, unknown> = { ...ctx.query };
     for (const name of arrayNames(operation)) if (typeof query[name] === 'string') query[name] = [query[name]];
     const input: RequestInput = { path: { ...params }, query, header: ctx.headers, cookie: {} };

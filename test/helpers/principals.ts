@@ -27,7 +27,7 @@ export async function aRole(server: TestServer, permissions: string[], options: 
 export async function aUser(
   server: TestServer,
   permissions: string[],
-  options: { key?: string; host?: string; user?: Record<string, unknown> } = {},
+  options: { key?: string; host?: string; user?: Record<string, unknown>; typePermissions?: unknown[] } = {},
 ): Promise<TestUser> {
   const role = await aRole(server, permissions, options);
   const login = `user${++counter}-${randomBytes(3).toString('hex')}@example.com`;

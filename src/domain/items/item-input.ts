@@ -100,12 +100,13 @@ export function readInput(type: TypeDef, mode: InputMode, rawBody: unknown, zone
   }
   const body = withoutSystemFields(rawBody as Record<string, unknown>);
   const validate = validatorFor(type, mode);
-  if (!validate(body)) throw Errors.validationFailed(undefined, { details: details(validate.errors ?? []) });
-
-  const problems: ErrorDetail[] = [];
+  // Shape problems and value problems (impossible dates, unsafe integers) are reported together.
+  const problems: ErrorDetail[] = validate(body) ? [] : details(validate.errors ?? []);
+  const failed = new Set(problems.map((p) => p.path));
   const stored: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
-    const property = type.bySystemName.get(key.replace(/\+=?=$/, ''))!;
+    const property = type.bySystemName.get(key.replace(/\+=?=$/, ''));
+    if (!property || failed.has(`body.${key}`)) continue;
     if (value === null) {
       stored[key] = null;
       continue;

@@ -108,7 +108,14 @@ export class ItemsService {
   async patchOne(scope: ItemScope, collection: string, item: string, body: unknown) {
     const type = await this.typeFor(scope, collection, 'edit');
     const input = readInput(type, 'patch', body, scope.principal.timeZone);
-    return this.update(scope, type, item, (current) => applyPatch(type, current, input));
+    return this.update(scope, type, item, (current) => {
+      const merged = applyPatch(type, current, input);
+      // `+=` can grow a value past its limits: the merged values must pass the same checks.
+      const additive = Object.keys(input).filter((key) => key.endsWith('+=') || key.endsWith('+=='));
+      const names = [...new Set(additive.map((key) => key.replace(/\+=?=$/, '')))];
+      if (names.length) readInput(type, 'patch', Object.fromEntries(names.map((name) => [name, merged[name] ?? null])), 'UTC');
+      return merged;
+    });
   }
 
   async deleteOne(scope: ItemScope, collection: string, item: string, options: { strict?: boolean; cascade?: boolean }): Promise<void> {
@@ -206,6 +213,11 @@ export class ItemsService {
       return await this.db.$transaction((tx) => work(tx as Tx));
     } catch (error) {
       if (error instanceof AppError) throw error;
+      // Two writers raced past checkUniques: the ItemUnique key caught it; name the property.
+      if ((error as { code?: string }).code === 'P2002' && type.properties.some((p) => p.unique)) {
+        const unique = type.properties.filter((p) => p.unique);
+        throw Errors.uniqueViolation({ property: unique.length === 1 ? unique[0].systemName : unique.map((p) => p.systemName).join(' or ') });
+      }
       throw translatePrismaError(error, `Item of ${type.systemName}`);
     }
   }

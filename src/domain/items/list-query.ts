@@ -35,6 +35,13 @@ function fieldList(parameter: string, value: FieldList, type: TypeDef): Set<stri
   return new Set(names);
 }
 
+/** System fields keep their scalar shape (the contract types them); only properties wrap. */
+function wrappable(fields: Set<string>): Set<string> {
+  const system = [...fields].find((field) => (SYSTEM_FIELDS as readonly string[]).includes(field));
+  if (system) throw Errors.fieldNotWrappable({ field: system });
+  return fields;
+}
+
 export function fieldControls(type: TypeDef, source: Record<string, unknown>): FieldControls {
   const meta = source.propsMeta as FieldList;
   const metaAll = meta === true || meta === 'true' || meta === '1';
@@ -42,7 +49,7 @@ export function fieldControls(type: TypeDef, source: Record<string, unknown>): F
   return {
     show: fieldList('showFields', source.showFields as FieldList, type),
     hide: fieldList('hideFields', source.hideFields as FieldList, type) ?? new Set(),
-    wrap: fieldList('wrapFields', source.wrapFields as FieldList, type) ?? new Set(),
+    wrap: wrappable(fieldList('wrapFields', source.wrapFields as FieldList, type) ?? new Set()),
     propsMeta: metaOff ? null : metaAll ? new Set() : fieldList('propsMeta', meta, type),
   };
 }

@@ -4,7 +4,7 @@
 import type { Db } from '../../store/database.ts';
 import { Errors } from '../../errors/registry.ts';
 import { translated } from '../../store/translate-prisma-error.ts';
-import type { Tx } from '../../store/items/item-store.ts';
+import { conflictingUniques, writeIndex, type Tx } from '../../store/items/item-store.ts';
 import { rebuildCounts } from '../../store/items/value-counts.ts';
 import { parseScalar } from './kinds.ts';
 import type { TypeRegistry } from './type-registry.ts';
@@ -98,7 +98,8 @@ export class TypesService {
       if (input.required && row.defaultValue === null && (await tx.item.count({ where: { typeId } })) > 0) {
         throw Errors.conflict({ message: `Property ${input.systemName} cannot be required without a default while the type has items` });
       }
-      await tx.itemProperty.create({ data: row });
+      const created = await tx.itemProperty.create({ data: row });
+      if (row.defaultValue !== null) await this.backfill(tx, typeId, created.id, JSON.parse(row.defaultValue));
     });
     await this.registry.changed();
     return this.get(tenantId, typeId);
@@ -117,7 +118,12 @@ export class TypesService {
       ...(input.enumValues !== undefined ? { enumValues: input.enumValues } : {}),
     };
     if (input.enumValues && property.kind !== 'enum') throw invalid('body.enumValues', 'only enum properties have values');
-    const defaultValue = input.default !== undefined ? storedDefault(next, input.default, 'body.default') : property.defaultValue;
+    const defaultValue =
+      input.default !== undefined ? storedDefault(next, input.default, 'body.default') : reshapeDefault(property.defaultValue, property.multiple, next.multiple);
+    if (next.kind === 'enum' && defaultValue !== null) {
+      const outside = ([] as unknown[]).concat(defaultValue).find((v) => !next.enumValues.includes(v as string));
+      if (outside !== undefined) throw Errors.conflict({ message: `Property ${property.systemName}: the default "${outside}" is not among enumValues; change the default too` });
+    }
     await this.db.$transaction(async (tx) => {
       const conflict = (message: string) => Errors.conflict({ message: `Property ${property.systemName}: ${message}` });
       if (next.required && !property.required && defaultValue === null) {
@@ -149,9 +155,32 @@ export class TypesService {
       });
       // The type's version must change so cached input schemas are rebuilt.
       await tx.itemType.update({ where: { id: typeId }, data: { updatedAt: new Date() } });
+      if (next.required && !property.required && defaultValue !== null) await this.backfill(tx, typeId, propertyId, defaultValue);
     });
     await this.registry.changed();
     return this.get(tenantId, typeId);
+  }
+
+  /** Gives every item without a value of the property `value` (data, index rows, counters). */
+  private async backfill(tx: Tx, typeId: number, propertyId: number, value: unknown) {
+    const type = toTypeDef(await tx.itemType.findUniqueOrThrow({ where: { id: typeId }, include: WITH_PROPERTIES }));
+    const property = type.properties.find((p) => p.id === propertyId)!;
+    let after = 0;
+    for (;;) {
+      const rows = await tx.item.findMany({ where: { typeId, id: { gt: after } }, orderBy: { id: 'asc' }, take: BATCH, select: { id: true, data: true } });
+      if (!rows.length) return;
+      for (const row of rows) {
+        const data = JSON.parse(row.data) as Record<string, unknown>;
+        if (data[property.systemName] !== undefined && data[property.systemName] !== null) continue;
+        data[property.systemName] = value;
+        if (property.unique && (await conflictingUniques(tx, type, row.id, data)).length) {
+          throw Errors.conflict({ message: `Property ${property.systemName}: the default would give several items the same unique value` });
+        }
+        await tx.item.update({ where: { id: row.id }, data: { data: JSON.stringify(data) } });
+        await writeIndex(tx, type, row.id, data, true);
+      }
+      after = rows[rows.length - 1].id;
+    }
   }
 
   async deleteProperty(tenantId: number, typeId: number, propertyId: number, dropValues: boolean) {
@@ -250,6 +279,13 @@ export class TypesService {
 
 function propertyOptions(enumValues: string[], referenceType: number | null, kind: PropertyKind) {
   return { ...(kind === 'enum' ? { enumValues } : {}), ...(referenceType ? { referenceType } : {}) };
+}
+
+/** A default keeps its meaning when a property switches between single and multiple values. */
+function reshapeDefault(value: unknown, wasMultiple: boolean, isMultiple: boolean): unknown {
+  if (value === null || wasMultiple === isMultiple) return value;
+  if (isMultiple) return [value];
+  return (value as unknown[])[0] ?? null;
 }
 
 function storedDefault(property: PropertyDef, value: unknown, path: string): unknown {
