@@ -80,12 +80,12 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = OFF');
     const insertItem = sqlite.prepare('INSERT INTO "Item" ("uuid","tenantId","typeId","data","createdOn","createdBy","updatedOn","updatedBy") VALUES (?,?,?,?,?,?,?,?)');
-    const insertValue = sqlite.prepare('INSERT INTO "ItemValue" ("itemId","propertyId","position","text","num") VALUES (?,?,?,?,?)');
+    const insertValue = sqlite.prepare('INSERT INTO "ItemValue" ("itemId","propertyId","position","text","num","folded") VALUES (?,?,?,?,?,?)');
     const insertAll = sqlite.transaction((batch: { data: Record<string, unknown>; createdOn: Date }[]) => {
       for (const row of batch) {
         const at = row.createdOn.toISOString().replace('Z', '+00:00');
         const { lastInsertRowid } = insertItem.run(randomUUID(), 1, type.id, JSON.stringify(row.data), at, 1, at, 1);
-        for (const v of valueRows(Number(lastInsertRowid), row.data)) insertValue.run(v.itemId, v.propertyId, v.position, v.text, v.num);
+        for (const v of valueRows(Number(lastInsertRowid), row.data)) insertValue.run(v.itemId, v.propertyId, v.position, v.text, v.num, v.folded);
       }
     });
     let batch = [];
@@ -115,8 +115,8 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
       for (let i = 0; i < values.length; i += 10_000) {
         const chunk = values.slice(i, i + 10_000);
         await client.query(
-          `INSERT INTO "ItemValue" ("itemId","propertyId","position","text","num") SELECT * FROM UNNEST($1::int[], $2::int[], $3::int[], $4::text[], $5::float8[])`,
-          [chunk.map((v) => v.itemId), chunk.map((v) => v.propertyId), chunk.map((v) => v.position), chunk.map((v) => v.text), chunk.map((v) => v.num)],
+          `INSERT INTO "ItemValue" ("itemId","propertyId","position","text","num","folded") SELECT * FROM UNNEST($1::int[], $2::int[], $3::int[], $4::text[], $5::float8[], $6::text[])`,
+          [chunk.map((v) => v.itemId), chunk.map((v) => v.propertyId), chunk.map((v) => v.position), chunk.map((v) => v.text), chunk.map((v) => v.num), chunk.map((v) => v.folded)],
         );
       }
       batch = [];

@@ -31,6 +31,12 @@ export function parseInstant(text: string, zone: string): Date | null {
     const parsed = dayjs(value);
     return parsed.isValid() ? parsed.toDate() : null;
   }
+  // dayjs reads exactly three fraction digits: normalise 1-9 of them to milliseconds.
+  const fraction = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})\.(\d{1,9})$/.exec(value);
+  if (fraction) {
+    const whole = parseInstant(fraction[1], zone);
+    return whole ? new Date(whole.getTime() + Number(fraction[2].padEnd(3, '0').slice(0, 3))) : null;
+  }
   for (const format of NAIVE_FORMATS) {
     if (dayjs(value, format, true).isValid()) {
       const zoned = dayjs.tz(value, format, zone);
@@ -85,12 +91,17 @@ function wallClock(date: Date, zone: string): WallClock {
   };
 }
 
-/** ISO 8601 with the offset of `zone`, e.g. 2026-05-22T09:00:00+02:00. */
+/**
+ * ISO 8601 with the offset of `zone`, e.g. 2026-05-22T09:00:00+02:00; milliseconds appear
+ * only when the instant has them, so a value read back filters to the same instant.
+ */
 export function formatInstant(date: Date, zone: string): string {
   const w = wallClock(date, zone);
   const sign = w.offset < 0 ? '-' : '+';
   const offset = Math.abs(w.offset);
-  return `${w.year}-${w.month}-${w.day}T${w.hour}:${w.minute}:${w.second}${sign}${pad(Math.floor(offset / 60))}:${pad(offset % 60)}`;
+  const ms = date.getTime() % 1000;
+  const fraction = ms === 0 ? '' : `.${pad((ms + 1000) % 1000, 3)}`;
+  return `${w.year}-${w.month}-${w.day}T${w.hour}:${w.minute}:${w.second}${fraction}${sign}${pad(Math.floor(offset / 60))}:${pad(offset % 60)}`;
 }
 
 /** The seed's `YYYY-MM-DD HH:mm:ss` wall-clock form (used by /auth). */

@@ -9,7 +9,10 @@ const INSTANT = { type: 'string', format: 'date-time', description: "ISO 8601 wi
 
 function propertySchema(property: PropertyDef, multiValueShape: 'array' | 'string'): Record<string, unknown> {
   const scalar = outputSchema(property);
-  if (!property.multiple) return property.required ? scalar : { ...scalar, type: [scalar.type, 'null'] };
+  if (!property.multiple) {
+    if (property.required) return scalar;
+    return { ...scalar, type: [scalar.type, 'null'], ...(scalar.enum ? { enum: [...(scalar.enum as unknown[]), null] } : {}) };
+  }
   return multiValueShape === 'string'
     ? { title: property.name, type: ['string', 'null'], description: 'Comma-separated values' }
     : { title: property.name, type: 'array', items: { ...scalar, title: undefined } };

@@ -370,6 +370,8 @@ describe('/collection', () => {
       // Only "c" was created by the other user; ties break on id in the same direction.
       const byCreator = await order({ orderBy: 'created_by', orderDir: 'asc' });
       expect(byCreator.replace('c', '')).to.equal('bad');
+      // System timestamps are whole seconds: let the patch land in a later second than the creates.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
       const patched = await server.request('PATCH', col(type.id, `/${items[0].id}`), { key: other.key, body: { rank: 3 } });
       expect(patched.status).to.equal(200);
       expect(await order({ orderBy: 'updated_on', orderDir: 'desc' })).to.match(/^b/);

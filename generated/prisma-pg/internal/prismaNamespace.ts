@@ -1938,7 +1938,8 @@ export const ItemValueScalarFieldEnum = {
   propertyId: 'propertyId',
   position: 'position',
   text: 'text',
-  num: 'num'
+  num: 'num',
+  folded: 'folded'
 } as const
 
 export type ItemValueScalarFieldEnum = (typeof ItemValueScalarFieldEnum)[keyof typeof ItemValueScalarFieldEnum]

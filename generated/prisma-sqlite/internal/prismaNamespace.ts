@@ -1935,7 +1935,8 @@ export const ItemValueScalarFieldEnum = {
   propertyId: 'propertyId',
   position: 'position',
   text: 'text',
-  num: 'num'
+  num: 'num',
+  folded: 'folded'
 } as const
 
 export type ItemValueScalarFieldEnum = (typeof ItemValueScalarFieldEnum)[keyof typeof ItemValueScalarFieldEnum]

@@ -46,6 +46,7 @@ export type ItemValueMinAggregateOutputType = {
   position: number | null
   text: string | null
   num: number | null
+  folded: string | null
 }
 
 export type ItemValueMaxAggregateOutputType = {
@@ -54,6 +55,7 @@ export type ItemValueMaxAggregateOutputType = {
   position: number | null
   text: string | null
   num: number | null
+  folded: string | null
 }
 
 export type ItemValueCountAggregateOutputType = {
@@ -62,6 +64,7 @@ export type ItemValueCountAggregateOutputType = {
   position: number
   text: number
   num: number
+  folded: number
   _all: number
 }
 
@@ -86,6 +89,7 @@ export type ItemValueMinAggregateInputType = {
   position?: true
   text?: true
   num?: true
+  folded?: true
 }
 
 export type ItemValueMaxAggregateInputType = {
@@ -94,6 +98,7 @@ export type ItemValueMaxAggregateInputType = {
   position?: true
   text?: true
   num?: true
+  folded?: true
 }
 
 export type ItemValueCountAggregateInputType = {
@@ -102,6 +107,7 @@ export type ItemValueCountAggregateInputType = {
   position?: true
   text?: true
   num?: true
+  folded?: true
   _all?: true
 }
 
@@ -197,6 +203,7 @@ export type ItemValueGroupByOutputType = {
   position: number
   text: string | null
   num: number | null
+  folded: string | null
   _count: ItemValueCountAggregateOutputType | null
   _avg: ItemValueAvgAggregateOutputType | null
   _sum: ItemValueSumAggregateOutputType | null
@@ -228,6 +235,7 @@ export type ItemValueWhereInput = {
   position?: Prisma.IntFilter<"ItemValue"> | number
   text?: Prisma.StringNullableFilter<"ItemValue"> | string | null
   num?: Prisma.FloatNullableFilter<"ItemValue"> | number | null
+  folded?: Prisma.StringNullableFilter<"ItemValue"> | string | null
   item?: Prisma.XOR<Prisma.ItemScalarRelationFilter, Prisma.ItemWhereInput>
 }
 
@@ -237,6 +245,7 @@ export type ItemValueOrderByWithRelationInput = {
   position?: Prisma.SortOrder
   text?: Prisma.SortOrderInput | Prisma.SortOrder
   num?: Prisma.SortOrderInput | Prisma.SortOrder
+  folded?: Prisma.SortOrderInput | Prisma.SortOrder
   item?: Prisma.ItemOrderByWithRelationInput
 }
 
@@ -250,6 +259,7 @@ export type ItemValueWhereUniqueInput = Prisma.AtLeast<{
   position?: Prisma.IntFilter<"ItemValue"> | number
   text?: Prisma.StringNullableFilter<"ItemValue"> | string | null
   num?: Prisma.FloatNullableFilter<"ItemValue"> | number | null
+  folded?: Prisma.StringNullableFilter<"ItemValue"> | string | null
   item?: Prisma.XOR<Prisma.ItemScalarRelationFilter, Prisma.ItemWhereInput>
 }, "itemId_propertyId_position">
 
@@ -259,6 +269,7 @@ export type ItemValueOrderByWithAggregationInput = {
   position?: Prisma.SortOrder
   text?: Prisma.SortOrderInput | Prisma.SortOrder
   num?: Prisma.SortOrderInput | Prisma.SortOrder
+  folded?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.ItemValueCountOrderByAggregateInput
   _avg?: Prisma.ItemValueAvgOrderByAggregateInput
   _max?: Prisma.ItemValueMaxOrderByAggregateInput
@@ -275,6 +286,7 @@ export type ItemValueScalarWhereWithAggregatesInput = {
   position?: Prisma.IntWithAggregatesFilter<"ItemValue"> | number
   text?: Prisma.StringNullableWithAggregatesFilter<"ItemValue"> | string | null
   num?: Prisma.FloatNullableWithAggregatesFilter<"ItemValue"> | number | null
+  folded?: Prisma.StringNullableWithAggregatesFilter<"ItemValue"> | string | null
 }
 
 export type ItemValueCreateInput = {
@@ -282,6 +294,7 @@ export type ItemValueCreateInput = {
   position: number
   text?: string | null
   num?: number | null
+  folded?: string | null
   item: Prisma.ItemCreateNestedOneWithoutValuesInput
 }
 
@@ -291,6 +304,7 @@ export type ItemValueUncheckedCreateInput = {
   position: number
   text?: string | null
   num?: number | null
+  folded?: string | null
 }
 
 export type ItemValueUpdateInput = {
@@ -298,6 +312,7 @@ export type ItemValueUpdateInput = {
   position?: Prisma.IntFieldUpdateOperationsInput | number
   text?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   num?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  folded?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   item?: Prisma.ItemUpdateOneRequiredWithoutValuesNestedInput
 }
 
@@ -307,6 +322,7 @@ export type ItemValueUncheckedUpdateInput = {
   position?: Prisma.IntFieldUpdateOperationsInput | number
   text?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   num?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  folded?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ItemValueCreateManyInput = {
@@ -315,6 +331,7 @@ export type ItemValueCreateManyInput = {
   position: number
   text?: string | null
   num?: number | null
+  folded?: string | null
 }
 
 export type ItemValueUpdateManyMutationInput = {
@@ -322,6 +339,7 @@ export type ItemValueUpdateManyMutationInput = {
   position?: Prisma.IntFieldUpdateOperationsInput | number
   text?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   num?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  folded?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ItemValueUncheckedUpdateManyInput = {
@@ -330,6 +348,7 @@ export type ItemValueUncheckedUpdateManyInput = {
   position?: Prisma.IntFieldUpdateOperationsInput | number
   text?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   num?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  folded?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ItemValueListRelationFilter = {
@@ -354,6 +373,7 @@ export type ItemValueCountOrderByAggregateInput = {
   position?: Prisma.SortOrder
   text?: Prisma.SortOrder
   num?: Prisma.SortOrder
+  folded?: Prisma.SortOrder
 }
 
 export type ItemValueAvgOrderByAggregateInput = {
@@ -369,6 +389,7 @@ export type ItemValueMaxOrderByAggregateInput = {
   position?: Prisma.SortOrder
   text?: Prisma.SortOrder
   num?: Prisma.SortOrder
+  folded?: Prisma.SortOrder
 }
 
 export type ItemValueMinOrderByAggregateInput = {
@@ -377,6 +398,7 @@ export type ItemValueMinOrderByAggregateInput = {
   position?: Prisma.SortOrder
   text?: Prisma.SortOrder
   num?: Prisma.SortOrder
+  folded?: Prisma.SortOrder
 }
 
 export type ItemValueSumOrderByAggregateInput = {
@@ -441,6 +463,7 @@ export type ItemValueCreateWithoutItemInput = {
   position: number
   text?: string | null
   num?: number | null
+  folded?: string | null
 }
 
 export type ItemValueUncheckedCreateWithoutItemInput = {
@@ -448,6 +471,7 @@ export type ItemValueUncheckedCreateWithoutItemInput = {
   position: number
   text?: string | null
   num?: number | null
+  folded?: string | null
 }
 
 export type ItemValueCreateOrConnectWithoutItemInput = {
@@ -484,6 +508,7 @@ export type ItemValueScalarWhereInput = {
   position?: Prisma.IntFilter<"ItemValue"> | number
   text?: Prisma.StringNullableFilter<"ItemValue"> | string | null
   num?: Prisma.FloatNullableFilter<"ItemValue"> | number | null
+  folded?: Prisma.StringNullableFilter<"ItemValue"> | string | null
 }
 
 export type ItemValueCreateManyItemInput = {
@@ -491,6 +516,7 @@ export type ItemValueCreateManyItemInput = {
   position: number
   text?: string | null
   num?: number | null
+  folded?: string | null
 }
 
 export type ItemValueUpdateWithoutItemInput = {
@@ -498,6 +524,7 @@ export type ItemValueUpdateWithoutItemInput = {
   position?: Prisma.IntFieldUpdateOperationsInput | number
   text?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   num?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  folded?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ItemValueUncheckedUpdateWithoutItemInput = {
@@ -505,6 +532,7 @@ export type ItemValueUncheckedUpdateWithoutItemInput = {
   position?: Prisma.IntFieldUpdateOperationsInput | number
   text?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   num?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  folded?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ItemValueUncheckedUpdateManyWithoutItemInput = {
@@ -512,6 +540,7 @@ export type ItemValueUncheckedUpdateManyWithoutItemInput = {
   position?: Prisma.IntFieldUpdateOperationsInput | number
   text?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   num?: Prisma.NullableFloatFieldUpdateOperationsInput | number | null
+  folded?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 
@@ -522,6 +551,7 @@ export type ItemValueSelect<ExtArgs extends runtime.Types.Extensions.InternalArg
   position?: boolean
   text?: boolean
   num?: boolean
+  folded?: boolean
   item?: boolean | Prisma.ItemDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["itemValue"]>
 
@@ -531,6 +561,7 @@ export type ItemValueSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ext
   position?: boolean
   text?: boolean
   num?: boolean
+  folded?: boolean
   item?: boolean | Prisma.ItemDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["itemValue"]>
 
@@ -540,6 +571,7 @@ export type ItemValueSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ext
   position?: boolean
   text?: boolean
   num?: boolean
+  folded?: boolean
   item?: boolean | Prisma.ItemDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["itemValue"]>
 
@@ -549,9 +581,10 @@ export type ItemValueSelectScalar = {
   position?: boolean
   text?: boolean
   num?: boolean
+  folded?: boolean
 }
 
-export type ItemValueOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"itemId" | "propertyId" | "position" | "text" | "num", ExtArgs["result"]["itemValue"]>
+export type ItemValueOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"itemId" | "propertyId" | "position" | "text" | "num" | "folded", ExtArgs["result"]["itemValue"]>
 export type ItemValueInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   item?: boolean | Prisma.ItemDefaultArgs<ExtArgs>
 }
@@ -573,6 +606,7 @@ export type $ItemValuePayload<ExtArgs extends runtime.Types.Extensions.InternalA
     position: number
     text: string | null
     num: number | null
+    folded: string | null
   }, ExtArgs["result"]["itemValue"]>
   composites: {}
 }
@@ -1002,6 +1036,7 @@ export interface ItemValueFieldRefs {
   readonly position: Prisma.FieldRef<"ItemValue", 'Int'>
   readonly text: Prisma.FieldRef<"ItemValue", 'String'>
   readonly num: Prisma.FieldRef<"ItemValue", 'Float'>
+  readonly folded: Prisma.FieldRef<"ItemValue", 'String'>
 }
     
 

@@ -85,7 +85,7 @@ export class ItemsService {
     const data = withDefaults(type, input);
     const item = await this.write(type, async (tx) => {
       await this.checkReferences(tx, scope, type, data);
-      const now = new Date();
+      const now = wholeSecond();
       const row = await tx.item.create({
         data: {
           uuid: randomUUID(), tenantId: scope.tenant.id, typeId: type.id, data: JSON.stringify(data),
@@ -162,7 +162,7 @@ export class ItemsService {
       await this.checkUniques(tx, type, found.id, data);
       const row = await tx.item.update({
         where: { id: found.id },
-        data: { data: JSON.stringify(data), updatedOn: new Date(), updatedBy: scope.principal.userId },
+        data: { data: JSON.stringify(data), updatedOn: wholeSecond(), updatedBy: scope.principal.userId },
       });
       await writeIndex(tx, type, found.id, data, true);
       return toStoredItem(row);
@@ -180,7 +180,7 @@ export class ItemsService {
       const value = data[ref.property.systemName];
       if (Array.isArray(value)) data[ref.property.systemName] = value.filter((v) => v !== ref.target);
       else delete data[ref.property.systemName];
-      await tx.item.update({ where: { id: row.id }, data: { data: JSON.stringify(data), updatedOn: new Date(), updatedBy: scope.principal.userId } });
+      await tx.item.update({ where: { id: row.id }, data: { data: JSON.stringify(data), updatedOn: wholeSecond(), updatedBy: scope.principal.userId } });
       await writeIndex(tx, type, row.id, data, true);
     }
   }
@@ -235,6 +235,11 @@ export class ItemsService {
     if (!type.readLog) return;
     await this.db.readAudit.create({ data: { tenantId: scope.tenant.id, typeId: type.id, itemId: item.id, userId: scope.principal.userId } });
   }
+}
+
+/** System timestamps are kept to the second, as they are shown, so a value read back filters exactly. */
+function wholeSecond(): Date {
+  return new Date(Math.floor(Date.now() / 1000) * 1000);
 }
 
 function isEmpty(value: unknown): boolean {

@@ -1,6 +1,7 @@
 // Per-kind conversions: input (JSON, user's zone) → stored form → index value and output.
 // Stored forms: strings for string/text/enum, numbers, booleans, ISO UTC strings for
 // datetime, `YYYY-MM-DD` / `YYYY-MM` calendar strings for date/month, item ids for references.
+import { createHash } from 'node:crypto';
 import { formatInstant, parseInstant } from '../../lib/dates.ts';
 import type { PropertyDef, PropertyKind } from './type-definition.ts';
 
@@ -8,6 +9,20 @@ import type { PropertyDef, PropertyKind } from './type-definition.ts';
 export const MAX_STRING = 500;
 export const MAX_TEXT = 65_535;
 export const INDEXED_TEXT = 500;
+const PREFIX_OF_LONG_TEXT = 480;
+
+/**
+ * The indexed form of a text value: itself up to INDEXED_TEXT characters; beyond, a prefix and
+ * a hash of the whole, so equality stays exact, prefixes still sort, and PostgreSQL's b-tree
+ * row limit is never reached. Filter params go through the same function.
+ */
+export function indexedText(value: string): string {
+  if (value.length <= INDEXED_TEXT) return value;
+  return `${value.slice(0, PREFIX_OF_LONG_TEXT)}\u0001${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
+}
+
+/** The longest startsWith param the indexed prefix can answer exactly. */
+export const MAX_PREFIX_PARAM = PREFIX_OF_LONG_TEXT;
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})/;
 const MONTH = /^(\d{4})-(\d{2})/;
@@ -66,6 +81,7 @@ export function parseScalar(property: PropertyDef, input: unknown, zone: string)
 export interface IndexValue {
   text: string | null;
   num: number | null;
+  folded: string | null;
 }
 
 /** The value an ItemValue row holds for a stored scalar. */
@@ -74,17 +90,18 @@ export function indexValue(kind: PropertyKind, stored: unknown): IndexValue {
     case 'string':
     case 'text':
     case 'enum':
+      return { text: indexedText(String(stored)), num: null, folded: String(stored).toLowerCase() };
     case 'date':
     case 'month':
-      return { text: String(stored).slice(0, INDEXED_TEXT), num: null };
+      return { text: String(stored), num: null, folded: null };
     case 'integer':
     case 'number':
     case 'reference':
-      return { text: null, num: Number(stored) };
+      return { text: null, num: Number(stored), folded: null };
     case 'boolean':
-      return { text: null, num: stored ? 1 : 0 };
+      return { text: null, num: stored ? 1 : 0, folded: null };
     case 'datetime':
-      return { text: null, num: Date.parse(String(stored)) };
+      return { text: null, num: Date.parse(String(stored)), folded: null };
   }
 }
 

@@ -11,7 +11,7 @@ const COLUMN = {
   createdBy: Prisma.raw('i."createdBy"'),
   updatedBy: Prisma.raw('i."updatedBy"'),
 } as const;
-const VALUE_COLUMN = { text: Prisma.raw('v."text"'), num: Prisma.raw('v."num"') } as const;
+const VALUE_COLUMN = { text: Prisma.raw('v."text"'), num: Prisma.raw('v."num"'), folded: Prisma.raw('v."folded"') } as const;
 
 type Compare = (column: Prisma.Sql, values: unknown[]) => Prisma.Sql;
 
@@ -24,7 +24,8 @@ const COMPARE: Record<'eq' | 'in' | 'lt' | 'lte' | 'gt' | 'gte' | 'between' | 'c
   gt: (c, [v]) => Prisma.sql`${c} > ${v}`,
   gte: (c, [v]) => Prisma.sql`${c} >= ${v}`,
   between: (c, [from, to]) => Prisma.sql`${c} BETWEEN ${from} AND ${to}`,
-  contains: (c, [v]) => Prisma.sql`LOWER(${c}) LIKE ${`%${escapeLike(String(v))}%`} ESCAPE '\\'`,
+  // Runs on the folded (lower-cased in JS) column: Unicode-aware on both databases alike.
+  contains: (c, [v]) => Prisma.sql`${c} LIKE ${`%${escapeLike(String(v))}%`} ESCAPE '\\'`,
   startsWith: (c, [v]) => Prisma.sql`SUBSTR(${c}, 1, ${String(v).length}) = ${v}`,
 };
 
@@ -61,7 +62,8 @@ function propertyCondition(target: Extract<Target, { on: 'property' }>, filter: 
   if (filter.operator === 'isNull') return Prisma.sql`NOT EXISTS (${base})`;
   if (filter.operator === 'isNotNull') return Prisma.sql`EXISTS (${base})`;
   const { compare, negate } = positive(filter);
-  const exists = Prisma.sql`EXISTS (${base} AND ${compare(VALUE_COLUMN[target.column], filter.values)})`;
+  const column = filter.operator === 'contains' ? VALUE_COLUMN.folded : VALUE_COLUMN[target.column];
+  const exists = Prisma.sql`EXISTS (${base} AND ${compare(column, filter.values)})`;
   // A multi-value property matches eq/in when any value does; neq/notIn when none does.
   return negate ? Prisma.sql`NOT ${exists}` : exists;
 }
@@ -80,7 +82,7 @@ export function compileCount(typeId: number, filters: PlannedFilter[]): Prisma.S
     return Prisma.sql`SELECT COUNT(*) AS total FROM "Item" i WHERE ${compileConditions(typeId, filters)}`;
   }
   const target = driving.target;
-  const column = Prisma.raw(`d."${target.column}"`);
+  const column = Prisma.raw(`d."${driving.operator === 'contains' ? 'folded' : target.column}"`);
   const range = driving.operator === 'isNotNull' ? Prisma.empty : Prisma.sql` AND ${positive(driving).compare(column, driving.values)}`;
   const counted = target.property.multiple ? Prisma.raw('COUNT(DISTINCT d."itemId")') : Prisma.raw('COUNT(*)');
   const rest = filters.filter((f) => f !== driving);

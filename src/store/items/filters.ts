@@ -2,7 +2,7 @@
 // and operator resolved from the type definition, every param converted to its index value.
 // Nothing from the request text reaches SQL except as a bound value (see compile.ts).
 import { Errors } from '../../errors/registry.ts';
-import { indexColumn, indexValue, parseScalar } from '../../domain/items/kinds.ts';
+import { indexColumn, indexValue, MAX_PREFIX_PARAM, parseScalar } from '../../domain/items/kinds.ts';
 import type { PropertyDef, PropertyKind, TypeDef } from '../../domain/items/type-definition.ts';
 
 export const FILTER_OPERATORS = ['eq', 'neq', 'in', 'notIn', 'lt', 'lte', 'gt', 'gte', 'between', 'contains', 'startsWith', 'isNull', 'isNotNull'] as const;
@@ -106,8 +106,10 @@ function convert(target: Target, name: string, raw: unknown, zone: string): unkn
   return target.column === 'text' ? indexed.text : indexed.num;
 }
 
-function textParam(name: string, raw: unknown): string {
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 500) throw Errors.filterInvalidParam({ property: name, reason: 'must be a non-empty string' });
+function textParam(name: string, raw: unknown, max: number): string {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > max) {
+    throw Errors.filterInvalidParam({ property: name, reason: `must be a non-empty string of at most ${max} characters` });
+  }
   return raw;
 }
 
@@ -137,9 +139,9 @@ export function planFilters(type: TypeDef, filters: RawFilter[], zone: string): 
         return { target, operator, values: param.map((v) => convert(target, name, v, zone)) };
       }
       case 'contains':
-        return { target, operator, values: [textParam(name, param).toLowerCase()] };
+        return { target, operator, values: [textParam(name, param, 1000).toLowerCase()] };
       case 'startsWith':
-        return { target, operator, values: [textParam(name, param)] };
+        return { target, operator, values: [textParam(name, param, MAX_PREFIX_PARAM)] };
       default:
         if (param === undefined || param === null || Array.isArray(param) || typeof param === 'object') {
           throw Errors.filterInvalidParam({ property: name, reason: 'must be a single value' });

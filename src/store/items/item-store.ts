@@ -74,7 +74,7 @@ export async function readFirstMatching(db: Db, type: TypeDef, filter: PlannedFi
 
 /** Index rows and unique keys for an item's stored data. */
 function indexRows(type: TypeDef, itemId: number, data: Record<string, unknown>) {
-  const values: { itemId: number; propertyId: number; position: number; text: string | null; num: number | null }[] = [];
+  const values: { itemId: number; propertyId: number; position: number; text: string | null; num: number | null; folded: string | null }[] = [];
   const uniques: { propertyId: number; value: string; itemId: number }[] = [];
   for (const property of type.properties) {
     const stored = data[property.systemName];

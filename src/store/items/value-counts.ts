@@ -13,6 +13,7 @@ export interface IndexRow {
   num: number | null;
 }
 
+
 export const countKey = (row: { text: string | null; num: number | null }) => (row.text !== null ? `t:${row.text}` : `n:${Number(row.num)}`);
 
 /** +1 for each counted value in `added`, -1 for each in `removed` (net deltas only). */

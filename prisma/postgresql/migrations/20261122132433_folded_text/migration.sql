@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ItemValue" ADD COLUMN     "folded" TEXT;
