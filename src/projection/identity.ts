@@ -1,12 +1,15 @@
 // Identity rows → contract shapes. Pure; instants in the acting user's display zone.
 import type { components } from '../../generated/api.d.ts';
 import type { ApiKey, Group, Role, RoleTypePermission, Tenant, TenantHost, User } from '../../generated/prisma-sqlite/client.ts';
-import { formatInstant, formatWallClock } from '../lib/dates.ts';
+import { formatInstant as formatPrecise, formatWallClock } from '../lib/dates.ts';
 import { parsePermissions } from '../domain/identity/permissions.ts';
 import type { Principal } from '../domain/identity/principal.ts';
 import { toTenantContext } from '../domain/identity/tenant.ts';
 
 type Schemas = components['schemas'];
+
+/** Identity timestamps are shown to the second (they are never filter values). */
+const formatInstant = (date: Date, zone: string) => formatPrecise(new Date(Math.floor(date.getTime() / 1000) * 1000), zone);
 
 const instantOrNull = (date: Date | null, zone: string) => (date ? formatInstant(date, zone) : null);
 

@@ -177,9 +177,9 @@ describe('the server process', function () {
       return { responses, exit, exitMs: Date.now() - signalledAt, newConnection };
     }
 
-    it('finishes requests in flight with their normal status, refuses new connections, exits 0 within a few seconds', async () => {
+    it('finishes requests in flight with their normal status, is not ready for new connections, exits 0 within a few seconds', async () => {
       const { responses, exit, exitMs, newConnection } = await heldRequestsAcrossSigterm(6);
-      expect(newConnection, 'a new connection once signalled').to.equal('connection failed: ECONNREFUSED');
+      expect(newConnection, 'a new connection once signalled: port closed, or not ready').to.be.oneOf(['connection failed: ECONNREFUSED', 'status 503']);
       expectAllOk(responses);
       expect(exit, server.describe()).to.deep.equal({ code: 0, signal: null });
       expect(exitMs, 'ms from SIGTERM to exit').to.be.below(5_000);
@@ -214,6 +214,25 @@ describe('the server process', function () {
       const shutdown = records.find((r) => r.msg?.startsWith('shutting down'))!;
       const later = records.filter((r) => r.msg === 'request' && r.path === '/api/v1/auth' && r.time >= shutdown.time);
       expect(later.length, 'some of the burst was still in flight when the signal was handled').to.be.greaterThan(0);
+    });
+
+    it('answers requests sent just before SIGTERM that were still queued for accept (not ECONNRESET)', async () => {
+      // Without help this is a race (on a busy server it is lost about 2 runs in 3): SIGSTOP
+      // freezes the server so the requests surely wait in the listener's accept queue when the
+      // signal arrives, as they do whenever its event loop is busy.
+      server.child.kill('SIGSTOP');
+      let queued: ReturnType<typeof sendRequest>[] = [];
+      try {
+        queued = Array.from({ length: 6 }, () => sendRequest(server.url, 'POST', '/api/v1/auth', { body: credentials }));
+        await Promise.all(queued.map((r) => r.sent));
+        server.child.kill('SIGTERM');
+      } finally {
+        server.child.kill('SIGCONT');
+      }
+      const responses = await Promise.allSettled(queued.map((r) => r.response));
+      const exit = await server.waitForExit(10_000);
+      expect(exit, server.describe()).to.deep.equal({ code: 0, signal: null });
+      expectAllOk(responses);
     });
 
     it('an idle keep-alive connection does not delay the exit', async () => {
