@@ -55,7 +55,9 @@ if (command === 'help') {
 const config = loadConfig();
 await applyMigrations(config.databaseUrl);
 const database = await openDatabase({ databaseUrl: config.databaseUrl });
-const redis = config.redisUrl ? await connectRedis(config.redisUrl, (error) => console.error('redis:', error)) : null;
+const redis = config.redisUrl ? connectRedis(config.redisUrl, (error) => console.error('redis:', error)) : null;
+// Changes must reach running servers through Redis: wait (briefly) for the connection.
+if (redis) await new Promise((resolve) => (redis.once('ready', resolve), setTimeout(resolve, 3000).unref()));
 const generations = redis ? redisGenerations(redis, config.redisPrefix, () => undefined) : memoryGenerations();
 const db = database.prisma;
 const identity = new IdentityResolver(db, generations, true);

@@ -34,7 +34,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   };
   let redis: RedisClient | null = null;
   if (config.redisUrl) {
-    redis = await connectRedis(config.redisUrl, onRedisError);
+    redis = connectRedis(config.redisUrl, onRedisError);
     redis.on('ready', () => {
       if (redisDown) logger.info('redis reachable again');
       redisDown = false;
@@ -49,6 +49,16 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     unknownHostFallback: config.unknownHostFallback,
     contract,
   });
+  if (redis) {
+    // Bumps made while this process could not see Redis are lost to it, and a restarted Redis
+    // starts its counters again: every change of connection state drops the local memos.
+    for (const event of ['error', 'end', 'ready'] as const) {
+      redis.on(event, () => {
+        services.identity.forget();
+        services.typeRegistry.forget();
+      });
+    }
+  }
   const bootstrap = await bootstrapIfEmpty(database.prisma, services.tenants, { email: config.adminEmail, password: config.adminPassword });
 
   let shuttingDown = false;

@@ -49,14 +49,18 @@ export function redisGenerations(client: RedisClient, prefix: string, onError: (
   };
 }
 
-/** A Redis client that fails fast while disconnected instead of queueing (callers fall back). */
-export async function connectRedis(url: string, onError: (error: unknown) => void): Promise<RedisClient> {
+/**
+ * A Redis client that fails fast while disconnected instead of queueing (callers fall back).
+ * It does not wait for the first connection: a server whose Redis is down still starts and
+ * serves, bypassing shared memos, and picks Redis up when it comes.
+ */
+export function connectRedis(url: string, onError: (error: unknown) => void): RedisClient {
   const client = createClient({
     url,
     disableOfflineQueue: true,
     socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(retries * 200, 2000) },
   });
   client.on('error', onError);
-  await client.connect();
+  client.connect().catch(onError);
   return client;
 }

@@ -34,6 +34,10 @@ export class TypeRegistry {
     return [...(await this.load(tenantId, generation)).byId.values()].sort((a, b) => a.id - b.id);
   }
 
+  forget(): void {
+    this.tenants.clear();
+  }
+
   /** After a committed change to a tenant's types: every process reloads on its next request. */
   async changed(): Promise<void> {
     this.tenants.clear();

@@ -52,6 +52,8 @@ export function parseFilters(input: unknown): RawFilter[] {
     }
   }
   if (!Array.isArray(value)) throw Errors.filterInvalid({ reason: 'filters must be an array of {property, type, param}' });
+  // A JSON escape can smuggle a NUL past the raw query check (PostgreSQL text cannot hold one).
+  if (JSON.stringify(value).includes('\\u0000')) throw Errors.invalidCharacter({ path: 'filters' });
   if (value.length > MAX_FILTERS) throw Errors.filterInvalid({ reason: `at most ${MAX_FILTERS} filters` });
   return value.map((filter, index) => {
     if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
