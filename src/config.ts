@@ -19,6 +19,8 @@ export interface Config {
   authRateLimitWindowSeconds: number;
   keyRateLimitPerMinute: number;
   shutdownTimeoutMs: number;
+  /** How long to keep accepting after SIGTERM (readiness already 503), for load balancers to notice. */
+  shutdownDrainMs: number;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +92,7 @@ export function loadConfig(env: Env = process.env): Config {
     authRateLimitWindowSeconds: int('AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
     keyRateLimitPerMinute: int('KEY_RATE_LIMIT_PER_MINUTE', 6000, 0, 1_000_000_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    shutdownDrainMs: int('SHUTDOWN_DRAIN_MS', 0, 0, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -85,6 +85,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const stop = () =>
     (stopping ??= (async () => {
       shuttingDown = true;
+      // /readyz answers 503 from now on; connections already queued for accept (or sent by a
+      // balancer that has not noticed yet) are still served during the drain.
+      if (config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets become idle as their last response ends: close them as they do.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
