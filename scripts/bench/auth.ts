@@ -17,7 +17,7 @@ const api = await startProcess('src/main.ts', {
   ADMIN_EMAIL: admin.email,
   ADMIN_PASSWORD: admin.password,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-  KEY_RATE_LIMIT_PER_MINUTE: '1000000000',
+  KEY_RATE_LIMIT_PER_MINUTE: process.env.KEY_RATE_LIMIT_PER_MINUTE ?? '1000000000',
 });
 const bare = await startProcess('scripts/bench/bare-server.ts', {});
 try {

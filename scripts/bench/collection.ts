@@ -87,21 +87,24 @@ try {
   await api.stop();
 }
 
-/** The plans of the list's page and count queries, as the server runs them. */
+/** The plans of the list's queries, as the server runs them (the total comes from ValueCount). */
 async function explain(url: string, typeId: number, statusId: number) {
   const where = `i."typeId" = ${typeId} AND EXISTS (SELECT 1 FROM "ItemValue" v WHERE v."itemId" = i."id" AND v."propertyId" = ${statusId} AND v."text" IN ('open','in_progress'))`;
-  const pageSql = `SELECT i."id" FROM "Item" i WHERE ${where} ORDER BY i."createdOn" DESC, i."id" DESC LIMIT 25 OFFSET 50`;
-  const countSql = `SELECT COUNT(*) FROM "Item" i WHERE ${where}`;
+  const queries = [
+    ['page', `SELECT i."id", i."uuid", i."data" FROM "Item" i WHERE ${where} ORDER BY i."createdOn" DESC, i."id" DESC LIMIT 25 OFFSET 50`],
+    ['total (counters)', `SELECT "count" FROM "ValueCount" WHERE "propertyId" = ${statusId} AND "key" IN ('t:open', 't:in_progress')`],
+    ['total without counters (other filter shapes)', `SELECT COUNT(*) FROM "ItemValue" d WHERE d."propertyId" = ${statusId} AND d."text" IN ('open','in_progress')`],
+  ];
   if (url.startsWith('file:')) {
     const sqlite = new BetterSqlite3(sqliteFilePath(url), { readonly: true });
-    for (const [name, sql] of [['page', pageSql], ['count', countSql]]) {
+    for (const [name, sql] of queries) {
       console.log(`plan (${name}):\n  ${sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((r) => (r as { detail: string }).detail).join('\n  ')}`);
     }
     sqlite.close();
   } else {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    for (const [name, sql] of [['page', pageSql], ['count', countSql]]) {
+    for (const [name, sql] of queries) {
       const { rows } = await client.query(`EXPLAIN ANALYZE ${sql}`);
       console.log(`plan (${name}):\n  ${rows.map((r) => r['QUERY PLAN']).join('\n  ')}`);
     }

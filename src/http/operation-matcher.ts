@@ -23,6 +23,14 @@ export interface Match<O> {
   params: Record<string, string>;
 }
 
+function decodeSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw Errors.invalidPath({ segment: raw.slice(0, 100) });
+  }
+}
+
 export class OperationMatcher<O extends MatchableOperation> {
   private readonly exact = new Map<string, Map<string, O>>();
   private readonly templates: Template<O>[] = [];
@@ -71,15 +79,15 @@ export class OperationMatcher<O extends MatchableOperation> {
 
   /** Throws ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED or INVALID_PATH; `method` is lower case. */
   match(method: string, rawPath: string): Match<O> {
+    // On every request: plain loops, no closures (tsx wraps each closure it creates).
     const path = this.relative(rawPath);
-    const notFound = () => Errors.routeNotFound({ method: method.toUpperCase(), path: rawPath });
-    if (path === null) throw notFound();
+    if (path === null) throw Errors.routeNotFound({ method: method.toUpperCase(), path: rawPath });
     const exact = this.exact.get(path);
     if (exact) {
       const operation = exact.get(method);
       if (operation) return { operation, params: {} };
     }
-    let pathMatched = Boolean(exact);
+    let pathMatched = exact !== undefined;
     for (const template of this.templates) {
       const found = template.pattern.exec(path);
       if (!found) continue;
@@ -87,18 +95,13 @@ export class OperationMatcher<O extends MatchableOperation> {
       const operation = template.byMethod.get(method);
       if (!operation) continue;
       const params: Record<string, string> = {};
-      template.names.forEach((name, index) => {
-        const raw = found[index + 1];
-        try {
-          params[name] = decodeURIComponent(raw);
-        } catch {
-          throw Errors.invalidPath({ segment: raw.slice(0, 100) });
-        }
-      });
+      for (let index = 0; index < template.names.length; index++) {
+        params[template.names[index]] = decodeSegment(found[index + 1]);
+      }
       return { operation, params };
     }
     if (pathMatched) throw Errors.methodNotAllowed({ method: method.toUpperCase(), path: rawPath });
-    throw notFound();
+    throw Errors.routeNotFound({ method: method.toUpperCase(), path: rawPath });
   }
 
   private relative(rawPath: string): string | null {

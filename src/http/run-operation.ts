@@ -87,6 +87,8 @@ type CompiledValidator = ((data: RequestInput) => boolean) & { errors?: ErrorObj
  * handler receives typed path and query values.
  */
 function validateInput(contract: Contract, operation: Operation, input: RequestInput): ErrorDetail[] {
+  // An operation without parameters or body has nothing a request could get wrong.
+  if (!operation.requestBody && !operation.parameters?.length) return [];
   const validators = (contract.api.validator.getRequestValidatorsForOperation(operation.operationId!) ?? []) as CompiledValidator[];
   const errors: ErrorObject[] = [];
   for (const validate of validators) {

@@ -4,18 +4,19 @@ import type { ResponseResult } from './types.ts';
 
 export function writeResponse(ctx: Context, result: ResponseResult): void {
   ctx.status = result.status;
-  for (const [name, value] of Object.entries(result.headers ?? {})) ctx.set(name, value);
+  if (result.headers) for (const name in result.headers) ctx.set(name, result.headers[name]);
   if (result.body === undefined || result.status === 204 || result.status === 304) {
     ctx.body = null;
     // Koa turns a null body into 204; keep the status the handler chose.
     ctx.status = result.status;
     return;
   }
+  // Content-Type is set as written (ctx.type would look each value up in the mime table).
   if (typeof result.body === 'string' && result.contentType) {
-    ctx.type = result.contentType;
+    ctx.set('Content-Type', result.contentType);
     ctx.body = result.body;
     return;
   }
-  ctx.type = result.contentType ?? 'application/json; charset=utf-8';
+  ctx.set('Content-Type', result.contentType ?? 'application/json; charset=utf-8');
   ctx.body = JSON.stringify(result.body);
 }

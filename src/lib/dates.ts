@@ -104,8 +104,17 @@ export function formatInstant(date: Date, zone: string): string {
   return `${w.year}-${w.month}-${w.day}T${w.hour}:${w.minute}:${w.second}${fraction}${sign}${pad(Math.floor(offset / 60))}:${pad(offset % 60)}`;
 }
 
-/** The seed's `YYYY-MM-DD HH:mm:ss` wall-clock form (used by /auth). */
+const wallClockMemo = new Map<string, string>();
+
+/** The seed's `YYYY-MM-DD HH:mm:ss` wall-clock form (used by /auth; memoized: keys repeat). */
 export function formatWallClock(date: Date, zone: string): string {
-  const w = wallClock(date, zone);
-  return `${w.year}-${w.month}-${w.day} ${w.hour}:${w.minute}:${w.second}`;
+  const key = `${date.getTime()}|${zone}`;
+  let text = wallClockMemo.get(key);
+  if (text === undefined) {
+    const w = wallClock(date, zone);
+    text = `${w.year}-${w.month}-${w.day} ${w.hour}:${w.minute}:${w.second}`;
+    if (wallClockMemo.size >= 10_000) wallClockMemo.clear();
+    wallClockMemo.set(key, text);
+  }
+  return text;
 }
