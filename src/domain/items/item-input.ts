@@ -4,42 +4,17 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Errors } from '../../errors/registry.ts';
 import type { ErrorDetail } from '../../errors/define-error.ts';
-import { MAX_STRING, MAX_TEXT, parseScalar } from './kinds.ts';
+import { parseScalar, scalarSchema } from './kinds.ts';
 import { SYSTEM_FIELDS, type PropertyDef, type TypeDef } from './type-definition.ts';
 
 export type InputMode = 'create' | 'replace' | 'patch';
 const MAX_VALUES = 1000;
-const ISO_LIKE = '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})?)?$';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const compiled = new Map<string, ValidateFunction>();
 
-function scalarSchema(property: PropertyDef): Record<string, unknown> {
-  switch (property.kind) {
-    case 'string':
-      return { type: 'string', maxLength: MAX_STRING };
-    case 'text':
-      return { type: 'string', maxLength: MAX_TEXT };
-    case 'integer':
-      return { type: 'integer' };
-    case 'number':
-      return { type: 'number' };
-    case 'boolean':
-      return { type: 'boolean' };
-    case 'datetime':
-    case 'date':
-      return { type: 'string', pattern: ISO_LIKE };
-    case 'month':
-      return { type: 'string', pattern: '^\\d{4}-\\d{2}' };
-    case 'enum':
-      return { type: 'string', enum: property.enumValues };
-    case 'reference':
-      return { type: 'integer', minimum: 1 };
-  }
-}
-
 function valueSchema(property: PropertyDef, allowNull: boolean): Record<string, unknown> {
-  const scalar = scalarSchema(property);
+  const scalar = scalarSchema(property, 'input');
   const value = property.multiple ? { type: 'array', maxItems: MAX_VALUES, items: scalar } : scalar;
   return allowNull ? { anyOf: [value, { type: 'null' }] } : value;
 }
@@ -50,7 +25,7 @@ export function inputSchema(type: TypeDef, mode: InputMode): Record<string, unkn
     properties[property.systemName] = valueSchema(property, !property.required);
     if (mode === 'patch') {
       const additive = ['string', 'text', 'integer', 'number'].includes(property.kind) || property.multiple;
-      if (additive) properties[`${property.systemName}+=`] = property.multiple ? valueSchema(property, false) : scalarSchema(property);
+      if (additive) properties[`${property.systemName}+=`] = property.multiple ? valueSchema(property, false) : scalarSchema(property, 'input');
       if (property.multiple) properties[`${property.systemName}+==`] = valueSchema(property, false);
     }
   }

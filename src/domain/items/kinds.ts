@@ -115,31 +115,40 @@ export function outputScalar(kind: PropertyKind, stored: unknown, zone: string):
   return kind === 'datetime' ? formatInstant(new Date(String(stored)), zone) : stored;
 }
 
+const ISO_LIKE = '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})?)?$';
+
+/**
+ * JSON Schema of one scalar: as clients may send it (`input`, checked by ajv before
+ * conversion: naive datetimes, datetimes for dates) or as the API returns it (`output`, for
+ * /schema and the tenant OpenAPI).
+ */
+export function scalarSchema(property: PropertyDef, purpose: 'input' | 'output'): Record<string, unknown> {
+  const input = purpose === 'input';
+  switch (property.kind) {
+    case 'string':
+      return { type: 'string', maxLength: MAX_STRING };
+    case 'text':
+      return { type: 'string', maxLength: MAX_TEXT };
+    case 'integer':
+      return { type: 'integer' };
+    case 'number':
+      return { type: 'number' };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'datetime':
+      return input ? { type: 'string', pattern: ISO_LIKE } : { type: 'string', format: 'date-time' };
+    case 'date':
+      return input ? { type: 'string', pattern: ISO_LIKE } : { type: 'string', format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
+    case 'month':
+      return { type: 'string', pattern: input ? '^\\d{4}-\\d{2}' : '^\\d{4}-\\d{2}$' };
+    case 'enum':
+      return { type: 'string', enum: property.enumValues };
+    case 'reference':
+      return input ? { type: 'integer', minimum: 1 } : { type: 'integer', description: `Id of an item of type ${property.referenceType}` };
+  }
+}
+
 /** JSON Schema of one scalar as the API returns it (for /schema and the tenant OpenAPI). */
 export function outputSchema(property: PropertyDef): Record<string, unknown> {
-  const scalar: Record<string, unknown> = (() => {
-    switch (property.kind) {
-      case 'string':
-        return { type: 'string', maxLength: MAX_STRING };
-      case 'text':
-        return { type: 'string', maxLength: MAX_TEXT };
-      case 'integer':
-        return { type: 'integer' };
-      case 'number':
-        return { type: 'number' };
-      case 'boolean':
-        return { type: 'boolean' };
-      case 'datetime':
-        return { type: 'string', format: 'date-time' };
-      case 'date':
-        return { type: 'string', format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
-      case 'month':
-        return { type: 'string', pattern: '^\\d{4}-\\d{2}$' };
-      case 'enum':
-        return { type: 'string', enum: property.enumValues };
-      case 'reference':
-        return { type: 'integer', description: `Id of an item of type ${property.referenceType}` };
-    }
-  })();
-  return { title: property.name, ...scalar };
+  return { title: property.name, ...scalarSchema(property, 'output') };
 }

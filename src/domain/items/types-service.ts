@@ -165,22 +165,17 @@ export class TypesService {
   private async backfill(tx: Tx, typeId: number, propertyId: number, value: unknown) {
     const type = toTypeDef(await tx.itemType.findUniqueOrThrow({ where: { id: typeId }, include: WITH_PROPERTIES }));
     const property = type.properties.find((p) => p.id === propertyId)!;
-    let after = 0;
-    for (;;) {
-      const rows = await tx.item.findMany({ where: { typeId, id: { gt: after } }, orderBy: { id: 'asc' }, take: BATCH, select: { id: true, data: true } });
-      if (!rows.length) return;
+    await eachItemBatch(tx, typeId, async (rows) => {
       for (const row of rows) {
-        const data = JSON.parse(row.data) as Record<string, unknown>;
-        if (data[property.systemName] !== undefined && data[property.systemName] !== null) continue;
-        data[property.systemName] = value;
+        if (row.data[property.systemName] !== undefined && row.data[property.systemName] !== null) continue;
+        const data = { ...row.data, [property.systemName]: value };
         if (property.unique && (await conflictingUniques(tx, type, row.id, data)).length) {
           throw Errors.conflict({ message: `Property ${property.systemName}: the default would give several items the same unique value` });
         }
         await tx.item.update({ where: { id: row.id }, data: { data: JSON.stringify(data) } });
         await writeIndex(tx, type, row.id, data, true);
       }
-      after = rows[rows.length - 1].id;
-    }
+    });
   }
 
   async deleteProperty(tenantId: number, typeId: number, propertyId: number, dropValues: boolean) {
@@ -239,13 +234,10 @@ export class TypesService {
   /** ItemUnique rows from the stored values (keyed as item-store keys them); 409 on a shared one. */
   private async buildUniques(tx: Tx, typeId: number, property: PropertyDef, conflict: (m: string) => Error) {
     const seen = new Set<string>();
-    let after = 0;
-    for (;;) {
-      const rows = await tx.item.findMany({ where: { typeId, id: { gt: after } }, orderBy: { id: 'asc' }, take: BATCH, select: { id: true, data: true } });
-      if (!rows.length) return;
+    await eachItemBatch(tx, typeId, async (rows) => {
       const uniques: { propertyId: number; value: string; itemId: number }[] = [];
       for (const row of rows) {
-        const stored = (JSON.parse(row.data) as Record<string, unknown>)[property.systemName];
+        const stored = row.data[property.systemName];
         if (stored === undefined || stored === null) continue;
         for (const value of new Set((Array.isArray(stored) ? stored : [stored]).map((v) => JSON.stringify(v)))) {
           if (seen.has(value)) throw conflict('existing items share values; it cannot become unique');
@@ -254,26 +246,32 @@ export class TypesService {
         }
       }
       if (uniques.length) await tx.itemUnique.createMany({ data: uniques });
-      after = rows[rows.length - 1].id;
-    }
+    });
   }
 
   /** Rewrites one key of every item's stored data of the type (undefined removes it). */
   private async rewriteData(tx: Tx, typeId: number, key: string, change: (value: unknown) => unknown) {
-    let after = 0;
-    for (;;) {
-      const rows = await tx.item.findMany({ where: { typeId, id: { gt: after } }, orderBy: { id: 'asc' }, take: BATCH, select: { id: true, data: true } });
-      if (!rows.length) return;
+    await eachItemBatch(tx, typeId, async (rows) => {
       for (const row of rows) {
-        const data = JSON.parse(row.data) as Record<string, unknown>;
-        if (data[key] === undefined || data[key] === null) continue;
+        if (row.data[key] === undefined || row.data[key] === null) continue;
+        const data = { ...row.data };
         const value = change(data[key]);
         if (value === undefined) delete data[key];
         else data[key] = value;
         await tx.item.update({ where: { id: row.id }, data: { data: JSON.stringify(data) } });
       }
-      after = rows[rows.length - 1].id;
-    }
+    });
+  }
+}
+
+/** Walks a type's items in id order, BATCH at a time, with their stored data parsed. */
+async function eachItemBatch(tx: Tx, typeId: number, work: (rows: { id: number; data: Record<string, unknown> }[]) => Promise<void>) {
+  let after = 0;
+  for (;;) {
+    const rows = await tx.item.findMany({ where: { typeId, id: { gt: after } }, orderBy: { id: 'asc' }, take: BATCH, select: { id: true, data: true } });
+    if (!rows.length) return;
+    await work(rows.map((row) => ({ id: row.id, data: JSON.parse(row.data) as Record<string, unknown> })));
+    after = rows[rows.length - 1].id;
   }
 }
 
