@@ -33,12 +33,7 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
   app.silent = true;
   const operation = runOperation(contract, handlers, services);
 
-  app.use(requestLog(logger));
-  app.use(async function connectionStage(ctx, next) {
-    // While shutting down, responses ask clients to close their keep-alive connections.
-    if (isShuttingDown()) ctx.set('Connection', 'close');
-    await next();
-  });
+  app.use(requestLog(logger, isShuttingDown));
   app.use(errorBoundary(logger, config.bodyLimitBytes));
   app.use(health(readiness, isShuttingDown));
   app.use(resolveTenant(services.identity));
@@ -50,15 +45,17 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
   });
   app.use(rateLimit(services.limiters));
   app.use(authenticate(services.identity));
-  app.use(
-    bodyParser({
-      enableTypes: ['json', 'form'],
-      jsonLimit: config.bodyLimitBytes,
-      formLimit: config.bodyLimitBytes,
-      parsedMethods: BODY_METHODS,
-      encoding: 'utf-8',
-    }),
-  );
+  const parseBody = bodyParser({
+    enableTypes: ['json', 'form'],
+    jsonLimit: config.bodyLimitBytes,
+    formLimit: config.bodyLimitBytes,
+    parsedMethods: BODY_METHODS,
+    encoding: 'utf-8',
+  });
+  app.use(function bodyStage(ctx, next) {
+    // GET and HEAD (most traffic) carry no body: skip the parser's checks altogether.
+    return BODY_METHODS.includes(ctx.method) ? parseBody(ctx, next) : next();
+  });
   app.use(async function operationStage(ctx) {
     writeResponse(ctx, await operation(ctx));
   });

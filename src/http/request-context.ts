@@ -6,12 +6,15 @@ import type { IdentityResolver } from '../domain/identity/identity-resolver.ts';
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,100}$/;
 
-export function requestLog(logger: Logger) {
+/** Request id, one access-log line per request, and Connection: close while shutting down. */
+export function requestLog(logger: Logger, isShuttingDown: () => boolean) {
   return async function requestLogStage(ctx: Context, next: Next) {
     const inbound = ctx.get('x-request-id');
     const requestId = SAFE_REQUEST_ID.test(inbound) ? inbound : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('x-request-id', requestId);
+    // While shutting down, responses ask clients to close their keep-alive connections.
+    if (isShuttingDown()) ctx.set('Connection', 'close');
     const started = process.hrtime.bigint();
     try {
       await next();
