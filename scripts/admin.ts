@@ -117,7 +117,7 @@ const commands: Record<string, () => Promise<unknown>> = {
     const patch = { password: values.password, active: flag(values.active), verified: flag(values.verified), roles: ids(values.role), groups: ids(values.group), timezone: values.timezone };
     return projectUser(await users.update(t.id, id(), patch, ZONE, true), ZONE);
   },
-  'users:delete': async () => users.delete((await tenant()).id, id(), 0),
+  'users:delete': async () => users.delete((await tenant()).id, id(), 0, true),
   'groups:list': async () => (await groups.list((await tenant()).id)).map(projectGroup),
   'groups:create': async () => projectGroup(await groups.create((await tenant()).id, { name: need('name'), roles: ids(values.role), users: ids(values.user) }, true)),
   'groups:delete': async () => groups.delete((await tenant()).id, id()),
@@ -130,7 +130,7 @@ const commands: Record<string, () => Promise<unknown>> = {
     const t = await tenant();
     return projectRole(await roles.update(t.id, t.isRoot, id(), { name: values.name, permissions: values.permission ? permissions() : undefined }, true));
   },
-  'roles:delete': async () => roles.delete((await tenant()).id, id()),
+  'roles:delete': async () => roles.delete((await tenant()).id, id(), true),
   'keys:list': async () => {
     const t = await tenant();
     const rows = await db.apiKey.findMany({ where: { tenantId: t.id, userId: values.user ? Number(values.user[0]) : undefined }, orderBy: { id: 'asc' } });

@@ -513,6 +513,25 @@ describe('operator management', () => {
       expect(res.status).to.equal(403);
     });
 
+    it("answers 403 on taking over a holder's account: password, deletion, role deletion", async () => {
+      const admins = (await server.request('GET', '/api/v1/admin/users', { key: operator.key })).body.data as { id: number; login: string }[];
+      const root = admins.find((u) => u.login === ADMIN.email)!;
+      const password = await server.request('PATCH', `/api/v1/admin/users/${root.id}`, { key: operator.key, body: { password: 'taken-over-1' } });
+      expect(password.status).to.equal(403);
+      expect(password.body.code).to.equal('PERMISSION_DENIED');
+      expect((await server.request('DELETE', `/api/v1/admin/users/${root.id}`, { key: operator.key })).status).to.equal(403);
+      expect((await server.request('DELETE', `/api/v1/admin/roles/${elevated.id}`, { key: operator.key })).status).to.equal(403);
+      const stillWorks = await server.request('POST', '/api/v1/auth', { body: { user: ADMIN.email, password: ADMIN.password } });
+      expect(stillWorks.status).to.equal(200);
+    });
+
+    it('answers 403 on minting a key for a holder with generateOthersApiKeys alone', async () => {
+      const minter = await aUser(server, ['useApi', 'generateOthersApiKeys']);
+      const res = await server.request('POST', '/api/v1/auth', { key: minter.key, body: { user: ADMIN.email } });
+      expect(res.status).to.equal(403);
+      expect(res.body.code).to.equal('PERMISSION_DENIED');
+    });
+
     it('lets a holder of manageTenants grant it', async () => {
       const res = await server.request('POST', '/api/v1/admin/roles', { key: server.adminKey, body: { name: `root-${randomBytes(3).toString('hex')}`, permissions: ['manageTenants'] } });
       expect(res.status).to.equal(201);

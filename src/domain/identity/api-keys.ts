@@ -7,6 +7,7 @@ import { Errors } from '../../errors/registry.ts';
 import { randomToken, safeEqualHex, sha256Hex, verifyPassword } from '../../lib/crypto.ts';
 import { parseInstant } from '../../lib/dates.ts';
 import type { Limiter } from '../../rate-limit/limiters.ts';
+import { assertMayActOn } from './membership.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
 import { assertUsable, mergeRoles, splitKey, KEY_SEPARATOR, type Principal } from './principal.ts';
 import type { TenantContext } from './tenant.ts';
@@ -59,6 +60,9 @@ export class ApiKeys {
       throw Errors.invalidCredentials();
     } else if (!user) {
       throw Errors.notFound({ what: 'User', id: login });
+    } else {
+      // A key without the password is the account: only a peer may mint one for a superuser.
+      await assertMayActOn(this.db, tenant.id, user.id, tenant.isRoot && caller.permissions.has('manageTenants'));
     }
     if (!user) throw Errors.invalidCredentials();
 

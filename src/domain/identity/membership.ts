@@ -14,6 +14,28 @@ export async function assertOwnedIds(db: Db, table: Table, tenantId: number, ids
   }
 }
 
+/** Whether a user holds manageTenants through their roles or their groups' roles. */
+export async function userHoldsTenants(db: Db, tenantId: number, userId: number): Promise<boolean> {
+  const user = await db.user.findFirst({
+    where: { tenantId, id: userId },
+    select: {
+      roles: { select: { role: { select: { permissions: true } } } },
+      groups: { select: { group: { select: { roles: { select: { role: { select: { permissions: true } } } } } } } },
+    },
+  });
+  if (!user) return false;
+  const roles = [...user.roles.map((r) => r.role), ...user.groups.flatMap((g) => g.group.roles.map((r) => r.role))];
+  return roles.some((role) => parsePermissions(role.permissions).includes('manageTenants'));
+}
+
+/**
+ * A holder of manageTenants can only be changed, deleted or given a key without their password
+ * by a caller who holds it too: otherwise an operator could take the superuser's account.
+ */
+export async function assertMayActOn(db: Db, tenantId: number, userId: number, mayGrantTenants: boolean): Promise<void> {
+  if (!mayGrantTenants && (await userHoldsTenants(db, tenantId, userId))) throw Errors.permissionDenied({ permission: 'manageTenants' });
+}
+
 /**
  * manageTenants is the root tenant's superuser permission: only a caller who holds it may
  * grant it, whether by writing it into a role or by assigning a role that carries it.

@@ -91,7 +91,9 @@ export class Roles {
     return role;
   }
 
-  async delete(tenantId: number, id: number) {
+  async delete(tenantId: number, id: number, mayGrantTenants = false) {
+    const role = await this.get(tenantId, id);
+    if (!mayGrantTenants && parsePermissions(role.permissions).includes('manageTenants')) throw Errors.permissionDenied({ permission: 'manageTenants' });
     const { count } = await this.db.role.deleteMany({ where: { tenantId, id } });
     if (count === 0) throw Errors.notFound({ what: 'Role', id });
     await this.identity.changed();

@@ -5,7 +5,7 @@ import { hashPassword } from '../../lib/crypto.ts';
 import { isValidTimeZone, parseInstant } from '../../lib/dates.ts';
 import { translated } from '../../store/translate-prisma-error.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
-import { assertMayAssignRoles, assertOwnedIds } from './membership.ts';
+import { assertMayActOn, assertMayAssignRoles, assertOwnedIds } from './membership.ts';
 
 export interface UserInput {
   login?: string;
@@ -59,6 +59,7 @@ export class Users {
 
   async update(tenantId: number, id: number, input: UserInput, zone: string, mayGrantTenants = false) {
     await this.get(tenantId, id);
+    await assertMayActOn(this.db, tenantId, id, mayGrantTenants);
     const data = await this.prepare(tenantId, input, zone, mayGrantTenants);
     const user = await translated('User', () =>
       this.db.$transaction(async (tx) => {
@@ -81,8 +82,9 @@ export class Users {
     return user;
   }
 
-  async delete(tenantId: number, id: number, actingUserId: number) {
+  async delete(tenantId: number, id: number, actingUserId: number, mayGrantTenants = false) {
     if (id === actingUserId) throw Errors.badRequest({ message: 'A user cannot delete themself' });
+    await assertMayActOn(this.db, tenantId, id, mayGrantTenants);
     const { count } = await this.db.user.deleteMany({ where: { tenantId, id } });
     if (count === 0) throw Errors.notFound({ what: 'User', id });
     await this.identity.changed();

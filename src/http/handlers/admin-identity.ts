@@ -29,7 +29,7 @@ export const updateUser: OperationHandler<'updateUser'> = async ({ params, body 
 });
 
 export const deleteUser: OperationHandler<'deleteUser'> = async ({ params }, { services, tenant, principal }) => {
-  await services.users.delete(tenant.id, params.userId, principal.userId);
+  await services.users.delete(tenant.id, params.userId, principal.userId, tenant.isRoot && principal.permissions.has('manageTenants'));
   return { status: 204, body: undefined };
 };
 
@@ -78,8 +78,8 @@ export const updateRole: OperationHandler<'updateRole'> = async ({ params, body 
   body: projectRole(await scope.services.roles.update(scope.tenant.id, scope.tenant.isRoot, params.roleId, body, mayGrantTenants(scope))),
 });
 
-export const deleteRole: OperationHandler<'deleteRole'> = async ({ params }, { services, tenant }) => {
-  await services.roles.delete(tenant.id, params.roleId);
+export const deleteRole: OperationHandler<'deleteRole'> = async ({ params }, { services, tenant, principal }) => {
+  await services.roles.delete(tenant.id, params.roleId, tenant.isRoot && principal.permissions.has('manageTenants'));
   return { status: 204, body: undefined };
 };
 
