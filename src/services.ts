@@ -47,7 +47,7 @@ export function createServices(options: {
     roles: new Roles(db, identity),
     tenants: new Tenants(db, identity),
     types: new TypesService(db, typeRegistry),
-    items: new ItemsService(db, typeRegistry),
+    items: new ItemsService(db, typeRegistry, options.database.dialect),
     typeRegistry,
     limiters: options.limiters,
     contract: options.contract,

@@ -37,7 +37,19 @@ export class ItemsService {
   constructor(
     private readonly db: Db,
     private readonly types: TypeRegistry,
+    private readonly dialect: 'sqlite' | 'postgresql' = 'sqlite',
   ) {}
+
+  /**
+   * The item, read again under a row lock on PostgreSQL (READ COMMITTED would let two writers
+   * both read it and both adjust the counters). SQLite transactions already run one at a time.
+   */
+  private async readForWrite(tx: Tx, typeId: number, item: string): Promise<StoredItem | null> {
+    const found = await readOne(tx, typeId, item);
+    if (!found || this.dialect !== 'postgresql') return found;
+    await tx.$queryRaw`SELECT 1 FROM "Item" WHERE "id" = ${found.id} FOR UPDATE`;
+    return readOne(tx, typeId, found.id);
+  }
 
   /** The type behind `collection`, if the principal holds `action` on it (403 otherwise). */
   async typeFor(scope: ItemScope, collection: string, action: TypeAction): Promise<TypeDef> {
@@ -122,7 +134,7 @@ export class ItemsService {
     const type = await this.typeFor(scope, collection, 'delete');
     const all = await this.types.all(scope.tenant.id, scope.generation);
     await this.write(type, async (tx) => {
-      const found = await readOne(tx, type.id, item);
+      const found = await this.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
       const doomed = new Set<number>([found.id]);
       const queue = [found];
@@ -136,6 +148,8 @@ export class ItemsService {
         for (const ref of refs) {
           const property = properties.find((p) => p.id === ref.propertyId)!;
           if (!options.cascade) {
+            // Clearing the reference edits the referencing item: that needs edit on its type.
+            this.assertGrant(scope, all.find((t) => t.properties.includes(property))!, 'edit');
             clear.push({ itemId: ref.itemId, property, target: current.id });
             continue;
           }
@@ -154,7 +168,7 @@ export class ItemsService {
 
   private async update(scope: ItemScope, type: TypeDef, item: string, next: (current: Record<string, unknown>) => Record<string, unknown>) {
     const updated = await this.write(type, async (tx) => {
-      const found = await readOne(tx, type.id, item);
+      const found = await this.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
       const data = next(found.data);
       this.assertComplete(type, data);
@@ -197,6 +211,8 @@ export class ItemsService {
       if (property.kind !== 'reference' || isEmpty(data[property.systemName])) continue;
       const ids = ([] as number[]).concat(data[property.systemName] as number | number[]);
       const target = await this.types.resolve(scope.tenant.id, property.referenceType!, scope.generation);
+      // Whether an id exists in a type is only for those who may see that type.
+      this.assertGrant(scope, target, 'show');
       const found = await existingIds(tx, target.id, ids);
       const missing = ids.find((id) => !found.has(id));
       if (missing !== undefined) throw Errors.referenceNotFound({ property: property.systemName, id: missing });

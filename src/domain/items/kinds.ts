@@ -74,7 +74,7 @@ export function parseScalar(property: PropertyDef, input: unknown, zone: string)
         ? ok(input)
         : fail(`must be one of ${property.enumValues.join(', ')}`);
     case 'reference':
-      return typeof input === 'number' && Number.isSafeInteger(input) && input > 0 ? ok(input) : fail('must be an item id');
+      return typeof input === 'number' && Number.isSafeInteger(input) && input > 0 && input <= 2_147_483_647 ? ok(input) : fail('must be an item id');
   }
 }
 

@@ -4,7 +4,7 @@
 import type { Db } from '../../store/database.ts';
 import { Errors } from '../../errors/registry.ts';
 import { translated } from '../../store/translate-prisma-error.ts';
-import { conflictingUniques, writeIndex, type Tx } from '../../store/items/item-store.ts';
+import { conflictingUniques, existingIds, uniqueKey, writeIndex, type Tx } from '../../store/items/item-store.ts';
 import { rebuildCounts } from '../../store/items/value-counts.ts';
 import { parseScalar } from './kinds.ts';
 import type { TypeRegistry } from './type-registry.ts';
@@ -93,14 +93,14 @@ export class TypesService {
   async addProperty(tenantId: number, typeId: number, input: PropertyInput & { systemName: string; kind: PropertyKind }) {
     const type = await this.get(tenantId, typeId);
     if (type.bySystemName.has(input.systemName)) throw Errors.conflict({ message: `Property ${input.systemName} already exists` });
-    await this.db.$transaction(async (tx) => {
+    await translated('Property', () => this.db.$transaction(async (tx) => {
       const row = await this.propertyRow(tx, tenantId, typeId, type.systemName, input, type.properties.length, 'body');
       if (input.required && row.defaultValue === null && (await tx.item.count({ where: { typeId } })) > 0) {
         throw Errors.conflict({ message: `Property ${input.systemName} cannot be required without a default while the type has items` });
       }
       const created = await tx.itemProperty.create({ data: row });
       if (row.defaultValue !== null) await this.backfill(tx, typeId, created.id, JSON.parse(row.defaultValue));
-    });
+    }));
     await this.registry.changed();
     return this.get(tenantId, typeId);
   }
@@ -125,6 +125,7 @@ export class TypesService {
       if (outside !== undefined) throw Errors.conflict({ message: `Property ${property.systemName}: the default "${outside}" is not among enumValues; change the default too` });
     }
     await this.db.$transaction(async (tx) => {
+      await assertReferencesExist(tx, next, defaultValue, 'body.default');
       const conflict = (message: string) => Errors.conflict({ message: `Property ${property.systemName}: ${message}` });
       if (next.required && !property.required && defaultValue === null) {
         const withValue = await tx.itemValue.findMany({ where: { propertyId }, distinct: ['itemId'], select: { itemId: true } });
@@ -217,6 +218,7 @@ export class TypesService {
     }
     const def = { kind, multiple: input.multiple ?? false, enumValues: input.enumValues ?? [], referenceType } as PropertyDef;
     const defaultValue = input.default === undefined ? null : storedDefault(def, input.default, `${path}.default`);
+    await assertReferencesExist(tx, def, defaultValue, `${path}.default`);
     return {
       tenantId, typeId, systemName, name: input.name ?? systemName, kind,
       required: input.required ?? false, unique: input.unique ?? false, multiple: input.multiple ?? false,
@@ -239,7 +241,7 @@ export class TypesService {
       for (const row of rows) {
         const stored = row.data[property.systemName];
         if (stored === undefined || stored === null) continue;
-        for (const value of new Set((Array.isArray(stored) ? stored : [stored]).map((v) => JSON.stringify(v)))) {
+        for (const value of new Set((Array.isArray(stored) ? stored : [stored]).map(uniqueKey))) {
           if (seen.has(value)) throw conflict('existing items share values; it cannot become unique');
           seen.add(value);
           uniques.push({ propertyId: property.id, value, itemId: row.id });
@@ -277,6 +279,14 @@ async function eachItemBatch(tx: Tx, typeId: number, work: (rows: { id: number; 
 
 function propertyOptions(enumValues: string[], referenceType: number | null, kind: PropertyKind) {
   return { ...(kind === 'enum' ? { enumValues } : {}), ...(referenceType ? { referenceType } : {}) };
+}
+
+/** A reference default must name items of the target type (which belongs to the tenant). */
+async function assertReferencesExist(tx: Tx, property: PropertyDef, value: unknown, path: string): Promise<void> {
+  if (property.kind !== 'reference' || value === null || property.referenceType === null) return;
+  const ids = ([] as number[]).concat(value as number | number[]);
+  const found = await existingIds(tx, property.referenceType, ids);
+  if (ids.some((id) => !found.has(id))) throw invalid(path, 'refers to items that do not exist');
 }
 
 /** A default keeps its meaning when a property switches between single and multiple values. */

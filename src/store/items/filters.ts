@@ -52,18 +52,24 @@ export function parseFilters(input: unknown): RawFilter[] {
     }
   }
   if (!Array.isArray(value)) throw Errors.filterInvalid({ reason: 'filters must be an array of {property, type, param}' });
-  // A JSON escape can smuggle a NUL past the raw query check (PostgreSQL text cannot hold one).
-  if (JSON.stringify(value).includes('\\u0000')) throw Errors.invalidCharacter({ path: 'filters' });
   if (value.length > MAX_FILTERS) throw Errors.filterInvalid({ reason: `at most ${MAX_FILTERS} filters` });
-  return value.map((filter, index) => {
+  const filters = value.map((filter, index): RawFilter => {
     if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
       throw Errors.filterInvalid({ reason: `filter ${index} must be an object {property, type, param}` });
     }
-    const { property, type } = filter as Record<string, unknown>;
+    const { property, type, param } = filter as Record<string, unknown>;
     if (typeof property !== 'string' || property === '') throw Errors.filterInvalid({ reason: `filter ${index} needs a "property"` });
     if (typeof type !== 'string' || type === '') throw Errors.filterInvalid({ reason: `filter ${index} needs a "type"` });
-    return filter as RawFilter;
+    const scalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+    if (!(param === undefined || scalar(param) || (Array.isArray(param) && param.every(scalar)))) {
+      throw Errors.filterInvalidParam({ property, reason: 'must be a value or an array of values' });
+    }
+    // Only the three known keys go on: nothing else in the request is ever walked again.
+    return { property, type, param };
   });
+  // A JSON escape can smuggle a NUL past the raw query check (PostgreSQL text cannot hold one).
+  if (JSON.stringify(filters).includes('\\u0000')) throw Errors.invalidCharacter({ path: 'filters' });
+  return filters;
 }
 
 function kindOf(target: Target): PropertyKind {
@@ -92,9 +98,9 @@ function convert(target: Target, name: string, raw: unknown, zone: string): unkn
       return new Date(parsed.value as string);
     }
     if (target.kind === 'integer') {
-      if (typeof raw === 'number' && Number.isSafeInteger(raw)) return raw;
-      if (typeof raw === 'string' && /^\d{1,15}$/.test(raw)) return Number(raw);
-      throw Errors.filterInvalidParam({ property: name, reason: 'must be an integer' });
+      const value = typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : raw;
+      if (typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) <= 2_147_483_647) return value;
+      throw Errors.filterInvalidParam({ property: name, reason: 'must be a 32-bit integer' });
     }
     if (typeof raw !== 'string' || raw.length > 200) throw Errors.filterInvalidParam({ property: name, reason: 'must be a string' });
     return raw;

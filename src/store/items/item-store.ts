@@ -1,5 +1,6 @@
 // Items in the database: one page with its total, single reads, and the writes that keep the
 // Item row, its ItemValue index rows and its ItemUnique rows together in one transaction.
+import { createHash } from 'node:crypto';
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { Db } from '../database.ts';
 import { indexValue } from '../../domain/items/kinds.ts';
@@ -33,6 +34,9 @@ interface ItemRow {
   updatedBy: number | bigint | null;
 }
 
+/** Ids are 32-bit integers in both databases. */
+export const MAX_ID = 2_147_483_647;
+
 const num = (value: number | bigint | null) => (value === null ? null : Number(value));
 
 export function toStoredItem(row: ItemRow): StoredItem {
@@ -61,6 +65,7 @@ export async function readPage(db: Db, type: TypeDef, filters: PlannedFilter[], 
 
 export async function readOne(db: Db | Tx, typeId: number, idOrUuid: string | number): Promise<StoredItem | null> {
   const byId = typeof idOrUuid === 'number' || /^\d{1,15}$/.test(idOrUuid);
+  if (byId && Number(idOrUuid) > MAX_ID) return null;
   const row = await db.item.findFirst({ where: byId ? { typeId, id: Number(idOrUuid) } : { typeId, uuid: String(idOrUuid) } });
   return row ? toStoredItem(row) : null;
 }
@@ -70,6 +75,12 @@ export async function readFirstMatching(db: Db, type: TypeDef, filter: PlannedFi
   const where = compileConditions(type.id, [filter]);
   const rows = await db.$queryRaw<ItemRow[]>`SELECT ${ITEM_COLUMNS} FROM "Item" i WHERE ${where} ORDER BY i."id" ASC LIMIT 1`;
   return rows.length ? toStoredItem(rows[0]) : null;
+}
+
+/** The ItemUnique key of a stored value: its JSON, or a hash of it when long (b-tree row limit). */
+export function uniqueKey(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json.length <= 200 ? json : `h:${createHash('sha256').update(json).digest('hex')}`;
 }
 
 /** Index rows and unique keys for an item's stored data. */
@@ -82,7 +93,7 @@ function indexRows(type: TypeDef, itemId: number, data: Record<string, unknown>)
     const list = Array.isArray(stored) ? stored : [stored];
     list.forEach((value, position) => {
       values.push({ itemId, propertyId: property.id, position, ...indexValue(property.kind, value) });
-      if (property.unique) uniques.push({ propertyId: property.id, value: JSON.stringify(value), itemId });
+      if (property.unique) uniques.push({ propertyId: property.id, value: uniqueKey(value), itemId });
     });
   }
   return { values, uniques: uniques.filter((u, i) => uniques.findIndex((o) => o.propertyId === u.propertyId && o.value === u.value) === i) };
