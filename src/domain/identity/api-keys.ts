@@ -7,9 +7,8 @@ import { Errors } from '../../errors/registry.ts';
 import { randomToken, safeEqualHex, sha256Hex, verifyPassword } from '../../lib/crypto.ts';
 import { parseInstant } from '../../lib/dates.ts';
 import type { Limiter } from '../../rate-limit/limiters.ts';
-import { assertMayActOn } from './membership.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
-import { assertUsable, mergeRoles, splitKey, KEY_SEPARATOR, type Principal } from './principal.ts';
+import { assertUsable, effectiveRoles, splitKey, KEY_SEPARATOR, WITH_EFFECTIVE_ROLES, type Principal } from './principal.ts';
 import type { TenantContext } from './tenant.ts';
 
 export const DEFAULT_KEY_VALID_TO = '9999-12-31';
@@ -49,11 +48,9 @@ export class ApiKeys {
     await this.perLogin.consume(`${tenant.id}:${login}`);
     const user = await this.db.user.findUnique({
       where: { tenantId_login: { tenantId: tenant.id, login } },
-      include: {
-        roles: { include: { role: { include: { typePermissions: true } } } },
-        groups: { include: { group: { include: { roles: { include: { role: { include: { typePermissions: true } } } } } } } },
-      },
+      include: WITH_EFFECTIVE_ROLES,
     });
+    const effective = user ? effectiveRoles(user) : null;
     if (input.password !== undefined && input.password !== '') {
       if (!(await verifyPassword(input.password, user?.passwordHash))) throw Errors.invalidCredentials();
     } else if (!caller || !caller.permissions.has('generateOthersApiKeys')) {
@@ -62,15 +59,15 @@ export class ApiKeys {
       throw Errors.notFound({ what: 'User', id: login });
     } else {
       // A key without the password is the account: only a peer may mint one for a superuser.
-      await assertMayActOn(this.db, tenant.id, user.id, tenant.isRoot && caller.permissions.has('manageTenants'));
+      const peer = tenant.isRoot && caller.permissions.has('manageTenants');
+      if (!peer && effective!.permissions.has('manageTenants')) throw Errors.permissionDenied({ permission: 'manageTenants' });
     }
     if (!user) throw Errors.invalidCredentials();
 
     const now = new Date();
     if (!user.active || !user.verified) throw Errors.userInactive();
     if ((user.validFrom && now < user.validFrom) || (user.validTo && now >= user.validTo)) throw Errors.userOutsideValidity();
-    const roles = [...user.roles.map((r) => r.role), ...user.groups.flatMap((g) => g.group.roles.map((r) => r.role))];
-    if (!mergeRoles(roles).permissions.has('useApi')) throw Errors.permissionDenied({ permission: 'useApi' });
+    if (!effective!.permissions.has('useApi')) throw Errors.permissionDenied({ permission: 'useApi' });
 
     const timeZone = user.timezone ?? tenant.settings.defaultTimeZone;
     const validTo = parseInstant(input.valid ?? DEFAULT_KEY_VALID_TO, timeZone);

@@ -2,6 +2,7 @@
 import type { Db } from '../../store/database.ts';
 import { Errors } from '../../errors/registry.ts';
 import { parsePermissions } from './permissions.ts';
+import { effectiveRoles, WITH_EFFECTIVE_ROLES } from './principal.ts';
 
 type Table = 'role' | 'group' | 'user' | 'itemType';
 
@@ -16,16 +17,8 @@ export async function assertOwnedIds(db: Db, table: Table, tenantId: number, ids
 
 /** Whether a user holds manageTenants through their roles or their groups' roles. */
 export async function userHoldsTenants(db: Db, tenantId: number, userId: number): Promise<boolean> {
-  const user = await db.user.findFirst({
-    where: { tenantId, id: userId },
-    select: {
-      roles: { select: { role: { select: { permissions: true } } } },
-      groups: { select: { group: { select: { roles: { select: { role: { select: { permissions: true } } } } } } } },
-    },
-  });
-  if (!user) return false;
-  const roles = [...user.roles.map((r) => r.role), ...user.groups.flatMap((g) => g.group.roles.map((r) => r.role))];
-  return roles.some((role) => parsePermissions(role.permissions).includes('manageTenants'));
+  const user = await db.user.findFirst({ where: { tenantId, id: userId }, include: WITH_EFFECTIVE_ROLES });
+  return user !== null && effectiveRoles(user).permissions.has('manageTenants');
 }
 
 /**

@@ -62,6 +62,22 @@ export function mergeRoles(roles: RoleWithGrants[]): { permissions: Set<Permissi
 
 const ROLE_INCLUDE = { include: { typePermissions: true } } as const;
 
+/** What to load with a user to know their effective roles (their own and their groups'). */
+export const WITH_EFFECTIVE_ROLES = {
+  roles: { include: { role: ROLE_INCLUDE } },
+  groups: { include: { group: { include: { roles: { include: { role: ROLE_INCLUDE } } } } } },
+} as const;
+
+interface UserWithRoles {
+  roles: { role: RoleWithGrants }[];
+  groups: { group: { roles: { role: RoleWithGrants }[] } }[];
+}
+
+/** Effective permissions = the user's roles plus their groups' roles. */
+export function effectiveRoles(user: UserWithRoles) {
+  return mergeRoles([...user.roles.map((r) => r.role), ...user.groups.flatMap((g) => g.group.roles.map((r) => r.role))]);
+}
+
 /**
  * Loads the principal for a key string within one tenant. Throws API_KEY_INVALID for an
  * unknown, foreign, malformed or revoked key; expiry and user state are checked per request.
@@ -71,24 +87,13 @@ export async function loadPrincipal(db: Db, tenant: TenantContext, keyString: st
   if (!parts) throw Errors.apiKeyInvalid();
   const key = await db.apiKey.findUnique({
     where: { publicId: parts.publicId },
-    include: {
-      user: {
-        include: {
-          roles: { include: { role: ROLE_INCLUDE } },
-          groups: { include: { group: { include: { roles: { include: { role: ROLE_INCLUDE } } } } } },
-        },
-      },
-    },
+    include: { user: { include: WITH_EFFECTIVE_ROLES } },
   });
   if (!key || key.tenantId !== tenant.id || key.revokedAt !== null || !safeEqualHex(sha256Hex(parts.secret), key.secretHash)) {
     throw Errors.apiKeyInvalid();
   }
   const user = key.user;
-  const roles = [
-    ...user.roles.map((r) => r.role),
-    ...user.groups.flatMap((g) => g.group.roles.map((r) => r.role)),
-  ];
-  const { permissions, typePermissions } = mergeRoles(roles);
+  const { permissions, typePermissions } = effectiveRoles(user);
   return {
     tenantId: tenant.id,
     userId: user.id,

@@ -10,7 +10,7 @@ import type { TypeAction } from '../identity/permissions.ts';
 import type { TenantContext } from '../identity/tenant.ts';
 import { planFilters, targetFor } from '../../store/items/filters.ts';
 import {
-  conflictingUniques, deleteItems, existingIds, readFirstMatching, readOne, readPage, referencesTo, toStoredItem, writeIndex,
+  conflictingUniques, deleteItems, existingIds, readFirstMatching, readOne, readPage, referencesTo, rewriteItem, toStoredItem, writeIndex,
   type StoredItem, type Tx,
 } from '../../store/items/item-store.ts';
 import { readInput } from './item-input.ts';
@@ -174,12 +174,7 @@ export class ItemsService {
       this.assertComplete(type, data);
       await this.checkReferences(tx, scope, type, data);
       await this.checkUniques(tx, type, found.id, data);
-      const row = await tx.item.update({
-        where: { id: found.id },
-        data: { data: JSON.stringify(data), updatedOn: wholeSecond(), updatedBy: scope.principal.userId },
-      });
-      await writeIndex(tx, type, found.id, data, true);
-      return toStoredItem(row);
+      return rewriteItem(tx, type, found.id, data, { userId: scope.principal.userId, at: wholeSecond() });
     });
     return { type, item: updated };
   }
@@ -194,8 +189,7 @@ export class ItemsService {
       const value = data[ref.property.systemName];
       if (Array.isArray(value)) data[ref.property.systemName] = value.filter((v) => v !== ref.target);
       else delete data[ref.property.systemName];
-      await tx.item.update({ where: { id: row.id }, data: { data: JSON.stringify(data), updatedOn: wholeSecond(), updatedBy: scope.principal.userId } });
-      await writeIndex(tx, type, row.id, data, true);
+      await rewriteItem(tx, type, row.id, data, { userId: scope.principal.userId, at: wholeSecond() });
     }
   }
 

@@ -4,7 +4,7 @@
 import type { Db } from '../../store/database.ts';
 import { Errors } from '../../errors/registry.ts';
 import { translated } from '../../store/translate-prisma-error.ts';
-import { conflictingUniques, existingIds, uniqueKey, writeIndex, type Tx } from '../../store/items/item-store.ts';
+import { conflictingUniques, existingIds, rewriteItem, uniqueKey, type Tx } from '../../store/items/item-store.ts';
 import { rebuildCounts } from '../../store/items/value-counts.ts';
 import { parseScalar } from './kinds.ts';
 import type { TypeRegistry } from './type-registry.ts';
@@ -173,8 +173,7 @@ export class TypesService {
         if (property.unique && (await conflictingUniques(tx, type, row.id, data)).length) {
           throw Errors.conflict({ message: `Property ${property.systemName}: the default would give several items the same unique value` });
         }
-        await tx.item.update({ where: { id: row.id }, data: { data: JSON.stringify(data) } });
-        await writeIndex(tx, type, row.id, data, true);
+        await rewriteItem(tx, type, row.id, data);
       }
     });
   }

@@ -126,6 +126,16 @@ export async function writeIndex(tx: Tx, type: TypeDef, itemId: number, data: Re
   await applyCountDeltas(tx, countDeltas(type, removed, values));
 }
 
+/** Stores new data for an item with its index rows and counters; `by` stamps who changed it, and when. */
+export async function rewriteItem(tx: Tx, type: TypeDef, itemId: number, data: Record<string, unknown>, by?: { userId: number; at: Date }) {
+  const row = await tx.item.update({
+    where: { id: itemId },
+    data: { data: JSON.stringify(data), ...(by ? { updatedOn: by.at, updatedBy: by.userId } : {}) },
+  });
+  await writeIndex(tx, type, itemId, data, true);
+  return toStoredItem(row);
+}
+
 /** Deletes items (their index rows cascade) and takes them out of the counters. */
 export async function deleteItems(tx: Tx, types: TypeDef[], ids: number[]): Promise<void> {
   if (!ids.length) return;
