@@ -142,8 +142,10 @@ export interface paths {
          * List items of a type
          * @description One page of the type's items. `filters` is a JSON-encoded array of `{property, type, param}`
          *     (see `Filter`). The same list is available with a JSON body through `SEARCH` on this path
-         *     (and the newer `QUERY` method), routed to `searchItems`. Requires the type's `show`
-         *     grant. An empty page answers 204.
+         *     (and the newer `QUERY` method), routed to `searchItems`. `tags` keeps items carrying
+         *     any (`tagsMode=any`) or all (`tagsMode=all`) of the listed tags, each also matched by its
+         *     descendants with `includeTagDescendants=true`; a tag the caller cannot see answers 400.
+         *     Requires the type's `show` grant. An empty page answers 204.
          */
         get: operations["listItems"];
         put?: never;
@@ -220,7 +222,8 @@ export interface paths {
          * Partially update an item
          * @description Replaces the properties sent. `field+=` appends to a string, adds to a number or merges
          *     into a multi-value array; `field+==` adds only the values the array does not hold yet.
-         *     Requires the type's `edit` grant.
+         *     A multiple file property also takes `{ add: [promiseIds], remove: [fileNames] }`; `null`
+         *     erases a file property. Requires the type's `edit` grant.
          */
         patch: operations["patchItem"];
         trace?: never;
@@ -794,10 +797,347 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/collection/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List tags
+         * @description One page of the tenant's tags, ordered by name then id. Any user with `useApi` lists the
+         *     public tags and the private tags they created; holders of `manageTags` see every tag with
+         *     its full information (owner, creation and change). `search` matches a part of the name
+         *     (case-insensitive); `parent` lists the children of one tag (`0` or `root`: top-level tags).
+         *     The same list is available through `SEARCH` (and `QUERY`) on this path with a JSON body,
+         *     routed to `searchTags`. An empty page answers 204.
+         */
+        get: operations["listTags"];
+        put?: never;
+        /**
+         * Create a tag
+         * @description Requires `manageTags` or `createPrivateTags`. A caller with `createPrivateTags` but not
+         *     `manageTags` always creates a private tag (visible to its creator and to tag managers).
+         *     `parent` must be a tag the caller sees; a public tag cannot hang under a private one.
+         */
+        post: operations["createTag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/collection/tags/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * List tags with a JSON body (SEARCH)
+         * @description The list of `listTags` with its parameters in a JSON body (the body wins over the query).
+         *     The server routes `SEARCH /collection/tags` and `QUERY /collection/tags` here.
+         */
+        post: operations["searchTags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/collection/tags/{item}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tag id */
+                item: components["parameters"]["TagId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One tag
+         * @description A tag the caller sees (a private tag of another user answers 404).
+         */
+        get: operations["getTag"];
+        /**
+         * Replace a tag
+         * @description Full replacement (`description` and `parent` left out are cleared). `manageTags` changes
+         *     any tag; `createPrivateTags` alone changes only the private tags its holder created, which
+         *     stay private. Moving a tag under one of its own descendants answers 409.
+         */
+        put: operations["replaceTag"];
+        post?: never;
+        /**
+         * Delete a tag
+         * @description Deletes the tag and its assignments to items (204). A tag with child tags answers 409
+         *     unless `cascade=true`, which deletes the whole subtree. Same write rules as `replaceTag`.
+         */
+        delete: operations["deleteTag"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a tag
+         * @description Changes the fields sent; the rules of `replaceTag` apply.
+         */
+        patch: operations["patchTag"];
+        trace?: never;
+    };
+    "/app/tags.object": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tags of one item
+         * @description The tags assigned to one item that the caller sees. Requires the type's `show` grant.
+         */
+        get: operations["getObjectTags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/tags.assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign tags to one item
+         * @description `add` assigns the tags the item lacks, `remove` takes the listed tags off, `replace`
+         *     makes the item's visible tags exactly the listed ones (private tags of other users that
+         *     the caller cannot see are left as they are). Every listed tag must be one the caller sees
+         *     (400 naming it otherwise). Requires the type's `edit` grant. Answers the item's tags after
+         *     the change.
+         */
+        post: operations["assignTags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/upload/{typeId}/{propertyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or system name */
+                typeId: string;
+                /** @description Property id or system name of a `file` property of that type */
+                propertyId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload files for a file property
+         * @description Stores one or more files sent as `multipart/form-data` in the field `file` (repeat the
+         *     field for several files) and answers one promise id per file, in order. Send a promise id
+         *     as the property's value on create, PUT or PATCH of an item of this type (by the same user)
+         *     to attach the file; a promise expires unused after the configured lifetime
+         *     (`FILE_PROMISE_TTL_SECONDS`) and can be used once. Each file must fit `UPLOAD_MAX_BYTES`
+         *     (413 otherwise) and the property's `mediaTypes` (415 otherwise); at most `UPLOAD_MAX_FILES`
+         *     files per request. File names are reduced to a safe form. Requires the type's `create` or
+         *     `edit` grant.
+         */
+        post: operations["uploadFiles"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/files/{collection}/{item}/{property}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+                /** @description Numeric item id or item UUID */
+                item: components["parameters"]["Item"];
+                /** @description Property system name of a `file` property */
+                property: string;
+                /** @description The file's name as given in the item's file value */
+                name: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Download a file attached to an item
+         * @description The bytes of one attached file (the `url` of a file value). Requires the type's `show`
+         *     grant, like reading the item. Sent as an attachment with the stored media type and
+         *     `X-Content-Type-Options: nosniff`.
+         */
+        get: operations["downloadFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description A tag. `owner`, `created_on`, `created_by` and `updated_on` are returned to holders of
+         *     `manageTags` only. `showFields` / `hideFields` may drop any field but `id`.
+         */
+        Tag: {
+            id: number;
+            name?: string;
+            description?: string | null;
+            /** @description Parent tag id */
+            parent?: number | null;
+            /** @description Visible only to its owner and to tag managers */
+            private?: boolean;
+            /** @description The user that created the tag */
+            owner?: number | null;
+            created_on?: components["schemas"]["Instant"];
+            created_by?: number | null;
+            updated_on?: components["schemas"]["Instant"];
+        };
+        TagCreate: {
+            name: string;
+            description?: string | null;
+            parent?: number | null;
+            /** @default false */
+            private: boolean;
+        };
+        TagPatch: {
+            name?: string;
+            description?: string | null;
+            parent?: number | null;
+            private?: boolean;
+        };
+        TagSearchRequest: {
+            page?: number;
+            perPage?: number;
+            search?: string;
+            parent?: number | null | string;
+            showFields?: string | string[];
+            hideFields?: string | string[];
+        };
+        /**
+         * @example {
+         *       "stats": {
+         *         "page": 1,
+         *         "itemsPerPage": 25,
+         *         "fetched": 2,
+         *         "total": 2
+         *       },
+         *       "data": [
+         *         {
+         *           "id": 12,
+         *           "name": "Backend",
+         *           "description": null,
+         *           "parent": null,
+         *           "private": false
+         *         },
+         *         {
+         *           "id": 18,
+         *           "name": "Urgent",
+         *           "description": "Needs an answer today",
+         *           "parent": 12,
+         *           "private": false
+         *         }
+         *       ]
+         *     }
+         */
+        TagPage: {
+            stats: {
+                page: number;
+                itemsPerPage: number;
+                fetched: number;
+                total: number;
+            };
+            data: components["schemas"]["Tag"][];
+        };
+        /**
+         * @example {
+         *       "typeId": 1000002,
+         *       "objectId": 15,
+         *       "tags": [
+         *         {
+         *           "id": 12,
+         *           "name": "Backend",
+         *           "description": null,
+         *           "parent": null,
+         *           "private": false
+         *         }
+         *       ]
+         *     }
+         */
+        ObjectTags: {
+            typeId: number;
+            objectId: number;
+            tags: components["schemas"]["Tag"][];
+        };
+        /**
+         * @example {
+         *       "type": "project",
+         *       "item": 15,
+         *       "operation": "replace",
+         *       "tags": [
+         *         12,
+         *         18
+         *       ]
+         *     }
+         */
+        TagAssignment: {
+            /** @description Type id or system name */
+            type: number | string;
+            /** @description Item id or UUID */
+            item: number | string;
+            /** @enum {string} */
+            operation: "add" | "remove" | "replace";
+            tags: number[];
+        };
+        TagAssignmentResult: {
+            typeId: number;
+            objectId: number;
+            /** @enum {string} */
+            operation: "add" | "remove" | "replace";
+            tags: components["schemas"]["Tag"][];
+        };
+        /**
+         * @description A file attached to an item. `url` is the download path under the tenant host (send the
+         *     API key with it). In input, a file property takes upload promise ids (see `uploadFiles`);
+         *     `null` erases; a multiple file property also takes `{ add: [promiseIds], remove: [names] }`
+         *     on PATCH, and names of files it already holds are kept on PUT.
+         * @example {
+         *       "name": "report.pdf",
+         *       "size": 48213,
+         *       "mediaType": "application/pdf",
+         *       "url": "/api/v1/files/project/15/attachments/report.pdf"
+         *     }
+         */
+        FileValue: {
+            name: string;
+            /** @description Bytes */
+            size: number;
+            mediaType: string;
+            url: string;
+        };
         /**
          * @example {
          *       "message": "Missing permission \"profile\"",
@@ -1030,10 +1370,10 @@ export interface components {
             settings?: components["schemas"]["TenantSettingsPatch"];
         };
         /**
-         * @description `date` is the calendar `pDate` (YYYY-MM-DD), `month` the calendar `pMonth` (YYYY-MM); `datetime` is an instant
+         * @description `date` is the calendar `pDate` (YYYY-MM-DD), `month` the calendar `pMonth` (YYYY-MM); `datetime` is an instant; `file` holds uploaded files (see `FileValue`; never unique, no default)
          * @enum {string}
          */
-        PropertyKind: "string" | "text" | "integer" | "number" | "boolean" | "datetime" | "date" | "month" | "enum" | "reference";
+        PropertyKind: "string" | "text" | "integer" | "number" | "boolean" | "datetime" | "date" | "month" | "enum" | "reference" | "file";
         /** @description Lower-case identifier used in bodies, filters and routes */
         SystemName: string;
         Property: {
@@ -1049,6 +1389,10 @@ export interface components {
             enumValues?: string[];
             /** @description Target type id of a reference */
             referenceType?: number;
+            /** @description Media types a file property accepts (`image/*` style wildcards); absent: any */
+            mediaTypes?: string[];
+            /** @description Largest file a file property accepts */
+            maxFileSize?: number;
         };
         PropertyCreate: {
             systemName: components["schemas"]["SystemName"];
@@ -1062,6 +1406,8 @@ export interface components {
             enumValues?: string[];
             /** @description Target type id or system name of a reference */
             referenceType?: number | string;
+            mediaTypes?: string[];
+            maxFileSize?: number;
         };
         PropertyPatch: {
             name?: string;
@@ -1071,6 +1417,8 @@ export interface components {
             /** @description Default value (input form) */
             default?: unknown;
             enumValues?: string[];
+            mediaTypes?: string[];
+            maxFileSize?: number;
         };
         ItemType: {
             id: number;
@@ -1106,9 +1454,9 @@ export interface components {
             updated_on?: components["schemas"]["Instant"];
             updated_by?: number | null;
         } & {
-            [key: string]: unknown;
+            [key: string]: components["schemas"]["FileValue"] | components["schemas"]["FileValue"][] | unknown;
         };
-        /** @description Property values by system name (`id`, `uuid` and system fields are ignored); PATCH also takes `name+=` and `name+==`. */
+        /** @description Property values by system name (`id`, `uuid` and system fields are ignored); PATCH also takes `name+=` and `name+==`. File properties take upload promise ids (see `FileValue`). */
         ItemInput: {
             [key: string]: unknown;
         };
@@ -1135,6 +1483,11 @@ export interface components {
             hideFields?: string | string[];
             wrapFields?: string | string[];
             propsMeta?: string | boolean | string[];
+            /** @description Tag ids, as an array or a comma-separated string */
+            tags?: number[] | string;
+            /** @enum {string} */
+            tagsMode?: "any" | "all";
+            includeTagDescendants?: boolean;
         };
         ItemPage: {
             stats: {
@@ -1161,6 +1514,15 @@ export interface components {
         Host: string;
     };
     responses: {
+        /** @description The uploaded file's media type is not accepted by the property */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description Malformed input or unsupported parameter combination */
         BadRequest: {
             headers: {
@@ -1245,6 +1607,22 @@ export interface components {
         };
     };
     parameters: {
+        /** @description Only items carrying these tags: tag ids, repeated (`tags=12&tags=18`) or comma-separated (`tags=12,18`) */
+        Tags: string[];
+        /** @description `any` (default): items with at least one of `tags`; `all`: items with every one of them */
+        TagsMode: "any" | "all";
+        /** @description A tag in `tags` also matches items carrying any of its descendant tags */
+        IncludeTagDescendants: boolean;
+        /** @description Tag id */
+        TagId: string;
+        /** @description Case-insensitive part of the tag name */
+        TagSearch: string;
+        /** @description Only children of this tag id; `0` or `root` for top-level tags */
+        TagParent: string;
+        /** @description Comma-separated allowlist of tag fields (`id` is always returned) */
+        TagShowFields: string;
+        /** @description Comma-separated denylist of tag fields */
+        TagHideFields: string;
         /** @description Type id or type system name */
         Collection: string;
         /** @description Numeric item id or item UUID */
@@ -1530,6 +1908,12 @@ export interface operations {
                 hideFields?: components["parameters"]["HideFields"];
                 /** @description Comma-separated properties returned as `{ value, name, kind }` instead of the bare value */
                 wrapFields?: components["parameters"]["WrapFields"];
+                /** @description Only items carrying these tags: tag ids, repeated (`tags=12&tags=18`) or comma-separated (`tags=12,18`) */
+                tags?: components["parameters"]["Tags"];
+                /** @description `any` (default): items with at least one of `tags`; `all`: items with every one of them */
+                tagsMode?: components["parameters"]["TagsMode"];
+                /** @description A tag in `tags` also matches items carrying any of its descendant tags */
+                includeTagDescendants?: components["parameters"]["IncludeTagDescendants"];
                 /** @description JSON-encoded array of filters, e.g. `[{"property":"status","type":"in","param":["open","in_progress"]}]` */
                 filters?: string;
                 /** @description `1` bypasses the response cache for this request */
@@ -1620,6 +2004,12 @@ export interface operations {
                 hideFields?: components["parameters"]["HideFields"];
                 /** @description Comma-separated properties returned as `{ value, name, kind }` instead of the bare value */
                 wrapFields?: components["parameters"]["WrapFields"];
+                /** @description Only items carrying these tags: tag ids, repeated (`tags=12&tags=18`) or comma-separated (`tags=12,18`) */
+                tags?: components["parameters"]["Tags"];
+                /** @description `any` (default): items with at least one of `tags`; `all`: items with every one of them */
+                tagsMode?: components["parameters"]["TagsMode"];
+                /** @description A tag in `tags` also matches items carrying any of its descendant tags */
+                includeTagDescendants?: components["parameters"]["IncludeTagDescendants"];
                 /** @description `1` bypasses the response cache for this request */
                 _noCache?: components["parameters"]["NoCache"];
             };
@@ -2968,6 +3358,403 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listTags: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1 */
+                page?: components["parameters"]["Page"];
+                /** @description Page size, capped by the tenant's API max page length (default 25) */
+                perPage?: components["parameters"]["PerPage"];
+                /** @description Case-insensitive part of the tag name */
+                search?: components["parameters"]["TagSearch"];
+                /** @description Only children of this tag id; `0` or `root` for top-level tags */
+                parent?: components["parameters"]["TagParent"];
+                /** @description Comma-separated allowlist of tag fields (`id` is always returned) */
+                showFields?: components["parameters"]["TagShowFields"];
+                /** @description Comma-separated denylist of tag fields */
+                hideFields?: components["parameters"]["TagHideFields"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of tags */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagPage"];
+                };
+            };
+            /** @description No tag matches */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagCreate"];
+            };
+        };
+        responses: {
+            /** @description The created tag */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tag"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    searchTags: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1 */
+                page?: components["parameters"]["Page"];
+                /** @description Page size, capped by the tenant's API max page length (default 25) */
+                perPage?: components["parameters"]["PerPage"];
+                /** @description Case-insensitive part of the tag name */
+                search?: components["parameters"]["TagSearch"];
+                /** @description Only children of this tag id; `0` or `root` for top-level tags */
+                parent?: components["parameters"]["TagParent"];
+                /** @description Comma-separated allowlist of tag fields (`id` is always returned) */
+                showFields?: components["parameters"]["TagShowFields"];
+                /** @description Comma-separated denylist of tag fields */
+                hideFields?: components["parameters"]["TagHideFields"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TagSearchRequest"];
+            };
+        };
+        responses: {
+            /** @description One page of tags */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagPage"];
+                };
+            };
+            /** @description No tag matches */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getTag: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated allowlist of tag fields (`id` is always returned) */
+                showFields?: components["parameters"]["TagShowFields"];
+                /** @description Comma-separated denylist of tag fields */
+                hideFields?: components["parameters"]["TagHideFields"];
+            };
+            header?: never;
+            path: {
+                /** @description Tag id */
+                item: components["parameters"]["TagId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tag */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tag"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    replaceTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tag id */
+                item: components["parameters"]["TagId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagCreate"];
+            };
+        };
+        responses: {
+            /** @description The tag after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tag"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteTag: {
+        parameters: {
+            query?: {
+                /** @description Delete the tag's descendants too */
+                cascade?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Tag id */
+                item: components["parameters"]["TagId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    patchTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tag id */
+                item: components["parameters"]["TagId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagPatch"];
+            };
+        };
+        responses: {
+            /** @description The tag after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tag"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getObjectTags: {
+        parameters: {
+            query: {
+                /** @description Type id or system name */
+                type: string;
+                /** @description Item id or UUID */
+                item: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item's tags */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectTags"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    assignTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagAssignment"];
+            };
+        };
+        responses: {
+            /** @description The item's tags after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagAssignmentResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    uploadFiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or system name */
+                typeId: string;
+                /** @description Property id or system name of a `file` property of that type */
+                propertyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    file: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description One promise id per uploaded file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       "p_3kq9Xv0c2TrmQ7yW1bZa8N",
+                     *       "p_9Hc2LmPq0aZ7xY3vB1nK4e"
+                     *     ]
+                     */
+                    "application/json": string[];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    downloadFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Type id or type system name */
+                collection: components["parameters"]["Collection"];
+                /** @description Numeric item id or item UUID */
+                item: components["parameters"]["Item"];
+                /** @description Property system name of a `file` property */
+                property: string;
+                /** @description The file's name as given in the item's file value */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    /** @description `attachment` with the file name */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
             };
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];

@@ -12,6 +12,7 @@ import { health, type ReadinessCheck } from './http/health.ts';
 import { rateLimit } from './http/rate-limit.ts';
 import { authenticate } from './http/authenticate.ts';
 import { runOperation } from './http/run-operation.ts';
+import { uploadStage } from './http/upload.ts';
 import { writeResponse } from './http/write-response.ts';
 import { handlers } from './http/handlers/index.ts';
 
@@ -52,6 +53,7 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
     parsedMethods: BODY_METHODS,
     encoding: 'utf-8',
   });
+  app.use(uploadStage({ incomingDir: services.files.incomingDir, maxBytes: config.uploadMaxBytes, maxFiles: config.uploadMaxFiles }));
   app.use(function bodyStage(ctx, next) {
     // GET and HEAD (most traffic) carry no body: skip the parser's checks altogether.
     return BODY_METHODS.includes(ctx.method) ? parseBody(ctx, next) : next();

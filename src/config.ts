@@ -21,6 +21,14 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** How long to keep accepting after SIGTERM (readiness already 503), for load balancers to notice. */
   shutdownDrainMs: number;
+  /** Where uploaded files are kept (local file storage). */
+  filesDir: string;
+  /** Largest uploaded file, in bytes. */
+  uploadMaxBytes: number;
+  /** Most files in one upload request. */
+  uploadMaxFiles: number;
+  /** How long an upload promise id stays usable. */
+  filePromiseTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +101,10 @@ export function loadConfig(env: Env = process.env): Config {
     keyRateLimitPerMinute: int('KEY_RATE_LIMIT_PER_MINUTE', 6000, 0, 1_000_000_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     shutdownDrainMs: int('SHUTDOWN_DRAIN_MS', 0, 0, 600_000),
+    filesDir: read('FILES_DIR') ?? './data/files',
+    uploadMaxBytes: int('UPLOAD_MAX_BYTES', 10 * 1024 * 1024, 1, 2 * 1024 * 1024 * 1024 - 1),
+    uploadMaxFiles: int('UPLOAD_MAX_FILES', 10, 1, 1000),
+    filePromiseTtlSeconds: int('FILE_PROMISE_TTL_SECONDS', 3600, 1, 30 * 86_400),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

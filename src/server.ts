@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { applyMigrations } from './store/migrate.ts';
 import { openDatabase } from './store/database.ts';
+import { LocalFileStorage } from './store/files/file-storage.ts';
 import { connectRedis, memoryGenerations, redisGenerations, type RedisClient } from './cache/shared-state.ts';
 import { createLimiters } from './rate-limit/limiters.ts';
 import { loadContract } from './http/contract.ts';
@@ -44,13 +45,24 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   }
   const generations = redis ? redisGenerations(redis, config.redisPrefix, onRedisError) : memoryGenerations();
   const contract = await loadContract();
+  const storage = new LocalFileStorage(config.filesDir);
+  await storage.init();
   const services = createServices({
     database,
     generations,
     limiters: createLimiters(config, redis),
     unknownHostFallback: config.unknownHostFallback,
     contract,
+    files: {
+      storage,
+      limits: { maxBytes: config.uploadMaxBytes, maxFiles: config.uploadMaxFiles, promiseTtlSeconds: config.filePromiseTtlSeconds },
+    },
   });
+  // Unused upload promises expire; their bytes go with them (also swept on every upload).
+  const promiseSweep = setInterval(() => {
+    services.files.sweepExpired().catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired upload promises failed'));
+  }, 60_000);
+  promiseSweep.unref();
   if (redis) {
     // Bumps made while this process could not see Redis are lost to it, and a restarted Redis
     // starts its counters again: every change of connection state drops the local memos.
@@ -87,6 +99,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const stop = () =>
     (stopping ??= (async () => {
       shuttingDown = true;
+      clearInterval(promiseSweep);
       // /readyz answers 503 from now on; connections already queued for accept (or sent by a
       // balancer that has not noticed yet) are still served during the drain.
       if (config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));

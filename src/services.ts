@@ -12,6 +12,9 @@ import type { Contract } from './http/contract.ts';
 import { TypeRegistry } from './domain/items/type-registry.ts';
 import { ItemsService } from './domain/items/items-service.ts';
 import { TypesService } from './domain/items/types-service.ts';
+import { TagsService } from './domain/tags/tags-service.ts';
+import { FilesService, type FileLimits } from './domain/files/files-service.ts';
+import type { FileStorage } from './store/files/file-storage.ts';
 
 export interface Services {
   database: Database;
@@ -23,6 +26,8 @@ export interface Services {
   tenants: Tenants;
   types: TypesService;
   items: ItemsService;
+  tags: TagsService;
+  files: FilesService;
   typeRegistry: TypeRegistry;
   limiters: Limiters;
   contract: Pick<Contract, 'jsonText' | 'yamlText'>;
@@ -34,10 +39,12 @@ export function createServices(options: {
   limiters: Limiters;
   unknownHostFallback: boolean;
   contract: Pick<Contract, 'jsonText' | 'yamlText'>;
+  files: { storage: FileStorage; limits: FileLimits };
 }): Services {
   const db = options.database.prisma;
   const identity = new IdentityResolver(db, options.generations, options.unknownHostFallback);
   const typeRegistry = new TypeRegistry(db, identity, options.generations.shared);
+  const files = new FilesService(db, typeRegistry, options.files.storage, options.files.limits);
   return {
     database: options.database,
     identity,
@@ -46,8 +53,10 @@ export function createServices(options: {
     groups: new Groups(db, identity),
     roles: new Roles(db, identity),
     tenants: new Tenants(db, identity),
-    types: new TypesService(db, typeRegistry),
-    items: new ItemsService(db, typeRegistry, options.database.dialect),
+    types: new TypesService(db, typeRegistry, files),
+    items: new ItemsService(db, typeRegistry, options.database.dialect, files),
+    tags: new TagsService(db, typeRegistry),
+    files,
     typeRegistry,
     limiters: options.limiters,
     contract: options.contract,

@@ -107,3 +107,23 @@ export type RoleTypePermission = Prisma.RoleTypePermissionModel
  * 
  */
 export type ApiKey = Prisma.ApiKeyModel
+/**
+ * Model Tag
+ * 
+ */
+export type Tag = Prisma.TagModel
+/**
+ * Model ItemTag
+ * 
+ */
+export type ItemTag = Prisma.ItemTagModel
+/**
+ * Model FilePromise
+ * 
+ */
+export type FilePromise = Prisma.FilePromiseModel
+/**
+ * Model ItemFile
+ * 
+ */
+export type ItemFile = Prisma.ItemFileModel

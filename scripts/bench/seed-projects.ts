@@ -1,6 +1,10 @@
 // Seeds the benchmark type `project` (title, status, priority, owner, labels multi-value,
 // created_on spread over two years) with N items, written straight through the driver in
 // the exact stored form item-store writes (Item.data JSON + ItemValue index rows).
+import os from 'node:os';
+import path from 'node:path';
+import { FilesService } from '../../src/domain/files/files-service.ts';
+import { LocalFileStorage } from '../../src/store/files/file-storage.ts';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
@@ -38,7 +42,10 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
   const identity = new IdentityResolver(db, memoryGenerations(), true);
   const tenants = new Tenants(db, identity);
   await bootstrapIfEmpty(db, tenants, { email: admin.email, password: admin.password });
-  const types = new TypesService(db, new TypeRegistry(db, identity, false));
+  const registry = new TypeRegistry(db, identity, false);
+  // The project type has no file property: the file storage is never written.
+  const files = new FilesService(db, registry, new LocalFileStorage(path.join(os.tmpdir(), 'jetstack-bench-files')), { maxBytes: 1, maxFiles: 1, promiseTtlSeconds: 1 });
+  const types = new TypesService(db, registry, files);
   const type = await types.create(1, {
     systemName: 'project',
     name: 'Project',

@@ -18,6 +18,14 @@ export const Errors = {
   fieldNotWrappable: defineError<{ field: string }>('FIELD_NOT_WRAPPABLE', 400, (d) => `System field "${d.field}" cannot be wrapped; wrapFields takes properties`),
   invalidCharacter: defineError<{ path: string }>('INVALID_CHARACTER', 400, (d) => `${d.path} contains a NUL character`),
   unknownField: defineError<{ parameter: string; field: string }>('UNKNOWN_FIELD', 400, (d) => `Unknown property "${d.field}" in ${d.parameter}`),
+  invalidTags: defineError<{ where: string; reason: string }>('INVALID_TAGS', 400, (d) => `Invalid ${d.where}: ${d.reason}`),
+  unknownTag: defineError<{ id: number }>('UNKNOWN_TAG', 400, (d) => `Tag ${d.id} does not exist or is not visible to you`),
+  // files
+  fileTooLarge: defineError<{ limit: number; name: string }>('FILE_TOO_LARGE', 413, (d) => `File "${d.name}" exceeds ${d.limit} bytes`),
+  unsupportedMediaType: defineError<{ mediaType: string; property: string }>('UNSUPPORTED_MEDIA_TYPE', 415, (d) => `Property "${d.property}" does not accept files of type ${d.mediaType}`),
+  invalidUpload: defineError<{ reason: string }>('INVALID_UPLOAD', 400, (d) => `Invalid upload: ${d.reason}`),
+  filePromiseInvalid: defineError<{ property: string; promise: string }>('FILE_PROMISE_INVALID', 400, (d) => `"${d.promise}" is not a usable upload promise for property "${d.property}" (unknown, expired, already used, or uploaded by another user)`),
+  fileNotHeld: defineError<{ property: string; name: string }>('FILE_NOT_HELD', 400, (d) => `Property "${d.property}" holds no file named "${d.name}"`),
   // routing
   routeNotFound: defineError<{ method: string; path: string }>('ROUTE_NOT_FOUND', 404, (d) => `No route ${d.method} ${d.path}`),
   methodNotAllowed: defineError<{ method: string; path: string }>('METHOD_NOT_ALLOWED', 405, (d) => `Method ${d.method} is not allowed on ${d.path}`),

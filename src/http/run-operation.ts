@@ -122,6 +122,6 @@ export function runOperation(contract: Contract, handlers: HandlerMap, services:
 
     const scope = { tenant: ctx.state.tenant, principal, requestId: ctx.state.requestId, ip: ctx.ip, services, generation: ctx.state.identityGeneration } as AuthedScope;
     const handler = handlers[operationId] as unknown as (input: unknown, scope: AuthedScope) => Promise<ResponseResult>;
-    return handler({ params: input.path, query: input.query, body }, scope);
+    return handler({ params: input.path, query: input.query, body, uploads: ctx.state.uploads }, scope);
   };
 }

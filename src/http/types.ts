@@ -1,6 +1,8 @@
 // Handler typing from the generated contract: a handler's input and its success results
 // come from `operations`, so a status or body the contract does not allow fails to compile.
+import type { Readable } from 'node:stream';
 import type { operations } from '../../generated/api.d.ts';
+import type { UploadedFile } from '../domain/files/files-service.ts';
 import type { Principal } from '../domain/identity/principal.ts';
 import type { TenantContext } from '../domain/identity/tenant.ts';
 import type { Services } from '../services.ts';
@@ -15,7 +17,9 @@ type JsonOf<C> = C extends { content: infer Content }
       ? H
       : Content extends { 'application/yaml': infer Y }
         ? Y
-        : never
+        : Content extends { '*/*': unknown }
+          ? Readable
+          : never
   : undefined;
 
 type Params<K extends OperationId, Where extends 'path' | 'query'> = Op<K>['parameters'] extends { [W in Where]?: infer P }
@@ -49,6 +53,8 @@ export interface HandlerInput<K extends OperationId> {
   params: Params<K, 'path'>;
   query: Params<K, 'query'>;
   body: RequestBody<K>;
+  /** Files of a multipart request (the upload stage wrote them to the incoming directory). */
+  uploads?: UploadedFile[];
 }
 
 /** Who asks, where, and the services to ask: all a handler may use. */

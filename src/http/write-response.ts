@@ -1,4 +1,5 @@
 // The one writer of HTTP responses: status, headers and a body serialized once.
+import { Readable } from 'node:stream';
 import type { Context } from 'koa';
 import type { ResponseResult } from './types.ts';
 
@@ -9,6 +10,11 @@ export function writeResponse(ctx: Context, result: ResponseResult): void {
     ctx.body = null;
     // Koa turns a null body into 204; keep the status the handler chose.
     ctx.status = result.status;
+    return;
+  }
+  if (result.body instanceof Readable) {
+    ctx.set('Content-Type', result.contentType ?? 'application/octet-stream');
+    ctx.body = result.body;
     return;
   }
   // Content-Type is set as written (ctx.type would look each value up in the mime table).

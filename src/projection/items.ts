@@ -5,6 +5,8 @@ import { outputScalar } from '../domain/items/kinds.ts';
 import type { FieldControls } from '../domain/items/list-query.ts';
 import type { PropertyDef, TypeDef } from '../domain/items/type-definition.ts';
 import type { StoredItem } from '../store/items/item-store.ts';
+import type { FileEntry } from '../domain/items/kinds.ts';
+import { fileUrl } from '../domain/files/files-service.ts';
 
 export interface ProjectionContext {
   zone: string;
@@ -29,6 +31,14 @@ function propertyValue(property: PropertyDef, stored: unknown, context: Projecti
   return values;
 }
 
+/** File values carry their download URL; a multiple file property is always an array. */
+function fileValue(type: TypeDef, item: StoredItem, property: PropertyDef): unknown {
+  const stored = item.data[property.systemName] as FileEntry | FileEntry[] | undefined;
+  const entries = stored === undefined || stored === null ? [] : Array.isArray(stored) ? stored : [stored];
+  const values = entries.map((e) => ({ name: e.name, size: e.size, mediaType: e.mediaType, url: fileUrl(type, item.id, property, e.name) }));
+  return property.multiple ? values : (values[0] ?? null);
+}
+
 export function projectItem(type: TypeDef, item: StoredItem, context: ProjectionContext): Record<string, unknown> {
   const { fields } = context;
   const out: Record<string, unknown> = {};
@@ -43,7 +53,8 @@ export function projectItem(type: TypeDef, item: StoredItem, context: Projection
   put('updated_on', 'updated_on', SYSTEM_KIND.updated_on, formatInstant(item.updatedOn, context.zone));
   put('updated_by', 'updated_by', SYSTEM_KIND.updated_by, item.updatedBy);
   for (const property of type.properties) {
-    put(property.systemName, property.name, property.kind, propertyValue(property, item.data[property.systemName], context));
+    const value = property.kind === 'file' ? fileValue(type, item, property) : propertyValue(property, item.data[property.systemName], context);
+    put(property.systemName, property.name, property.kind, value);
   }
   return out;
 }

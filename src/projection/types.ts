@@ -19,6 +19,8 @@ export function projectType(type: TypeDef): components['schemas']['ItemType'] {
       default: p.defaultValue,
       ...(p.kind === 'enum' ? { enumValues: p.enumValues } : {}),
       ...(p.referenceType ? { referenceType: p.referenceType } : {}),
+      ...(p.mediaTypes ? { mediaTypes: p.mediaTypes } : {}),
+      ...(p.maxFileSize ? { maxFileSize: p.maxFileSize } : {}),
     })),
   };
 }

@@ -30,6 +30,11 @@ const SERVER_VARIABLES = [
   'AUTH_RATE_LIMIT_WINDOW_SECONDS',
   'KEY_RATE_LIMIT_PER_MINUTE',
   'SHUTDOWN_TIMEOUT_MS',
+  'SHUTDOWN_DRAIN_MS',
+  'FILES_DIR',
+  'UPLOAD_MAX_BYTES',
+  'UPLOAD_MAX_FILES',
+  'FILE_PROMISE_TTL_SECONDS',
 ];
 
 export type Env = Record<string, string | undefined>;
@@ -309,7 +314,7 @@ export function sendRequest<T = any>(
   const started = new Promise<void>((resolve) => (markStarted = resolve));
   const hold = body === undefined ? 0 : Math.min(options.holdLastBytes ?? 0, Buffer.byteLength(body));
   let release = () => undefined as void;
-  const raw = new Promise<{ status: number; headers: Record<string, string>; text: string }>((resolve, reject) => {
+  const raw = new Promise<{ status: number; headers: Record<string, string>; text: string; bytes: Buffer }>((resolve, reject) => {
     const req = httpRequest(url, { method, headers, agent: options.agent ?? false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -318,7 +323,8 @@ export function sendRequest<T = any>(
         for (const [name, value] of Object.entries(res.headers)) {
           if (value !== undefined) responseHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
         }
-        resolve({ status: res.statusCode ?? 0, headers: responseHeaders, text: Buffer.concat(chunks).toString('utf8') });
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: responseHeaders, text: bytes.toString('utf8'), bytes });
       });
       res.on('error', reject);
     });
@@ -339,11 +345,11 @@ export function sendRequest<T = any>(
       markStarted();
     }
   });
-  const response = raw.then(async ({ status, headers: responseHeaders, text }) => {
+  const response = raw.then(async ({ status, headers: responseHeaders, text, bytes }) => {
     let parsed: unknown = text;
     if ((responseHeaders['content-type'] ?? '').includes('json') && text) parsed = JSON.parse(text);
     await assertMatchesContract({ method, path: url.pathname, status, headers: responseHeaders, body: parsed });
-    return { status, headers: responseHeaders, body: parsed as T, text };
+    return { status, headers: responseHeaders, body: parsed as T, text, bytes };
   });
   // A failure surfaces where the test awaits the response, not as an unhandled rejection meanwhile.
   response.catch(() => undefined);

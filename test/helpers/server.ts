@@ -1,6 +1,9 @@
 // An in-process server on a fresh database, and an HTTP client whose every response is
 // validated against the contract. The admin of the root tenant is ready with a key.
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -14,6 +17,8 @@ export interface RequestOptions {
   /** JSON body (object) or raw string body. */
   body?: unknown;
   form?: Record<string, string>;
+  /** multipart/form-data body (encoded by the platform's Request, as a browser would). */
+  multipart?: FormData;
   host?: string;
 }
 
@@ -22,6 +27,8 @@ export interface ApiResponse<T = any> {
   headers: Record<string, string>;
   body: T;
   text: string;
+  /** The body's exact bytes (downloads). */
+  bytes: Buffer;
 }
 
 export interface TestServer {
@@ -38,8 +45,12 @@ export async function request<T = any>(baseUrl: string, method: string, path: st
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.key) headers.key = options.key;
   if (options.host) headers.host = options.host;
-  let body: string | undefined;
-  if (options.form) {
+  let body: string | Buffer | undefined;
+  if (options.multipart) {
+    const encoded = new Request('http://localhost/', { method: 'POST', body: options.multipart });
+    headers['content-type'] ??= encoded.headers.get('content-type')!;
+    body = Buffer.from(await encoded.arrayBuffer());
+  } else if (options.form) {
     headers['content-type'] ??= 'application/x-www-form-urlencoded';
     body = new URLSearchParams(options.form).toString();
   } else if (typeof options.body === 'string') {
@@ -51,16 +62,17 @@ export async function request<T = any>(baseUrl: string, method: string, path: st
   }
   const url = new URL(path, baseUrl);
   const response = await fetchWithHost(url, { method, headers, body });
-  const text = await response.text();
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const text = bytes.toString('utf8');
   const responseHeaders = Object.fromEntries(response.headers.entries());
   let parsed: unknown = text;
   if ((responseHeaders['content-type'] ?? '').includes('json') && text) parsed = JSON.parse(text);
   await assertMatchesContract({ method, path: url.pathname, status: response.status, headers: responseHeaders, body: parsed });
-  return { status: response.status, headers: responseHeaders, body: parsed as T, text };
+  return { status: response.status, headers: responseHeaders, body: parsed as T, text, bytes };
 }
 
 /** fetch() forbids setting Host; node:http does not. */
-async function fetchWithHost(url: URL, init: { method: string; headers: Record<string, string>; body?: string }) {
+async function fetchWithHost(url: URL, init: { method: string; headers: Record<string, string>; body?: string | Buffer }) {
   const { request: httpRequest } = await import('node:http');
   return new Promise<Response>((resolve, reject) => {
     const req = httpRequest(url, { method: init.method, headers: init.headers }, (res) => {
@@ -86,6 +98,7 @@ async function fetchWithHost(url: URL, init: { method: string; headers: Record<s
 export async function startTestServer(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestServer> {
   const db = database ?? (await createTestDatabase());
   const redisPrefix = env.REDIS_PREFIX ?? `jt-test-${randomBytes(4).toString('hex')}`;
+  const filesDir = env.FILES_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'jt-files-')));
   const config = loadConfig({
     DATABASE_URL: db.url,
     REDIS_URL: process.env.REDIS_URL,
@@ -95,6 +108,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
     LOG_LEVEL: 'silent',
+    FILES_DIR: filesDir,
     // Test files create many keys from one IP; tests of the limits set their own budgets.
     AUTH_RATE_LIMIT_PER_IP: '100000',
     AUTH_RATE_LIMIT_PER_LOGIN: '100000',
@@ -116,6 +130,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
     async stop() {
       await running.stop();
       if (!database) await db.drop();
+      if (!env.FILES_DIR) await rm(filesDir, { recursive: true, force: true });
     },
   };
 }

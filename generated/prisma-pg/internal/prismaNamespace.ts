@@ -407,7 +407,11 @@ export const ModelName = {
   TypeCount: 'TypeCount',
   ReadAudit: 'ReadAudit',
   RoleTypePermission: 'RoleTypePermission',
-  ApiKey: 'ApiKey'
+  ApiKey: 'ApiKey',
+  Tag: 'Tag',
+  ItemTag: 'ItemTag',
+  FilePromise: 'FilePromise',
+  ItemFile: 'ItemFile'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -423,7 +427,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey"
+    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "itemFile"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1759,6 +1763,302 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    Tag: {
+      payload: Prisma.$TagPayload<ExtArgs>
+      fields: Prisma.TagFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.TagFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TagPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.TagFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TagPayload>
+        }
+        findFirst: {
+          args: Prisma.TagFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TagPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.TagFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TagPayload>
+        }
+        findMany: {
+          args: Prisma.TagFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TagPayload>[]
+        }
+        create: {
+          args: Prisma.TagCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TagPayload>
+        }
+        createMany: {
+          args: Prisma.TagCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.TagCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TagPayload>[]
+        }
+        delete: {
+          args: Prisma.TagDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TagPayload>
+        }
+        update: {
+          args: Prisma.TagUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TagPayload>
+        }
+        deleteMany: {
+          args: Prisma.TagDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.TagUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.TagUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TagPayload>[]
+        }
+        upsert: {
+          args: Prisma.TagUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TagPayload>
+        }
+        aggregate: {
+          args: Prisma.TagAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateTag>
+        }
+        groupBy: {
+          args: Prisma.TagGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.TagGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.TagCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.TagCountAggregateOutputType> | number
+        }
+      }
+    }
+    ItemTag: {
+      payload: Prisma.$ItemTagPayload<ExtArgs>
+      fields: Prisma.ItemTagFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ItemTagFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemTagPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ItemTagFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemTagPayload>
+        }
+        findFirst: {
+          args: Prisma.ItemTagFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemTagPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ItemTagFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemTagPayload>
+        }
+        findMany: {
+          args: Prisma.ItemTagFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemTagPayload>[]
+        }
+        create: {
+          args: Prisma.ItemTagCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemTagPayload>
+        }
+        createMany: {
+          args: Prisma.ItemTagCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ItemTagCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemTagPayload>[]
+        }
+        delete: {
+          args: Prisma.ItemTagDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemTagPayload>
+        }
+        update: {
+          args: Prisma.ItemTagUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemTagPayload>
+        }
+        deleteMany: {
+          args: Prisma.ItemTagDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ItemTagUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ItemTagUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemTagPayload>[]
+        }
+        upsert: {
+          args: Prisma.ItemTagUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemTagPayload>
+        }
+        aggregate: {
+          args: Prisma.ItemTagAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateItemTag>
+        }
+        groupBy: {
+          args: Prisma.ItemTagGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ItemTagGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ItemTagCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ItemTagCountAggregateOutputType> | number
+        }
+      }
+    }
+    FilePromise: {
+      payload: Prisma.$FilePromisePayload<ExtArgs>
+      fields: Prisma.FilePromiseFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.FilePromiseFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FilePromisePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.FilePromiseFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FilePromisePayload>
+        }
+        findFirst: {
+          args: Prisma.FilePromiseFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FilePromisePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.FilePromiseFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FilePromisePayload>
+        }
+        findMany: {
+          args: Prisma.FilePromiseFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FilePromisePayload>[]
+        }
+        create: {
+          args: Prisma.FilePromiseCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FilePromisePayload>
+        }
+        createMany: {
+          args: Prisma.FilePromiseCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.FilePromiseCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FilePromisePayload>[]
+        }
+        delete: {
+          args: Prisma.FilePromiseDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FilePromisePayload>
+        }
+        update: {
+          args: Prisma.FilePromiseUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FilePromisePayload>
+        }
+        deleteMany: {
+          args: Prisma.FilePromiseDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.FilePromiseUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.FilePromiseUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FilePromisePayload>[]
+        }
+        upsert: {
+          args: Prisma.FilePromiseUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$FilePromisePayload>
+        }
+        aggregate: {
+          args: Prisma.FilePromiseAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateFilePromise>
+        }
+        groupBy: {
+          args: Prisma.FilePromiseGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.FilePromiseGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.FilePromiseCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.FilePromiseCountAggregateOutputType> | number
+        }
+      }
+    }
+    ItemFile: {
+      payload: Prisma.$ItemFilePayload<ExtArgs>
+      fields: Prisma.ItemFileFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ItemFileFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemFilePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ItemFileFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemFilePayload>
+        }
+        findFirst: {
+          args: Prisma.ItemFileFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemFilePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ItemFileFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemFilePayload>
+        }
+        findMany: {
+          args: Prisma.ItemFileFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemFilePayload>[]
+        }
+        create: {
+          args: Prisma.ItemFileCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemFilePayload>
+        }
+        createMany: {
+          args: Prisma.ItemFileCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ItemFileCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemFilePayload>[]
+        }
+        delete: {
+          args: Prisma.ItemFileDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemFilePayload>
+        }
+        update: {
+          args: Prisma.ItemFileUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemFilePayload>
+        }
+        deleteMany: {
+          args: Prisma.ItemFileDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ItemFileUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ItemFileUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemFilePayload>[]
+        }
+        upsert: {
+          args: Prisma.ItemFileUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ItemFilePayload>
+        }
+        aggregate: {
+          args: Prisma.ItemFileAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateItemFile>
+        }
+        groupBy: {
+          args: Prisma.ItemFileGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ItemFileGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ItemFileCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ItemFileCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -2011,6 +2311,60 @@ export const ApiKeyScalarFieldEnum = {
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
 
 
+export const TagScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  name: 'name',
+  description: 'description',
+  parentId: 'parentId',
+  private: 'private',
+  ownerId: 'ownerId',
+  createdOn: 'createdOn',
+  createdBy: 'createdBy',
+  updatedOn: 'updatedOn'
+} as const
+
+export type TagScalarFieldEnum = (typeof TagScalarFieldEnum)[keyof typeof TagScalarFieldEnum]
+
+
+export const ItemTagScalarFieldEnum = {
+  itemId: 'itemId',
+  tagId: 'tagId'
+} as const
+
+export type ItemTagScalarFieldEnum = (typeof ItemTagScalarFieldEnum)[keyof typeof ItemTagScalarFieldEnum]
+
+
+export const FilePromiseScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  typeId: 'typeId',
+  propertyId: 'propertyId',
+  userId: 'userId',
+  name: 'name',
+  size: 'size',
+  mediaType: 'mediaType',
+  storageKey: 'storageKey',
+  expiresAt: 'expiresAt'
+} as const
+
+export type FilePromiseScalarFieldEnum = (typeof FilePromiseScalarFieldEnum)[keyof typeof FilePromiseScalarFieldEnum]
+
+
+export const ItemFileScalarFieldEnum = {
+  id: 'id',
+  itemId: 'itemId',
+  propertyId: 'propertyId',
+  name: 'name',
+  size: 'size',
+  mediaType: 'mediaType',
+  storageKey: 'storageKey',
+  createdOn: 'createdOn'
+} as const
+
+export type ItemFileScalarFieldEnum = (typeof ItemFileScalarFieldEnum)[keyof typeof ItemFileScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -2208,6 +2562,10 @@ export type GlobalOmitConfig = {
   readAudit?: Prisma.ReadAuditOmit
   roleTypePermission?: Prisma.RoleTypePermissionOmit
   apiKey?: Prisma.ApiKeyOmit
+  tag?: Prisma.TagOmit
+  itemTag?: Prisma.ItemTagOmit
+  filePromise?: Prisma.FilePromiseOmit
+  itemFile?: Prisma.ItemFileOmit
 }
 
 /* Types for Logging */

@@ -66,7 +66,11 @@ export const ModelName = {
   TypeCount: 'TypeCount',
   ReadAudit: 'ReadAudit',
   RoleTypePermission: 'RoleTypePermission',
-  ApiKey: 'ApiKey'
+  ApiKey: 'ApiKey',
+  Tag: 'Tag',
+  ItemTag: 'ItemTag',
+  FilePromise: 'FilePromise',
+  ItemFile: 'ItemFile'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -296,6 +300,60 @@ export const ApiKeyScalarFieldEnum = {
 } as const
 
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
+
+
+export const TagScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  name: 'name',
+  description: 'description',
+  parentId: 'parentId',
+  private: 'private',
+  ownerId: 'ownerId',
+  createdOn: 'createdOn',
+  createdBy: 'createdBy',
+  updatedOn: 'updatedOn'
+} as const
+
+export type TagScalarFieldEnum = (typeof TagScalarFieldEnum)[keyof typeof TagScalarFieldEnum]
+
+
+export const ItemTagScalarFieldEnum = {
+  itemId: 'itemId',
+  tagId: 'tagId'
+} as const
+
+export type ItemTagScalarFieldEnum = (typeof ItemTagScalarFieldEnum)[keyof typeof ItemTagScalarFieldEnum]
+
+
+export const FilePromiseScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  typeId: 'typeId',
+  propertyId: 'propertyId',
+  userId: 'userId',
+  name: 'name',
+  size: 'size',
+  mediaType: 'mediaType',
+  storageKey: 'storageKey',
+  expiresAt: 'expiresAt'
+} as const
+
+export type FilePromiseScalarFieldEnum = (typeof FilePromiseScalarFieldEnum)[keyof typeof FilePromiseScalarFieldEnum]
+
+
+export const ItemFileScalarFieldEnum = {
+  id: 'id',
+  itemId: 'itemId',
+  propertyId: 'propertyId',
+  name: 'name',
+  size: 'size',
+  mediaType: 'mediaType',
+  storageKey: 'storageKey',
+  createdOn: 'createdOn'
+} as const
+
+export type ItemFileScalarFieldEnum = (typeof ItemFileScalarFieldEnum)[keyof typeof ItemFileScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -267,6 +267,8 @@ export type ItemWhereInput = {
   type?: Prisma.XOR<Prisma.ItemTypeScalarRelationFilter, Prisma.ItemTypeWhereInput>
   values?: Prisma.ItemValueListRelationFilter
   uniques?: Prisma.ItemUniqueListRelationFilter
+  tags?: Prisma.ItemTagListRelationFilter
+  files?: Prisma.ItemFileListRelationFilter
 }
 
 export type ItemOrderByWithRelationInput = {
@@ -282,6 +284,8 @@ export type ItemOrderByWithRelationInput = {
   type?: Prisma.ItemTypeOrderByWithRelationInput
   values?: Prisma.ItemValueOrderByRelationAggregateInput
   uniques?: Prisma.ItemUniqueOrderByRelationAggregateInput
+  tags?: Prisma.ItemTagOrderByRelationAggregateInput
+  files?: Prisma.ItemFileOrderByRelationAggregateInput
 }
 
 export type ItemWhereUniqueInput = Prisma.AtLeast<{
@@ -300,6 +304,8 @@ export type ItemWhereUniqueInput = Prisma.AtLeast<{
   type?: Prisma.XOR<Prisma.ItemTypeScalarRelationFilter, Prisma.ItemTypeWhereInput>
   values?: Prisma.ItemValueListRelationFilter
   uniques?: Prisma.ItemUniqueListRelationFilter
+  tags?: Prisma.ItemTagListRelationFilter
+  files?: Prisma.ItemFileListRelationFilter
 }, "id" | "uuid">
 
 export type ItemOrderByWithAggregationInput = {
@@ -345,6 +351,8 @@ export type ItemCreateInput = {
   type: Prisma.ItemTypeCreateNestedOneWithoutItemsInput
   values?: Prisma.ItemValueCreateNestedManyWithoutItemInput
   uniques?: Prisma.ItemUniqueCreateNestedManyWithoutItemInput
+  tags?: Prisma.ItemTagCreateNestedManyWithoutItemInput
+  files?: Prisma.ItemFileCreateNestedManyWithoutItemInput
 }
 
 export type ItemUncheckedCreateInput = {
@@ -359,6 +367,8 @@ export type ItemUncheckedCreateInput = {
   updatedBy?: number | null
   values?: Prisma.ItemValueUncheckedCreateNestedManyWithoutItemInput
   uniques?: Prisma.ItemUniqueUncheckedCreateNestedManyWithoutItemInput
+  tags?: Prisma.ItemTagUncheckedCreateNestedManyWithoutItemInput
+  files?: Prisma.ItemFileUncheckedCreateNestedManyWithoutItemInput
 }
 
 export type ItemUpdateInput = {
@@ -372,6 +382,8 @@ export type ItemUpdateInput = {
   type?: Prisma.ItemTypeUpdateOneRequiredWithoutItemsNestedInput
   values?: Prisma.ItemValueUpdateManyWithoutItemNestedInput
   uniques?: Prisma.ItemUniqueUpdateManyWithoutItemNestedInput
+  tags?: Prisma.ItemTagUpdateManyWithoutItemNestedInput
+  files?: Prisma.ItemFileUpdateManyWithoutItemNestedInput
 }
 
 export type ItemUncheckedUpdateInput = {
@@ -386,6 +398,8 @@ export type ItemUncheckedUpdateInput = {
   updatedBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   values?: Prisma.ItemValueUncheckedUpdateManyWithoutItemNestedInput
   uniques?: Prisma.ItemUniqueUncheckedUpdateManyWithoutItemNestedInput
+  tags?: Prisma.ItemTagUncheckedUpdateManyWithoutItemNestedInput
+  files?: Prisma.ItemFileUncheckedUpdateManyWithoutItemNestedInput
 }
 
 export type ItemCreateManyInput = {
@@ -567,6 +581,34 @@ export type ItemUpdateOneRequiredWithoutUniquesNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.ItemUpdateToOneWithWhereWithoutUniquesInput, Prisma.ItemUpdateWithoutUniquesInput>, Prisma.ItemUncheckedUpdateWithoutUniquesInput>
 }
 
+export type ItemCreateNestedOneWithoutTagsInput = {
+  create?: Prisma.XOR<Prisma.ItemCreateWithoutTagsInput, Prisma.ItemUncheckedCreateWithoutTagsInput>
+  connectOrCreate?: Prisma.ItemCreateOrConnectWithoutTagsInput
+  connect?: Prisma.ItemWhereUniqueInput
+}
+
+export type ItemUpdateOneRequiredWithoutTagsNestedInput = {
+  create?: Prisma.XOR<Prisma.ItemCreateWithoutTagsInput, Prisma.ItemUncheckedCreateWithoutTagsInput>
+  connectOrCreate?: Prisma.ItemCreateOrConnectWithoutTagsInput
+  upsert?: Prisma.ItemUpsertWithoutTagsInput
+  connect?: Prisma.ItemWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.ItemUpdateToOneWithWhereWithoutTagsInput, Prisma.ItemUpdateWithoutTagsInput>, Prisma.ItemUncheckedUpdateWithoutTagsInput>
+}
+
+export type ItemCreateNestedOneWithoutFilesInput = {
+  create?: Prisma.XOR<Prisma.ItemCreateWithoutFilesInput, Prisma.ItemUncheckedCreateWithoutFilesInput>
+  connectOrCreate?: Prisma.ItemCreateOrConnectWithoutFilesInput
+  connect?: Prisma.ItemWhereUniqueInput
+}
+
+export type ItemUpdateOneRequiredWithoutFilesNestedInput = {
+  create?: Prisma.XOR<Prisma.ItemCreateWithoutFilesInput, Prisma.ItemUncheckedCreateWithoutFilesInput>
+  connectOrCreate?: Prisma.ItemCreateOrConnectWithoutFilesInput
+  upsert?: Prisma.ItemUpsertWithoutFilesInput
+  connect?: Prisma.ItemWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.ItemUpdateToOneWithWhereWithoutFilesInput, Prisma.ItemUpdateWithoutFilesInput>, Prisma.ItemUncheckedUpdateWithoutFilesInput>
+}
+
 export type ItemCreateWithoutTypeInput = {
   uuid: string
   tenantId: number
@@ -577,6 +619,8 @@ export type ItemCreateWithoutTypeInput = {
   updatedBy?: number | null
   values?: Prisma.ItemValueCreateNestedManyWithoutItemInput
   uniques?: Prisma.ItemUniqueCreateNestedManyWithoutItemInput
+  tags?: Prisma.ItemTagCreateNestedManyWithoutItemInput
+  files?: Prisma.ItemFileCreateNestedManyWithoutItemInput
 }
 
 export type ItemUncheckedCreateWithoutTypeInput = {
@@ -590,6 +634,8 @@ export type ItemUncheckedCreateWithoutTypeInput = {
   updatedBy?: number | null
   values?: Prisma.ItemValueUncheckedCreateNestedManyWithoutItemInput
   uniques?: Prisma.ItemUniqueUncheckedCreateNestedManyWithoutItemInput
+  tags?: Prisma.ItemTagUncheckedCreateNestedManyWithoutItemInput
+  files?: Prisma.ItemFileUncheckedCreateNestedManyWithoutItemInput
 }
 
 export type ItemCreateOrConnectWithoutTypeInput = {
@@ -643,6 +689,8 @@ export type ItemCreateWithoutValuesInput = {
   updatedBy?: number | null
   type: Prisma.ItemTypeCreateNestedOneWithoutItemsInput
   uniques?: Prisma.ItemUniqueCreateNestedManyWithoutItemInput
+  tags?: Prisma.ItemTagCreateNestedManyWithoutItemInput
+  files?: Prisma.ItemFileCreateNestedManyWithoutItemInput
 }
 
 export type ItemUncheckedCreateWithoutValuesInput = {
@@ -656,6 +704,8 @@ export type ItemUncheckedCreateWithoutValuesInput = {
   updatedOn?: Date | string
   updatedBy?: number | null
   uniques?: Prisma.ItemUniqueUncheckedCreateNestedManyWithoutItemInput
+  tags?: Prisma.ItemTagUncheckedCreateNestedManyWithoutItemInput
+  files?: Prisma.ItemFileUncheckedCreateNestedManyWithoutItemInput
 }
 
 export type ItemCreateOrConnectWithoutValuesInput = {
@@ -684,6 +734,8 @@ export type ItemUpdateWithoutValuesInput = {
   updatedBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   type?: Prisma.ItemTypeUpdateOneRequiredWithoutItemsNestedInput
   uniques?: Prisma.ItemUniqueUpdateManyWithoutItemNestedInput
+  tags?: Prisma.ItemTagUpdateManyWithoutItemNestedInput
+  files?: Prisma.ItemFileUpdateManyWithoutItemNestedInput
 }
 
 export type ItemUncheckedUpdateWithoutValuesInput = {
@@ -697,6 +749,8 @@ export type ItemUncheckedUpdateWithoutValuesInput = {
   updatedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   uniques?: Prisma.ItemUniqueUncheckedUpdateManyWithoutItemNestedInput
+  tags?: Prisma.ItemTagUncheckedUpdateManyWithoutItemNestedInput
+  files?: Prisma.ItemFileUncheckedUpdateManyWithoutItemNestedInput
 }
 
 export type ItemCreateWithoutUniquesInput = {
@@ -709,6 +763,8 @@ export type ItemCreateWithoutUniquesInput = {
   updatedBy?: number | null
   type: Prisma.ItemTypeCreateNestedOneWithoutItemsInput
   values?: Prisma.ItemValueCreateNestedManyWithoutItemInput
+  tags?: Prisma.ItemTagCreateNestedManyWithoutItemInput
+  files?: Prisma.ItemFileCreateNestedManyWithoutItemInput
 }
 
 export type ItemUncheckedCreateWithoutUniquesInput = {
@@ -722,6 +778,8 @@ export type ItemUncheckedCreateWithoutUniquesInput = {
   updatedOn?: Date | string
   updatedBy?: number | null
   values?: Prisma.ItemValueUncheckedCreateNestedManyWithoutItemInput
+  tags?: Prisma.ItemTagUncheckedCreateNestedManyWithoutItemInput
+  files?: Prisma.ItemFileUncheckedCreateNestedManyWithoutItemInput
 }
 
 export type ItemCreateOrConnectWithoutUniquesInput = {
@@ -750,6 +808,8 @@ export type ItemUpdateWithoutUniquesInput = {
   updatedBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   type?: Prisma.ItemTypeUpdateOneRequiredWithoutItemsNestedInput
   values?: Prisma.ItemValueUpdateManyWithoutItemNestedInput
+  tags?: Prisma.ItemTagUpdateManyWithoutItemNestedInput
+  files?: Prisma.ItemFileUpdateManyWithoutItemNestedInput
 }
 
 export type ItemUncheckedUpdateWithoutUniquesInput = {
@@ -763,6 +823,156 @@ export type ItemUncheckedUpdateWithoutUniquesInput = {
   updatedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   values?: Prisma.ItemValueUncheckedUpdateManyWithoutItemNestedInput
+  tags?: Prisma.ItemTagUncheckedUpdateManyWithoutItemNestedInput
+  files?: Prisma.ItemFileUncheckedUpdateManyWithoutItemNestedInput
+}
+
+export type ItemCreateWithoutTagsInput = {
+  uuid: string
+  tenantId: number
+  data: string
+  createdOn?: Date | string
+  createdBy?: number | null
+  updatedOn?: Date | string
+  updatedBy?: number | null
+  type: Prisma.ItemTypeCreateNestedOneWithoutItemsInput
+  values?: Prisma.ItemValueCreateNestedManyWithoutItemInput
+  uniques?: Prisma.ItemUniqueCreateNestedManyWithoutItemInput
+  files?: Prisma.ItemFileCreateNestedManyWithoutItemInput
+}
+
+export type ItemUncheckedCreateWithoutTagsInput = {
+  id?: number
+  uuid: string
+  tenantId: number
+  typeId: number
+  data: string
+  createdOn?: Date | string
+  createdBy?: number | null
+  updatedOn?: Date | string
+  updatedBy?: number | null
+  values?: Prisma.ItemValueUncheckedCreateNestedManyWithoutItemInput
+  uniques?: Prisma.ItemUniqueUncheckedCreateNestedManyWithoutItemInput
+  files?: Prisma.ItemFileUncheckedCreateNestedManyWithoutItemInput
+}
+
+export type ItemCreateOrConnectWithoutTagsInput = {
+  where: Prisma.ItemWhereUniqueInput
+  create: Prisma.XOR<Prisma.ItemCreateWithoutTagsInput, Prisma.ItemUncheckedCreateWithoutTagsInput>
+}
+
+export type ItemUpsertWithoutTagsInput = {
+  update: Prisma.XOR<Prisma.ItemUpdateWithoutTagsInput, Prisma.ItemUncheckedUpdateWithoutTagsInput>
+  create: Prisma.XOR<Prisma.ItemCreateWithoutTagsInput, Prisma.ItemUncheckedCreateWithoutTagsInput>
+  where?: Prisma.ItemWhereInput
+}
+
+export type ItemUpdateToOneWithWhereWithoutTagsInput = {
+  where?: Prisma.ItemWhereInput
+  data: Prisma.XOR<Prisma.ItemUpdateWithoutTagsInput, Prisma.ItemUncheckedUpdateWithoutTagsInput>
+}
+
+export type ItemUpdateWithoutTagsInput = {
+  uuid?: Prisma.StringFieldUpdateOperationsInput | string
+  tenantId?: Prisma.IntFieldUpdateOperationsInput | number
+  data?: Prisma.StringFieldUpdateOperationsInput | string
+  createdOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  createdBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  updatedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  type?: Prisma.ItemTypeUpdateOneRequiredWithoutItemsNestedInput
+  values?: Prisma.ItemValueUpdateManyWithoutItemNestedInput
+  uniques?: Prisma.ItemUniqueUpdateManyWithoutItemNestedInput
+  files?: Prisma.ItemFileUpdateManyWithoutItemNestedInput
+}
+
+export type ItemUncheckedUpdateWithoutTagsInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  uuid?: Prisma.StringFieldUpdateOperationsInput | string
+  tenantId?: Prisma.IntFieldUpdateOperationsInput | number
+  typeId?: Prisma.IntFieldUpdateOperationsInput | number
+  data?: Prisma.StringFieldUpdateOperationsInput | string
+  createdOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  createdBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  updatedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  values?: Prisma.ItemValueUncheckedUpdateManyWithoutItemNestedInput
+  uniques?: Prisma.ItemUniqueUncheckedUpdateManyWithoutItemNestedInput
+  files?: Prisma.ItemFileUncheckedUpdateManyWithoutItemNestedInput
+}
+
+export type ItemCreateWithoutFilesInput = {
+  uuid: string
+  tenantId: number
+  data: string
+  createdOn?: Date | string
+  createdBy?: number | null
+  updatedOn?: Date | string
+  updatedBy?: number | null
+  type: Prisma.ItemTypeCreateNestedOneWithoutItemsInput
+  values?: Prisma.ItemValueCreateNestedManyWithoutItemInput
+  uniques?: Prisma.ItemUniqueCreateNestedManyWithoutItemInput
+  tags?: Prisma.ItemTagCreateNestedManyWithoutItemInput
+}
+
+export type ItemUncheckedCreateWithoutFilesInput = {
+  id?: number
+  uuid: string
+  tenantId: number
+  typeId: number
+  data: string
+  createdOn?: Date | string
+  createdBy?: number | null
+  updatedOn?: Date | string
+  updatedBy?: number | null
+  values?: Prisma.ItemValueUncheckedCreateNestedManyWithoutItemInput
+  uniques?: Prisma.ItemUniqueUncheckedCreateNestedManyWithoutItemInput
+  tags?: Prisma.ItemTagUncheckedCreateNestedManyWithoutItemInput
+}
+
+export type ItemCreateOrConnectWithoutFilesInput = {
+  where: Prisma.ItemWhereUniqueInput
+  create: Prisma.XOR<Prisma.ItemCreateWithoutFilesInput, Prisma.ItemUncheckedCreateWithoutFilesInput>
+}
+
+export type ItemUpsertWithoutFilesInput = {
+  update: Prisma.XOR<Prisma.ItemUpdateWithoutFilesInput, Prisma.ItemUncheckedUpdateWithoutFilesInput>
+  create: Prisma.XOR<Prisma.ItemCreateWithoutFilesInput, Prisma.ItemUncheckedCreateWithoutFilesInput>
+  where?: Prisma.ItemWhereInput
+}
+
+export type ItemUpdateToOneWithWhereWithoutFilesInput = {
+  where?: Prisma.ItemWhereInput
+  data: Prisma.XOR<Prisma.ItemUpdateWithoutFilesInput, Prisma.ItemUncheckedUpdateWithoutFilesInput>
+}
+
+export type ItemUpdateWithoutFilesInput = {
+  uuid?: Prisma.StringFieldUpdateOperationsInput | string
+  tenantId?: Prisma.IntFieldUpdateOperationsInput | number
+  data?: Prisma.StringFieldUpdateOperationsInput | string
+  createdOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  createdBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  updatedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  type?: Prisma.ItemTypeUpdateOneRequiredWithoutItemsNestedInput
+  values?: Prisma.ItemValueUpdateManyWithoutItemNestedInput
+  uniques?: Prisma.ItemUniqueUpdateManyWithoutItemNestedInput
+  tags?: Prisma.ItemTagUpdateManyWithoutItemNestedInput
+}
+
+export type ItemUncheckedUpdateWithoutFilesInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  uuid?: Prisma.StringFieldUpdateOperationsInput | string
+  tenantId?: Prisma.IntFieldUpdateOperationsInput | number
+  typeId?: Prisma.IntFieldUpdateOperationsInput | number
+  data?: Prisma.StringFieldUpdateOperationsInput | string
+  createdOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  createdBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  updatedOn?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  values?: Prisma.ItemValueUncheckedUpdateManyWithoutItemNestedInput
+  uniques?: Prisma.ItemUniqueUncheckedUpdateManyWithoutItemNestedInput
+  tags?: Prisma.ItemTagUncheckedUpdateManyWithoutItemNestedInput
 }
 
 export type ItemCreateManyTypeInput = {
@@ -786,6 +996,8 @@ export type ItemUpdateWithoutTypeInput = {
   updatedBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   values?: Prisma.ItemValueUpdateManyWithoutItemNestedInput
   uniques?: Prisma.ItemUniqueUpdateManyWithoutItemNestedInput
+  tags?: Prisma.ItemTagUpdateManyWithoutItemNestedInput
+  files?: Prisma.ItemFileUpdateManyWithoutItemNestedInput
 }
 
 export type ItemUncheckedUpdateWithoutTypeInput = {
@@ -799,6 +1011,8 @@ export type ItemUncheckedUpdateWithoutTypeInput = {
   updatedBy?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   values?: Prisma.ItemValueUncheckedUpdateManyWithoutItemNestedInput
   uniques?: Prisma.ItemUniqueUncheckedUpdateManyWithoutItemNestedInput
+  tags?: Prisma.ItemTagUncheckedUpdateManyWithoutItemNestedInput
+  files?: Prisma.ItemFileUncheckedUpdateManyWithoutItemNestedInput
 }
 
 export type ItemUncheckedUpdateManyWithoutTypeInput = {
@@ -820,11 +1034,15 @@ export type ItemUncheckedUpdateManyWithoutTypeInput = {
 export type ItemCountOutputType = {
   values: number
   uniques: number
+  tags: number
+  files: number
 }
 
 export type ItemCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   values?: boolean | ItemCountOutputTypeCountValuesArgs
   uniques?: boolean | ItemCountOutputTypeCountUniquesArgs
+  tags?: boolean | ItemCountOutputTypeCountTagsArgs
+  files?: boolean | ItemCountOutputTypeCountFilesArgs
 }
 
 /**
@@ -851,6 +1069,20 @@ export type ItemCountOutputTypeCountUniquesArgs<ExtArgs extends runtime.Types.Ex
   where?: Prisma.ItemUniqueWhereInput
 }
 
+/**
+ * ItemCountOutputType without action
+ */
+export type ItemCountOutputTypeCountTagsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.ItemTagWhereInput
+}
+
+/**
+ * ItemCountOutputType without action
+ */
+export type ItemCountOutputTypeCountFilesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.ItemFileWhereInput
+}
+
 
 export type ItemSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -865,6 +1097,8 @@ export type ItemSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   type?: boolean | Prisma.ItemTypeDefaultArgs<ExtArgs>
   values?: boolean | Prisma.Item$valuesArgs<ExtArgs>
   uniques?: boolean | Prisma.Item$uniquesArgs<ExtArgs>
+  tags?: boolean | Prisma.Item$tagsArgs<ExtArgs>
+  files?: boolean | Prisma.Item$filesArgs<ExtArgs>
   _count?: boolean | Prisma.ItemCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["item"]>
 
@@ -911,6 +1145,8 @@ export type ItemInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   type?: boolean | Prisma.ItemTypeDefaultArgs<ExtArgs>
   values?: boolean | Prisma.Item$valuesArgs<ExtArgs>
   uniques?: boolean | Prisma.Item$uniquesArgs<ExtArgs>
+  tags?: boolean | Prisma.Item$tagsArgs<ExtArgs>
+  files?: boolean | Prisma.Item$filesArgs<ExtArgs>
   _count?: boolean | Prisma.ItemCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type ItemIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -926,6 +1162,8 @@ export type $ItemPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
     type: Prisma.$ItemTypePayload<ExtArgs>
     values: Prisma.$ItemValuePayload<ExtArgs>[]
     uniques: Prisma.$ItemUniquePayload<ExtArgs>[]
+    tags: Prisma.$ItemTagPayload<ExtArgs>[]
+    files: Prisma.$ItemFilePayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1334,6 +1572,8 @@ export interface Prisma__ItemClient<T, Null = never, ExtArgs extends runtime.Typ
   type<T extends Prisma.ItemTypeDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.ItemTypeDefaultArgs<ExtArgs>>): Prisma.Prisma__ItemTypeClient<runtime.Types.Result.GetResult<Prisma.$ItemTypePayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   values<T extends Prisma.Item$valuesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Item$valuesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ItemValuePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   uniques<T extends Prisma.Item$uniquesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Item$uniquesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ItemUniquePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  tags<T extends Prisma.Item$tagsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Item$tagsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ItemTagPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  files<T extends Prisma.Item$filesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Item$filesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ItemFilePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1813,6 +2053,54 @@ export type Item$uniquesArgs<ExtArgs extends runtime.Types.Extensions.InternalAr
   take?: number
   skip?: number
   distinct?: Prisma.ItemUniqueScalarFieldEnum | Prisma.ItemUniqueScalarFieldEnum[]
+}
+
+/**
+ * Item.tags
+ */
+export type Item$tagsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the ItemTag
+   */
+  select?: Prisma.ItemTagSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the ItemTag
+   */
+  omit?: Prisma.ItemTagOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.ItemTagInclude<ExtArgs> | null
+  where?: Prisma.ItemTagWhereInput
+  orderBy?: Prisma.ItemTagOrderByWithRelationInput | Prisma.ItemTagOrderByWithRelationInput[]
+  cursor?: Prisma.ItemTagWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.ItemTagScalarFieldEnum | Prisma.ItemTagScalarFieldEnum[]
+}
+
+/**
+ * Item.files
+ */
+export type Item$filesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the ItemFile
+   */
+  select?: Prisma.ItemFileSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the ItemFile
+   */
+  omit?: Prisma.ItemFileOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.ItemFileInclude<ExtArgs> | null
+  where?: Prisma.ItemFileWhereInput
+  orderBy?: Prisma.ItemFileOrderByWithRelationInput | Prisma.ItemFileOrderByWithRelationInput[]
+  cursor?: Prisma.ItemFileWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.ItemFileScalarFieldEnum | Prisma.ItemFileScalarFieldEnum[]
 }
 
 /**

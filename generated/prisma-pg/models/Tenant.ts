@@ -294,6 +294,7 @@ export type TenantWhereInput = {
   roles?: Prisma.RoleListRelationFilter
   apiKeys?: Prisma.ApiKeyListRelationFilter
   types?: Prisma.ItemTypeListRelationFilter
+  tags?: Prisma.TagListRelationFilter
 }
 
 export type TenantOrderByWithRelationInput = {
@@ -316,6 +317,7 @@ export type TenantOrderByWithRelationInput = {
   roles?: Prisma.RoleOrderByRelationAggregateInput
   apiKeys?: Prisma.ApiKeyOrderByRelationAggregateInput
   types?: Prisma.ItemTypeOrderByRelationAggregateInput
+  tags?: Prisma.TagOrderByRelationAggregateInput
 }
 
 export type TenantWhereUniqueInput = Prisma.AtLeast<{
@@ -341,6 +343,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   roles?: Prisma.RoleListRelationFilter
   apiKeys?: Prisma.ApiKeyListRelationFilter
   types?: Prisma.ItemTypeListRelationFilter
+  tags?: Prisma.TagListRelationFilter
 }, "id" | "slug">
 
 export type TenantOrderByWithAggregationInput = {
@@ -402,6 +405,7 @@ export type TenantCreateInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateInput = {
@@ -424,6 +428,7 @@ export type TenantUncheckedCreateInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUpdateInput = {
@@ -445,6 +450,7 @@ export type TenantUpdateInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateInput = {
@@ -467,6 +473,7 @@ export type TenantUncheckedUpdateInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateManyInput = {
@@ -685,6 +692,20 @@ export type TenantUpdateOneRequiredWithoutApiKeysNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutApiKeysInput, Prisma.TenantUpdateWithoutApiKeysInput>, Prisma.TenantUncheckedUpdateWithoutApiKeysInput>
 }
 
+export type TenantCreateNestedOneWithoutTagsInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutTagsInput, Prisma.TenantUncheckedCreateWithoutTagsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutTagsInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutTagsNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutTagsInput, Prisma.TenantUncheckedCreateWithoutTagsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutTagsInput
+  upsert?: Prisma.TenantUpsertWithoutTagsInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutTagsInput, Prisma.TenantUpdateWithoutTagsInput>, Prisma.TenantUncheckedUpdateWithoutTagsInput>
+}
+
 export type TenantCreateWithoutHostsInput = {
   slug: string
   name: string
@@ -703,6 +724,7 @@ export type TenantCreateWithoutHostsInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutHostsInput = {
@@ -724,6 +746,7 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutHostsInput = {
@@ -760,6 +783,7 @@ export type TenantUpdateWithoutHostsInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutHostsInput = {
@@ -781,6 +805,7 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutUsersInput = {
@@ -801,6 +826,7 @@ export type TenantCreateWithoutUsersInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutUsersInput = {
@@ -822,6 +848,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutUsersInput = {
@@ -858,6 +885,7 @@ export type TenantUpdateWithoutUsersInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutUsersInput = {
@@ -879,6 +907,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutGroupsInput = {
@@ -899,6 +928,7 @@ export type TenantCreateWithoutGroupsInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutGroupsInput = {
@@ -920,6 +950,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutGroupsInput = {
@@ -956,6 +987,7 @@ export type TenantUpdateWithoutGroupsInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutGroupsInput = {
@@ -977,6 +1009,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutRolesInput = {
@@ -997,6 +1030,7 @@ export type TenantCreateWithoutRolesInput = {
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutRolesInput = {
@@ -1018,6 +1052,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutRolesInput = {
@@ -1054,6 +1089,7 @@ export type TenantUpdateWithoutRolesInput = {
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutRolesInput = {
@@ -1075,6 +1111,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTypesInput = {
@@ -1095,6 +1132,7 @@ export type TenantCreateWithoutTypesInput = {
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTypesInput = {
@@ -1116,6 +1154,7 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTypesInput = {
@@ -1152,6 +1191,7 @@ export type TenantUpdateWithoutTypesInput = {
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTypesInput = {
@@ -1173,6 +1213,7 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutApiKeysInput = {
@@ -1193,6 +1234,7 @@ export type TenantCreateWithoutApiKeysInput = {
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutApiKeysInput = {
@@ -1214,6 +1256,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutApiKeysInput = {
@@ -1250,6 +1293,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutApiKeysInput = {
@@ -1271,6 +1315,109 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutTagsInput = {
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutTagsInput = {
+  id?: number
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostUncheckedCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutTagsInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutTagsInput, Prisma.TenantUncheckedCreateWithoutTagsInput>
+}
+
+export type TenantUpsertWithoutTagsInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutTagsInput, Prisma.TenantUncheckedUpdateWithoutTagsInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutTagsInput, Prisma.TenantUncheckedCreateWithoutTagsInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutTagsInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutTagsInput, Prisma.TenantUncheckedUpdateWithoutTagsInput>
+}
+
+export type TenantUpdateWithoutTagsInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutTagsInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUncheckedUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 
@@ -1285,6 +1432,7 @@ export type TenantCountOutputType = {
   roles: number
   apiKeys: number
   types: number
+  tags: number
 }
 
 export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1294,6 +1442,7 @@ export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions
   roles?: boolean | TenantCountOutputTypeCountRolesArgs
   apiKeys?: boolean | TenantCountOutputTypeCountApiKeysArgs
   types?: boolean | TenantCountOutputTypeCountTypesArgs
+  tags?: boolean | TenantCountOutputTypeCountTagsArgs
 }
 
 /**
@@ -1348,6 +1497,13 @@ export type TenantCountOutputTypeCountTypesArgs<ExtArgs extends runtime.Types.Ex
   where?: Prisma.ItemTypeWhereInput
 }
 
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountTagsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.TagWhereInput
+}
+
 
 export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -1369,6 +1525,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   roles?: boolean | Prisma.Tenant$rolesArgs<ExtArgs>
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   types?: boolean | Prisma.Tenant$typesArgs<ExtArgs>
+  tags?: boolean | Prisma.Tenant$tagsArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["tenant"]>
 
@@ -1428,6 +1585,7 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   roles?: boolean | Prisma.Tenant$rolesArgs<ExtArgs>
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   types?: boolean | Prisma.Tenant$typesArgs<ExtArgs>
+  tags?: boolean | Prisma.Tenant$tagsArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TenantIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -1442,6 +1600,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     roles: Prisma.$RolePayload<ExtArgs>[]
     apiKeys: Prisma.$ApiKeyPayload<ExtArgs>[]
     types: Prisma.$ItemTypePayload<ExtArgs>[]
+    tags: Prisma.$TagPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1857,6 +2016,7 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   roles<T extends Prisma.Tenant$rolesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$rolesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$RolePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   apiKeys<T extends Prisma.Tenant$apiKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$apiKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   types<T extends Prisma.Tenant$typesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$typesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ItemTypePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  tags<T extends Prisma.Tenant$tagsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$tagsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TagPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2428,6 +2588,30 @@ export type Tenant$typesArgs<ExtArgs extends runtime.Types.Extensions.InternalAr
   take?: number
   skip?: number
   distinct?: Prisma.ItemTypeScalarFieldEnum | Prisma.ItemTypeScalarFieldEnum[]
+}
+
+/**
+ * Tenant.tags
+ */
+export type Tenant$tagsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Tag
+   */
+  select?: Prisma.TagSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Tag
+   */
+  omit?: Prisma.TagOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.TagInclude<ExtArgs> | null
+  where?: Prisma.TagWhereInput
+  orderBy?: Prisma.TagOrderByWithRelationInput | Prisma.TagOrderByWithRelationInput[]
+  cursor?: Prisma.TagWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.TagScalarFieldEnum | Prisma.TagScalarFieldEnum[]
 }
 
 /**

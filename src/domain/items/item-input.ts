@@ -4,7 +4,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Errors } from '../../errors/registry.ts';
 import type { ErrorDetail } from '../../errors/define-error.ts';
-import { parseScalar, scalarSchema } from './kinds.ts';
+import { FileChanges, FileToken, parseScalar, scalarSchema } from './kinds.ts';
 import { SYSTEM_FIELDS, type PropertyDef, type TypeDef } from './type-definition.ts';
 
 export type InputMode = 'create' | 'replace' | 'patch';
@@ -19,11 +19,22 @@ function valueSchema(property: PropertyDef, allowNull: boolean): Record<string, 
   return allowNull ? { anyOf: [value, { type: 'null' }] } : value;
 }
 
+const FILE_TOKENS = { type: 'array', maxItems: MAX_VALUES, items: { type: 'string', minLength: 1, maxLength: 255 } };
+/** PATCH of a multiple file property: promise ids to add, names of held files to remove. */
+const FILE_CHANGES = { type: 'object', additionalProperties: false, minProperties: 1, properties: { add: FILE_TOKENS, remove: FILE_TOKENS } };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export function inputSchema(type: TypeDef, mode: InputMode): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
   for (const property of type.properties) {
     properties[property.systemName] = valueSchema(property, !property.required);
-    if (mode === 'patch') {
+    if (mode === 'patch' && property.kind === 'file' && property.multiple) {
+      properties[property.systemName] = { anyOf: [properties[property.systemName], FILE_CHANGES] };
+    }
+    if (mode === 'patch' && property.kind !== 'file') {
       const additive = ['string', 'text', 'integer', 'number'].includes(property.kind) || property.multiple;
       if (additive) properties[`${property.systemName}+=`] = property.multiple ? valueSchema(property, false) : scalarSchema(property, 'input');
       if (property.multiple) properties[`${property.systemName}+==`] = valueSchema(property, false);
@@ -84,6 +95,11 @@ export function readInput(type: TypeDef, mode: InputMode, rawBody: unknown, zone
     if (!property || failed.has(`body.${key}`)) continue;
     if (value === null) {
       stored[key] = null;
+      continue;
+    }
+    if (property.kind === 'file' && isPlainObject(value)) {
+      const changes = value as { add?: string[]; remove?: string[] };
+      stored[key] = new FileChanges((changes.add ?? []).map((token) => new FileToken(token)), changes.remove ?? []);
       continue;
     }
     const values = Array.isArray(value) ? value : [value];

@@ -15,6 +15,9 @@ import {
 } from '../../store/items/item-store.ts';
 import { readInput } from './item-input.ts';
 import { readListQuery, type ListQuery } from './list-query.ts';
+import { resolveTagGroups } from '../tags/tag-filter.ts';
+import type { FilesService } from '../files/files-service.ts';
+import { assertGrant, auditRead } from './access.ts';
 import type { TypeRegistry } from './type-registry.ts';
 import type { PropertyDef, TypeDef } from './type-definition.ts';
 
@@ -37,7 +40,8 @@ export class ItemsService {
   constructor(
     private readonly db: Db,
     private readonly types: TypeRegistry,
-    private readonly dialect: 'sqlite' | 'postgresql' = 'sqlite',
+    private readonly dialect: 'sqlite' | 'postgresql',
+    private readonly files: FilesService,
   ) {}
 
   /**
@@ -59,16 +63,15 @@ export class ItemsService {
   }
 
   private assertGrant(scope: ItemScope, type: TypeDef, action: TypeAction): void {
-    if (!scope.principal.typePermissions.get(type.id)?.[action]) {
-      throw Errors.permissionDenied({ permission: `${action} on ${type.systemName}` });
-    }
+    assertGrant(scope.principal, type, action);
   }
 
   async readPage(scope: ItemScope, collection: string, query: Record<string, unknown>, body?: Record<string, unknown>): Promise<ItemPage> {
     const type = await this.typeFor(scope, collection, 'show');
     const list = readListQuery(type, query, body, scope.tenant.settings.apiMaxPageLength);
     const filters = planFilters(type, list.filters, scope.principal.timeZone);
-    const { items, total } = await readPage(this.db, type, filters, list.ordering, list.perPage, (list.page - 1) * list.perPage);
+    const tagGroups = list.tags ? await resolveTagGroups(this.db, scope.principal, list.tags) : [];
+    const { items, total } = await readPage(this.db, type, filters, tagGroups, list.ordering, list.perPage, (list.page - 1) * list.perPage);
     return { type, query: list, items, total };
   }
 
@@ -96,6 +99,7 @@ export class ItemsService {
     const input = readInput(type, 'create', body, scope.principal.timeZone);
     const data = withDefaults(type, input);
     const item = await this.write(type, async (tx) => {
+      const files = await this.files.bind(tx, scope, type, null, data);
       await this.checkReferences(tx, scope, type, data);
       const now = wholeSecond();
       const row = await tx.item.create({
@@ -106,6 +110,7 @@ export class ItemsService {
       });
       await this.checkUniques(tx, type, row.id, data);
       await writeIndex(tx, type, row.id, data, false);
+      await this.files.apply(tx, row.id, files);
       return toStoredItem(row);
     });
     return { type, item };
@@ -133,6 +138,7 @@ export class ItemsService {
   async deleteOne(scope: ItemScope, collection: string, item: string, options: { strict?: boolean; cascade?: boolean }): Promise<void> {
     const type = await this.typeFor(scope, collection, 'delete');
     const all = await this.types.all(scope.tenant.id, scope.generation);
+    let unusedFiles: string[] = [];
     await this.write(type, async (tx) => {
       const found = await this.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
@@ -162,20 +168,26 @@ export class ItemsService {
         }
       }
       await this.clearReferences(tx, scope, all, clear.filter((c) => !doomed.has(c.itemId)));
+      unusedFiles = await this.files.keysOfItems(tx, [...doomed]);
       await deleteItems(tx, all, [...doomed]);
     });
+    await this.files.removeBlobs(unusedFiles);
   }
 
   private async update(scope: ItemScope, type: TypeDef, item: string, next: (current: Record<string, unknown>) => Record<string, unknown>) {
+    let unusedFiles: string[] = [];
     const updated = await this.write(type, async (tx) => {
       const found = await this.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
       const data = next(found.data);
+      const files = await this.files.bind(tx, scope, type, found.data, data);
       this.assertComplete(type, data);
       await this.checkReferences(tx, scope, type, data);
       await this.checkUniques(tx, type, found.id, data);
+      unusedFiles = await this.files.apply(tx, found.id, files);
       return rewriteItem(tx, type, found.id, data, { userId: scope.principal.userId, at: wholeSecond() });
     });
+    await this.files.removeBlobs(unusedFiles);
     return { type, item: updated };
   }
 
@@ -242,8 +254,7 @@ export class ItemsService {
   }
 
   private async audit(scope: ItemScope, type: TypeDef, item: StoredItem): Promise<void> {
-    if (!type.readLog) return;
-    await this.db.readAudit.create({ data: { tenantId: scope.tenant.id, typeId: type.id, itemId: item.id, userId: scope.principal.userId } });
+    await auditRead(this.db, scope.principal, type, item.id);
   }
 }
 

@@ -32,6 +32,31 @@ function validCalendarDate(year: number, month: number, day: number): boolean {
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
+/**
+ * A file property's input value before it is bound: an upload promise id, or the name of a
+ * file the item already holds. Items-service turns tokens into FileEntry values in the write.
+ */
+export class FileToken {
+  constructor(readonly token: string) {}
+}
+
+/** PATCH of a multiple file property: `{ add: [promiseIds], remove: [names] }`. */
+export class FileChanges {
+  constructor(
+    readonly add: FileToken[],
+    readonly remove: string[],
+  ) {}
+}
+
+/** The stored form of an attached file (the bytes live in file storage, see ItemFile). */
+export interface FileEntry {
+  name: string;
+  size: number;
+  mediaType: string;
+}
+
+export const MAX_FILE_NAME = 200;
+
 export type Parsed = { ok: true; value: unknown } | { ok: false; message: string };
 const fail = (message: string): Parsed => ({ ok: false, message });
 const ok = (value: unknown): Parsed => ({ ok: true, value });
@@ -75,7 +100,15 @@ export function parseScalar(property: PropertyDef, input: unknown, zone: string)
         : fail(`must be one of ${property.enumValues.join(', ')}`);
     case 'reference':
       return typeof input === 'number' && Number.isSafeInteger(input) && input > 0 && input <= 2_147_483_647 ? ok(input) : fail('must be an item id');
+    case 'file':
+      return typeof input === 'string' && input.length > 0 && input.length <= 255 ? ok(new FileToken(input)) : fail('must be an upload promise id or a file name');
   }
+}
+
+/** The name a file value is indexed and filtered by. */
+function fileName(stored: unknown): string {
+  if (stored instanceof FileToken) return stored.token;
+  return (stored as FileEntry).name;
 }
 
 export interface IndexValue {
@@ -94,6 +127,8 @@ export function indexValue(kind: PropertyKind, stored: unknown): IndexValue {
     case 'date':
     case 'month':
       return { text: String(stored), num: null, folded: null };
+    case 'file':
+      return { text: fileName(stored), num: null, folded: fileName(stored).toLowerCase() };
     case 'integer':
     case 'number':
     case 'reference':
@@ -107,7 +142,7 @@ export function indexValue(kind: PropertyKind, stored: unknown): IndexValue {
 
 /** Which ItemValue column a kind is indexed in. */
 export function indexColumn(kind: PropertyKind): 'text' | 'num' {
-  return ['string', 'text', 'enum', 'date', 'month'].includes(kind) ? 'text' : 'num';
+  return ['string', 'text', 'enum', 'date', 'month', 'file'].includes(kind) ? 'text' : 'num';
 }
 
 /** A stored scalar → the response form (instants in the acting user's zone). */
@@ -145,6 +180,15 @@ export function scalarSchema(property: PropertyDef, purpose: 'input' | 'output')
       return { type: 'string', enum: property.enumValues };
     case 'reference':
       return input ? { type: 'integer', minimum: 1 } : { type: 'integer', description: `Id of an item of type ${property.referenceType}` };
+    case 'file':
+      return input
+        ? { type: 'string', minLength: 1, maxLength: 255 }
+        : {
+            type: 'object',
+            required: ['name', 'size', 'mediaType', 'url'],
+            additionalProperties: false,
+            properties: { name: { type: 'string' }, size: { type: 'integer' }, mediaType: { type: 'string' }, url: { type: 'string' } },
+          };
   }
 }
 

@@ -4,6 +4,7 @@ import { Errors } from '../../errors/registry.ts';
 import { parseFilters, targetFor, type RawFilter } from '../../store/items/filters.ts';
 import type { Ordering } from '../../store/items/compile.ts';
 import type { TypeDef } from './type-definition.ts';
+import { readTagFilter, type TagFilter } from '../tags/tag-filter.ts';
 import { SYSTEM_FIELDS } from './type-definition.ts';
 
 export const DEFAULT_PER_PAGE = 25;
@@ -21,6 +22,8 @@ export interface ListQuery {
   perPage: number;
   ordering: Ordering;
   filters: RawFilter[];
+  /** The tag parameters, or null when the request names no tag. */
+  tags: TagFilter | null;
   fields: FieldControls;
 }
 
@@ -67,6 +70,7 @@ export function readListQuery(type: TypeDef, query: Record<string, unknown>, bod
     perPage: Math.min(requested, maxPageLength),
     ordering: { target, direction },
     filters: parseFilters(source.filters),
+    tags: readTagFilter(source),
     fields: fieldControls(type, source),
   };
 }

@@ -1,7 +1,7 @@
 // A type as the item code sees it: its properties by system name, parsed once.
 import type { ItemProperty, ItemType } from '../../../generated/prisma-sqlite/client.ts';
 
-export const PROPERTY_KINDS = ['string', 'text', 'integer', 'number', 'boolean', 'datetime', 'date', 'month', 'enum', 'reference'] as const;
+export const PROPERTY_KINDS = ['string', 'text', 'integer', 'number', 'boolean', 'datetime', 'date', 'month', 'enum', 'reference', 'file'] as const;
 export type PropertyKind = (typeof PROPERTY_KINDS)[number];
 
 /** Fields every item has; user properties may not take these names. */
@@ -20,6 +20,10 @@ export interface PropertyDef {
   defaultValue: unknown;
   enumValues: string[];
   referenceType: number | null;
+  /** File properties: accepted media types (`image/*` wildcards), null for any. */
+  mediaTypes: string[] | null;
+  /** File properties: largest accepted file in bytes, null for the server's limit. */
+  maxFileSize: number | null;
 }
 
 export interface TypeDef {
@@ -34,9 +38,11 @@ export interface TypeDef {
   version: string;
 }
 
-interface PropertyOptions {
+export interface PropertyOptions {
   enumValues?: string[];
   referenceType?: number;
+  mediaTypes?: string[];
+  maxFileSize?: number;
 }
 
 export function toPropertyDef(row: ItemProperty): PropertyDef {
@@ -52,6 +58,8 @@ export function toPropertyDef(row: ItemProperty): PropertyDef {
     defaultValue: row.defaultValue === null ? null : JSON.parse(row.defaultValue),
     enumValues: options.enumValues ?? [],
     referenceType: options.referenceType ?? null,
+    mediaTypes: options.mediaTypes ?? null,
+    maxFileSize: options.maxFileSize ?? null,
   };
 }
 

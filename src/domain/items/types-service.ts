@@ -8,12 +8,15 @@ import { conflictingUniques, existingIds, rewriteItem, uniqueKey, type Tx } from
 import { rebuildCounts } from '../../store/items/value-counts.ts';
 import { parseScalar } from './kinds.ts';
 import type { TypeRegistry } from './type-registry.ts';
-import { SYSTEM_FIELDS, toTypeDef, type PropertyDef, type PropertyKind } from './type-definition.ts';
+import type { FilesService } from '../files/files-service.ts';
+import { SYSTEM_FIELDS, toTypeDef, type PropertyDef, type PropertyKind, type PropertyOptions } from './type-definition.ts';
 
 export interface PropertyInput {
   systemName?: string;
   name?: string;
   kind?: PropertyKind;
+  mediaTypes?: string[];
+  maxFileSize?: number;
   required?: boolean;
   unique?: boolean;
   multiple?: boolean;
@@ -30,6 +33,8 @@ export interface TypeInput {
 }
 
 const WITH_PROPERTIES = { properties: true } as const;
+/** /collection/tags and /collection/notifications are the special collections (seed 004). */
+const RESERVED_TYPE_NAMES = ['tags', 'notifications'];
 const BATCH = 1000;
 
 const invalid = (path: string, message: string) => Errors.validationFailed(undefined, { details: [{ path, message }] });
@@ -38,6 +43,7 @@ export class TypesService {
   constructor(
     private readonly db: Db,
     private readonly registry: TypeRegistry,
+    private readonly files: FilesService,
   ) {}
 
   async list(tenantId: number) {
@@ -52,6 +58,9 @@ export class TypesService {
   }
 
   async create(tenantId: number, input: TypeInput & { systemName: string }) {
+    if (RESERVED_TYPE_NAMES.includes(input.systemName)) {
+      throw invalid('body.systemName', `"${input.systemName}" is the special ${input.systemName} collection's name`);
+    }
     const names = (input.properties ?? []).map((p) => p.systemName);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw invalid('body.properties', `property "${duplicate}" is defined twice`);
@@ -81,12 +90,15 @@ export class TypesService {
     if (referencing.length) throw Errors.conflict({ message: `Type ${type.systemName} is referenced by ${referencing.join(', ')}` });
     const items = await this.db.item.count({ where: { typeId: id } });
     if (items > 0 && !force) throw Errors.conflict({ message: `Type ${type.systemName} has ${items} item(s); delete them or use force=true` });
-    await this.db.$transaction(async (tx) => {
+    const unusedFiles = await this.db.$transaction(async (tx) => {
+      const files = await this.files.dropFilesOfProperties(tx, type.properties.filter((p) => p.kind === 'file').map((p) => p.id));
       await tx.item.deleteMany({ where: { typeId: id } });
       await tx.valueCount.deleteMany({ where: { propertyId: { in: type.properties.map((p) => p.id) } } });
       await tx.typeCount.deleteMany({ where: { typeId: id } });
       await tx.itemType.delete({ where: { id } });
+      return files;
     });
+    await this.files.removeBlobs(unusedFiles);
     await this.registry.changed();
   }
 
@@ -116,8 +128,11 @@ export class TypesService {
       ...(input.unique !== undefined ? { unique: input.unique } : {}),
       ...(input.multiple !== undefined ? { multiple: input.multiple } : {}),
       ...(input.enumValues !== undefined ? { enumValues: input.enumValues } : {}),
+      ...(input.mediaTypes !== undefined ? { mediaTypes: input.mediaTypes } : {}),
+      ...(input.maxFileSize !== undefined ? { maxFileSize: input.maxFileSize } : {}),
     };
     if (input.enumValues && property.kind !== 'enum') throw invalid('body.enumValues', 'only enum properties have values');
+    checkFileOptions(property.kind, input, 'body');
     const defaultValue =
       input.default !== undefined ? storedDefault(next, input.default, 'body.default') : reshapeDefault(property.defaultValue, property.multiple, next.multiple);
     if (next.kind === 'enum' && defaultValue !== null) {
@@ -151,7 +166,7 @@ export class TypesService {
         data: {
           name: next.name, required: next.required, unique: next.unique, multiple: next.multiple,
           defaultValue: defaultValue === null ? null : JSON.stringify(defaultValue),
-          options: JSON.stringify(propertyOptions(next.enumValues, next.referenceType, next.kind)),
+          options: JSON.stringify(propertyOptions(next)),
         },
       });
       // The type's version must change so cached input schemas are rebuilt.
@@ -186,14 +201,17 @@ export class TypesService {
     if (stored > 0 && !dropValues) {
       throw Errors.conflict({ message: `Property ${property.systemName} holds ${stored} value(s); use dropValues=true to remove them too` });
     }
-    await this.db.$transaction(async (tx) => {
+    const unusedFiles = await this.db.$transaction(async (tx) => {
+      const files = await this.files.dropFilesOfProperties(tx, [propertyId]);
       await this.rewriteData(tx, typeId, property.systemName, () => undefined);
       await tx.itemValue.deleteMany({ where: { propertyId } });
       await tx.itemUnique.deleteMany({ where: { propertyId } });
       await tx.valueCount.deleteMany({ where: { propertyId } });
       await tx.itemProperty.delete({ where: { id: propertyId } });
       await tx.itemType.update({ where: { id: typeId }, data: { updatedAt: new Date() } });
+      return files;
     });
+    await this.files.removeBlobs(unusedFiles);
     await this.registry.changed();
     return this.get(tenantId, typeId);
   }
@@ -204,6 +222,7 @@ export class TypesService {
     const kind = input.kind!;
     if (kind === 'enum' && !input.enumValues?.length) throw invalid(`${path}.enumValues`, 'an enum property needs enumValues');
     if (kind !== 'enum' && input.enumValues) throw invalid(`${path}.enumValues`, 'only enum properties have values');
+    checkFileOptions(kind, input, path);
     let referenceType: number | null = null;
     if (kind === 'reference') {
       if (input.referenceType === undefined) throw invalid(`${path}.referenceType`, 'a reference property needs referenceType');
@@ -222,7 +241,7 @@ export class TypesService {
       tenantId, typeId, systemName, name: input.name ?? systemName, kind,
       required: input.required ?? false, unique: input.unique ?? false, multiple: input.multiple ?? false,
       defaultValue: defaultValue === null ? null : JSON.stringify(defaultValue),
-      options: JSON.stringify(propertyOptions(input.enumValues ?? [], referenceType, kind)),
+      options: JSON.stringify(propertyOptions({ ...input, kind, referenceType })),
       position,
     };
   }
@@ -276,8 +295,24 @@ async function eachItemBatch(tx: Tx, typeId: number, work: (rows: { id: number; 
   }
 }
 
-function propertyOptions(enumValues: string[], referenceType: number | null, kind: PropertyKind) {
-  return { ...(kind === 'enum' ? { enumValues } : {}), ...(referenceType ? { referenceType } : {}) };
+function propertyOptions(p: { kind: PropertyKind; enumValues?: string[]; referenceType: number | null; mediaTypes?: string[] | null; maxFileSize?: number | null }): PropertyOptions {
+  return {
+    ...(p.kind === 'enum' ? { enumValues: p.enumValues ?? [] } : {}),
+    ...(p.referenceType ? { referenceType: p.referenceType } : {}),
+    ...(p.mediaTypes ? { mediaTypes: p.mediaTypes } : {}),
+    ...(p.maxFileSize ? { maxFileSize: p.maxFileSize } : {}),
+  };
+}
+
+/** File properties hold uploads: no unique values, no default; only they take file options. */
+function checkFileOptions(kind: PropertyKind, input: PropertyInput, path: string): void {
+  if (kind === 'file') {
+    if (input.unique) throw invalid(`${path}.unique`, 'a file property cannot be unique');
+    if (input.default !== undefined && input.default !== null) throw invalid(`${path}.default`, 'a file property has no default');
+    return;
+  }
+  if (input.mediaTypes) throw invalid(`${path}.mediaTypes`, 'only file properties accept mediaTypes');
+  if (input.maxFileSize) throw invalid(`${path}.maxFileSize`, 'only file properties accept maxFileSize');
 }
 
 /** A reference default must name items of the target type (which belongs to the tenant). */

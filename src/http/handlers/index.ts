@@ -9,5 +9,7 @@ import * as adminTenants from './admin-tenants.ts';
 import * as adminTypes from './admin-types.ts';
 import * as collection from './collection.ts';
 import * as schema from './schema.ts';
+import * as tags from './tags.ts';
+import * as files from './files.ts';
 
-export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema };
+export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files };

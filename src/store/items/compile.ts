@@ -76,27 +76,35 @@ const DRIVING_OPERATORS = new Set(['eq', 'in', 'lt', 'lte', 'gt', 'gte', 'betwee
  * value, the count is driven from that filter's ItemValue index range instead (2 ms), joined
  * to Item only when other conditions remain.
  */
-export function compileCount(typeId: number, filters: PlannedFilter[]): Prisma.Sql {
+export function compileCount(typeId: number, filters: PlannedFilter[], tagGroups: TagGroups = []): Prisma.Sql {
   const driving = filters.find((f) => f.target.on === 'property' && DRIVING_OPERATORS.has(f.operator));
   if (!driving || driving.target.on !== 'property') {
-    return Prisma.sql`SELECT COUNT(*) AS total FROM "Item" i WHERE ${compileConditions(typeId, filters)}`;
+    return Prisma.sql`SELECT COUNT(*) AS total FROM "Item" i WHERE ${compileConditions(typeId, filters, tagGroups)}`;
   }
   const target = driving.target;
   const column = Prisma.raw(`d."${driving.operator === 'contains' ? 'folded' : target.column}"`);
   const range = driving.operator === 'isNotNull' ? Prisma.empty : Prisma.sql` AND ${positive(driving).compare(column, driving.values)}`;
   const counted = target.property.multiple ? Prisma.raw('COUNT(DISTINCT d."itemId")') : Prisma.raw('COUNT(*)');
   const rest = filters.filter((f) => f !== driving);
-  if (rest.length === 0) {
+  if (rest.length === 0 && tagGroups.length === 0) {
     return Prisma.sql`SELECT ${counted} AS total FROM "ItemValue" d WHERE d."propertyId" = ${target.property.id}${range}`;
   }
-  return Prisma.sql`SELECT ${counted} AS total FROM "ItemValue" d JOIN "Item" i ON i."id" = d."itemId" WHERE d."propertyId" = ${target.property.id}${range} AND ${compileConditions(typeId, rest)}`;
+  return Prisma.sql`SELECT ${counted} AS total FROM "ItemValue" d JOIN "Item" i ON i."id" = d."itemId" WHERE d."propertyId" = ${target.property.id}${range} AND ${compileConditions(typeId, rest, tagGroups)}`;
 }
 
-export function compileConditions(typeId: number, filters: PlannedFilter[]): Prisma.Sql {
+/** Tag conditions: an item must carry at least one tag of every group (ItemTag's primary key). */
+export type TagGroups = number[][];
+
+function tagCondition(group: number[]): Prisma.Sql {
+  return Prisma.sql`EXISTS (SELECT 1 FROM "ItemTag" it WHERE it."itemId" = i."id" AND it."tagId" IN (${Prisma.join(group)}))`;
+}
+
+export function compileConditions(typeId: number, filters: PlannedFilter[], tagGroups: TagGroups = []): Prisma.Sql {
   const conditions = [Prisma.sql`i."typeId" = ${typeId}`];
   for (const filter of filters) {
     conditions.push(filter.target.on === 'system' ? systemCondition(filter.target, filter) : propertyCondition(filter.target, filter));
   }
+  for (const group of tagGroups) conditions.push(tagCondition(group));
   return Prisma.join(conditions, ' AND ');
 }
 

@@ -38,7 +38,7 @@ const SYSTEM_TARGETS: Record<string, Target> = {
 };
 
 const ORDERABLE: PropertyKind[] = ['string', 'text', 'integer', 'number', 'datetime', 'date', 'month', 'reference'];
-const TEXTUAL: PropertyKind[] = ['string', 'text', 'enum'];
+const TEXTUAL: PropertyKind[] = ['string', 'text', 'enum', 'file'];
 
 /** Accepts the query-string form (a JSON-encoded array) or the SEARCH body form (an array). */
 export function parseFilters(input: unknown): RawFilter[] {

@@ -5,7 +5,7 @@ import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { Db } from '../database.ts';
 import { indexValue } from '../../domain/items/kinds.ts';
 import type { TypeDef } from '../../domain/items/type-definition.ts';
-import { compileConditions, compileCount, compileOrdering, type Ordering } from './compile.ts';
+import { compileConditions, compileCount, compileOrdering, type Ordering, type TagGroups } from './compile.ts';
 import type { PlannedFilter } from './filters.ts';
 import { adjustTypeCount, applyCountDeltas, countDeltas, countedTotal, type IndexRow } from './value-counts.ts';
 
@@ -54,12 +54,13 @@ export function toStoredItem(row: ItemRow): StoredItem {
 
 const ITEM_COLUMNS = Prisma.raw('i."id", i."uuid", i."typeId", i."data", i."createdOn", i."createdBy", i."updatedOn", i."updatedBy"');
 
-export async function readPage(db: Db, type: TypeDef, filters: PlannedFilter[], ordering: Ordering, limit: number, offset: number) {
-  const where = compileConditions(type.id, filters);
+export async function readPage(db: Db, type: TypeDef, filters: PlannedFilter[], tagGroups: TagGroups, ordering: Ordering, limit: number, offset: number) {
+  const where = compileConditions(type.id, filters, tagGroups);
   const { join, orderBy } = compileOrdering(ordering);
   const rows = await db.$queryRaw<ItemRow[]>`SELECT ${ITEM_COLUMNS} FROM "Item" i ${join} WHERE ${where} ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
-  const counted = await countedTotal(db, type, filters);
-  const total = counted ?? Number((await db.$queryRaw<{ total: number | bigint }[]>(compileCount(type.id, filters)))[0].total);
+  // The exact counters know nothing of tags.
+  const counted = tagGroups.length ? null : await countedTotal(db, type, filters);
+  const total = counted ?? Number((await db.$queryRaw<{ total: number | bigint }[]>(compileCount(type.id, filters, tagGroups)))[0].total);
   return { items: rows.map(toStoredItem), total };
 }
 

@@ -1,0 +1,273 @@
+// Files of file properties (F7): uploads become promise ids; a write binds promises to an item
+// (inside the item's transaction); downloads are checked like reading the item. The bytes are
+// removed from storage only after the transaction that dropped them has committed.
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { fileTypeFromFile } from 'file-type';
+import sanitize from 'sanitize-filename';
+import type { Db } from '../../store/database.ts';
+import type { FileStorage } from '../../store/files/file-storage.ts';
+import { readOne, type Tx } from '../../store/items/item-store.ts';
+import { Errors } from '../../errors/registry.ts';
+import type { Principal } from '../identity/principal.ts';
+import type { TenantContext } from '../identity/tenant.ts';
+import { assertGrant, auditRead } from '../items/access.ts';
+import { FileChanges, FileToken, MAX_FILE_NAME, type FileEntry } from '../items/kinds.ts';
+import type { TypeRegistry } from '../items/type-registry.ts';
+import type { PropertyDef, TypeDef } from '../items/type-definition.ts';
+
+export interface FileLimits {
+  maxBytes: number;
+  maxFiles: number;
+  promiseTtlSeconds: number;
+}
+
+/** A file multer has written to the incoming directory. */
+export interface UploadedFile {
+  path: string;
+  originalname: string;
+  mimetype: string;
+  size: number;
+}
+
+export interface FileScope {
+  tenant: TenantContext;
+  principal: Principal;
+  generation: number | null;
+}
+
+/** What binding decided: ItemFile rows to add (from promises) and to drop. */
+export interface FilePlan {
+  add: { promiseId: string; propertyId: number; property: string; entry: FileEntry; storageKey: string }[];
+  remove: { propertyId: number; name: string }[];
+}
+
+const SWEEP_BATCH = 200;
+
+/** A client's file name → a safe one: no path, no control or reserved characters, bounded. */
+export function safeFileName(original: string): string {
+  const base = original.split(/[\\/]/).pop() ?? '';
+  let name = sanitize(base.normalize('NFC'), { replacement: '_' }).replace(/^[.\s]+/, '').trim();
+  if (name.length > MAX_FILE_NAME) {
+    const dot = name.lastIndexOf('.');
+    const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+    name = name.slice(0, MAX_FILE_NAME - ext.length) + ext;
+  }
+  return name || 'file';
+}
+
+/** `report.pdf` → `report (2).pdf` until the name is free among `taken`. */
+function freeName(name: string, taken: Set<string>): string {
+  if (!taken.has(name)) return name;
+  const dot = name.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  for (let n = 2; ; n++) {
+    const candidate = `${stem} (${n})${ext}`;
+    if (!taken.has(candidate)) return candidate;
+  }
+}
+
+function accepts(patterns: string[] | null, mediaType: string): boolean {
+  if (!patterns) return true;
+  return patterns.some((pattern) => (pattern.endsWith('/*') ? mediaType.startsWith(pattern.slice(0, -1)) : pattern === mediaType));
+}
+
+function entriesOf(value: unknown): FileEntry[] {
+  if (value === undefined || value === null) return [];
+  return (Array.isArray(value) ? value : [value]) as FileEntry[];
+}
+
+/** The download path of a file value, under the tenant host. */
+export function fileUrl(type: TypeDef, itemId: number, property: PropertyDef, name: string): string {
+  return `/api/v1/files/${type.systemName}/${itemId}/${property.systemName}/${encodeURIComponent(name)}`;
+}
+
+export class FilesService {
+  constructor(
+    private readonly db: Db,
+    private readonly types: TypeRegistry,
+    private readonly storage: FileStorage,
+    readonly limits: FileLimits,
+  ) {}
+
+  /** Where the upload stage writes files in progress. */
+  get incomingDir(): string {
+    return this.storage.incomingDir;
+  }
+
+  private async fileProperty(scope: FileScope, typeRef: string, propertyRef: string): Promise<{ type: TypeDef; property: PropertyDef }> {
+    const type = await this.types.resolve(scope.tenant.id, typeRef, scope.generation);
+    const property = type.bySystemName.get(propertyRef) ?? type.properties.find((p) => String(p.id) === propertyRef);
+    if (!property) throw Errors.notFound({ what: `Property of ${type.systemName}`, id: propertyRef });
+    if (property.kind !== 'file') throw Errors.invalidUpload({ reason: `property "${property.systemName}" is not a file property` });
+    return { type, property };
+  }
+
+  /** Stores the uploaded files and answers one promise id per file, in order. */
+  async upload(scope: FileScope, typeRef: string, propertyRef: string, files: UploadedFile[]): Promise<string[]> {
+    const { type, property } = await this.fileProperty(scope, typeRef, propertyRef);
+    const grant = scope.principal.typePermissions.get(type.id);
+    if (!grant?.create && !grant?.edit) throw Errors.permissionDenied({ permission: `create or edit on ${type.systemName}` });
+    if (files.length === 0) throw Errors.invalidUpload({ reason: 'send one or more files in the multipart field "file"' });
+    const limit = Math.min(property.maxFileSize ?? Infinity, this.limits.maxBytes);
+    const accepted: { file: UploadedFile; name: string; mediaType: string }[] = [];
+    for (const file of files) {
+      const name = safeFileName(file.originalname);
+      if (file.size > limit) throw Errors.fileTooLarge({ limit, name });
+      // The bytes decide where they can (a renamed executable is not an image); else the declared type.
+      const sniffed = (await fileTypeFromFile(file.path).catch(() => undefined))?.mime;
+      const mediaType = (sniffed ?? file.mimetype ?? 'application/octet-stream').toLowerCase();
+      if (!accepts(property.mediaTypes, mediaType)) throw Errors.unsupportedMediaType({ mediaType, property: property.systemName });
+      accepted.push({ file, name, mediaType });
+    }
+    await this.sweepExpired();
+    const expiresAt = new Date(Date.now() + this.limits.promiseTtlSeconds * 1000);
+    const rows = [];
+    for (const { file, name, mediaType } of accepted) {
+      const storageKey = `${scope.tenant.id}/${randomBytes(18).toString('base64url')}`;
+      await this.storage.adopt(storageKey, file.path);
+      rows.push({
+        id: `p_${randomBytes(16).toString('base64url')}`, tenantId: scope.tenant.id, typeId: type.id, propertyId: property.id,
+        userId: scope.principal.userId, name, size: file.size, mediaType, storageKey, expiresAt,
+      });
+    }
+    try {
+      await this.db.filePromise.createMany({ data: rows });
+    } catch (error) {
+      await this.removeBlobs(rows.map((r) => r.storageKey));
+      throw error;
+    }
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Replaces the file tokens in `next` (promise ids, names of files the item holds, or
+   * FileChanges) by stored entries, against the item's `current` data (null on create).
+   */
+  async bind(tx: Tx, scope: FileScope, type: TypeDef, current: Record<string, unknown> | null, next: Record<string, unknown>): Promise<FilePlan> {
+    const plan: FilePlan = { add: [], remove: [] };
+    for (const property of type.properties) {
+      if (property.kind !== 'file') continue;
+      const held = entriesOf(current?.[property.systemName]);
+      const value = next[property.systemName];
+      let kept: FileEntry[];
+      let tokens: FileToken[];
+      if (value instanceof FileChanges) {
+        const unknown = value.remove.find((name) => !held.some((e) => e.name === name));
+        if (unknown !== undefined) throw Errors.fileNotHeld({ property: property.systemName, name: unknown });
+        kept = held.filter((e) => !value.remove.includes(e.name));
+        tokens = value.add;
+      } else {
+        const list = value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
+        // Untouched by this write (PATCH without the property): nothing to bind.
+        if (list.length && !list.some((v) => v instanceof FileToken)) continue;
+        kept = [];
+        tokens = [];
+        for (const token of list as FileToken[]) {
+          const same = held.find((e) => e.name === token.token);
+          if (same && !kept.includes(same)) kept.push(same);
+          else tokens.push(token);
+        }
+      }
+      const added = await this.claim(tx, scope, type, property, tokens, new Set(kept.map((e) => e.name)));
+      plan.add.push(...added);
+      const final = [...kept, ...added.map((a) => a.entry)];
+      if (!property.multiple && final.length > 1) throw Errors.invalidUpload({ reason: `property "${property.systemName}" holds one file` });
+      for (const entry of held) if (!final.includes(entry)) plan.remove.push({ propertyId: property.id, name: entry.name });
+      if (final.length === 0) delete next[property.systemName];
+      else next[property.systemName] = property.multiple ? final : final[0];
+    }
+    return plan;
+  }
+
+  /** The promises behind `tokens`, checked: this tenant, type, property and user, unexpired. */
+  private async claim(tx: Tx, scope: FileScope, type: TypeDef, property: PropertyDef, tokens: FileToken[], taken: Set<string>): Promise<FilePlan['add']> {
+    if (!tokens.length) return [];
+    const ids = tokens.map((t) => t.token);
+    const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (duplicate) throw Errors.filePromiseInvalid({ property: property.systemName, promise: duplicate });
+    const rows = await tx.filePromise.findMany({
+      where: { id: { in: ids }, tenantId: scope.tenant.id, typeId: type.id, propertyId: property.id, userId: scope.principal.userId, expiresAt: { gt: new Date() } },
+    });
+    const missing = ids.find((id) => !rows.some((r) => r.id === id));
+    if (missing) throw Errors.filePromiseInvalid({ property: property.systemName, promise: missing });
+    return ids.map((id) => {
+      const row = rows.find((r) => r.id === id)!;
+      const name = freeName(row.name, taken);
+      taken.add(name);
+      return { promiseId: id, propertyId: property.id, property: property.systemName, entry: { name, size: row.size, mediaType: row.mediaType }, storageKey: row.storageKey };
+    });
+  }
+
+  /** Writes a plan for `itemId`; answers the storage keys to remove once the transaction commits. */
+  async apply(tx: Tx, itemId: number, plan: FilePlan): Promise<string[]> {
+    const removed: string[] = [];
+    for (const { propertyId, name } of plan.remove) {
+      const row = await tx.itemFile.findUnique({ where: { itemId_propertyId_name: { itemId, propertyId, name } } });
+      if (!row) continue;
+      await tx.itemFile.delete({ where: { id: row.id } });
+      removed.push(row.storageKey);
+    }
+    if (plan.add.length) {
+      // Another write may have used a promise since it was read: the delete count tells.
+      const used = await tx.filePromise.deleteMany({ where: { id: { in: plan.add.map((a) => a.promiseId) } } });
+      if (used.count !== plan.add.length) {
+        throw Errors.filePromiseInvalid({ property: plan.add[0].property, promise: plan.add.map((a) => a.promiseId).join(', ') });
+      }
+      await tx.itemFile.createMany({
+        data: plan.add.map((a) => ({ itemId, propertyId: a.propertyId, name: a.entry.name, size: a.entry.size, mediaType: a.entry.mediaType, storageKey: a.storageKey })),
+      });
+    }
+    return removed;
+  }
+
+  /** Storage keys of the files of these items (taken before the items are deleted). */
+  async keysOfItems(tx: Tx, itemIds: number[]): Promise<string[]> {
+    const rows = await tx.itemFile.findMany({ where: { itemId: { in: itemIds } }, select: { storageKey: true } });
+    return rows.map((r) => r.storageKey);
+  }
+
+  /** Drops every file and promise of these properties; answers their storage keys. */
+  async dropFilesOfProperties(tx: Tx, propertyIds: number[]): Promise<string[]> {
+    const files = await tx.itemFile.findMany({ where: { propertyId: { in: propertyIds } }, select: { storageKey: true } });
+    const promises = await tx.filePromise.findMany({ where: { propertyId: { in: propertyIds } }, select: { storageKey: true } });
+    await tx.itemFile.deleteMany({ where: { propertyId: { in: propertyIds } } });
+    await tx.filePromise.deleteMany({ where: { propertyId: { in: propertyIds } } });
+    return [...files, ...promises].map((r) => r.storageKey);
+  }
+
+  /** Best effort: a key left behind costs disk space, never correctness. */
+  async removeBlobs(keys: string[]): Promise<void> {
+    await Promise.all(keys.map((key) => this.storage.remove(key).catch(() => undefined)));
+  }
+
+  /** Drops expired promises and their bytes, a batch at a time. */
+  async sweepExpired(now = new Date()): Promise<number> {
+    const expired = await this.db.filePromise.findMany({ where: { expiresAt: { lte: now } }, take: SWEEP_BATCH, select: { id: true, storageKey: true } });
+    if (!expired.length) return 0;
+    await this.db.filePromise.deleteMany({ where: { id: { in: expired.map((e) => e.id) } } });
+    await this.removeBlobs(expired.map((e) => e.storageKey));
+    return expired.length;
+  }
+
+  /** The bytes of one attached file, for a principal that may read the item. */
+  async open(scope: FileScope, collection: string, itemRef: string, propertyName: string, name: string): Promise<{ entry: FileEntry; stream: Readable }> {
+    const type = await this.types.resolve(scope.tenant.id, collection, scope.generation);
+    assertGrant(scope.principal, type, 'show');
+    const item = await readOne(this.db, type.id, itemRef);
+    if (!item) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: itemRef });
+    const property = type.bySystemName.get(propertyName);
+    if (!property || property.kind !== 'file') throw Errors.notFound({ what: `File property of ${type.systemName}`, id: propertyName });
+    const row = await this.db.itemFile.findUnique({ where: { itemId_propertyId_name: { itemId: item.id, propertyId: property.id, name } } });
+    const stream = row ? await this.storage.open(row.storageKey) : null;
+    if (!row || !stream) throw Errors.notFound({ what: `File of ${type.systemName} ${item.id}`, id: name });
+    await auditRead(this.db, scope.principal, type, item.id);
+    return { entry: { name: row.name, size: row.size, mediaType: row.mediaType }, stream };
+  }
+}
+
+/** Removes what an upload request left in the incoming directory (nothing, when it succeeded). */
+export async function discardUploads(files: UploadedFile[] | undefined): Promise<void> {
+  if (files) await Promise.all(files.map((file) => rm(file.path, { force: true })));
+}
