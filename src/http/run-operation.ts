@@ -117,6 +117,9 @@ export function runOperation(contract: Contract, handlers: HandlerMap, services:
     for (const name of arrayNames(operation)) if (typeof query[name] === 'string') query[name] = [query[name]];
     const input: RequestInput = { path: { ...params }, query, header: ctx.headers, cookie: {} };
     if (operation.requestBody && body !== undefined) input.requestBody = body;
+    // Multipart files were written to disk by the upload stage; the contract sees their field.
+    const uploads = ctx.state.uploads as unknown[] | undefined;
+    if (uploads?.length) input.requestBody = { ...(body as object), file: uploads.map(() => '') };
     const details = validateInput(contract, operation, input);
     if (details.length) throw Errors.validationFailed(undefined, { details });
 

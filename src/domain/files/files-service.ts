@@ -47,13 +47,13 @@ const SWEEP_BATCH = 200;
 
 /** A client's file name → a safe one: no path, no control or reserved characters, bounded. */
 export function safeFileName(original: string): string {
-  const base = original.split(/[\\/]/).pop() ?? '';
-  let name = sanitize(base.normalize('NFC'), { replacement: '_' }).replace(/^[.\s]+/, '').trim();
-  if (name.length > MAX_FILE_NAME) {
-    const dot = name.lastIndexOf('.');
-    const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
-    name = name.slice(0, MAX_FILE_NAME - ext.length) + ext;
-  }
+  const base = (original.split(/[\\/]/).pop() ?? '').normalize('NFC');
+  const dot = base.lastIndexOf('.');
+  const ext = dot > 0 && base.length - dot <= 16 ? base.slice(dot) : '';
+  // Shorten the stem, not the extension, to MAX_FILE_NAME characters and 240 UTF-8 bytes.
+  let stem = (ext ? base.slice(0, dot) : base).slice(0, MAX_FILE_NAME - ext.length);
+  while (Buffer.byteLength(stem + ext) > 240) stem = stem.slice(0, -1);
+  const name = sanitize(stem + ext, { replacement: '_' }).replace(/^[.\s]+/, '').trim();
   return name || 'file';
 }
 
