@@ -13,7 +13,8 @@ function propertySchema(property: PropertyDef, multiValueShape: 'array' | 'strin
     if (property.required) return scalar;
     return { ...scalar, type: [scalar.type, 'null'], ...(scalar.enum ? { enum: [...(scalar.enum as unknown[]), null] } : {}) };
   }
-  return multiValueShape === 'string'
+  // File values are objects: always an array, whatever the tenant's multi-value shape.
+  return multiValueShape === 'string' && property.kind !== 'file'
     ? { title: property.name, type: ['string', 'null'], description: 'Comma-separated values' }
     : { title: property.name, type: 'array', items: { ...scalar, title: undefined } };
 }

@@ -373,6 +373,27 @@ describe('files: upload, bind, download', function () {
     });
   });
 
+  describe('schemas and multi-value shape', () => {
+    it('describes file values in /schema, as arrays even for a tenant with multiValueShape string', async () => {
+      const schema = await server.request('GET', `/api/v1/schema/${docs.systemName}`, as);
+      expect(schema.status).to.equal(200);
+      const { cover, attachments } = schema.body.properties;
+      expect(cover.type).to.deep.equal(['object', 'null']);
+      expect(cover.required).to.include.members(['name', 'size', 'mediaType', 'url']);
+      expect(attachments.type).to.equal('array');
+
+      const tenant = await aTenant(server, { settings: { multiValueShape: 'string' } });
+      const type = await aType(server, [{ systemName: 'tags_text', kind: 'string', multiple: true }, { systemName: 'files', kind: 'file', multiple: true }], { key: tenant.admin.key, host: tenant.host });
+      const user = await aUserWithGrants(server, allGrants(type.id), { key: tenant.admin.key, host: tenant.host });
+      const up = await server.request('POST', `/api/v1/upload/${type.systemName}/files`, { key: user.key, host: tenant.host, multipart: form([{ name: 'a.txt', content: 'a' }, { name: 'b.txt', content: 'b' }]) });
+      const item = await anItem(server, type.systemName, { tags_text: ['x', 'y'], files: up.body }, { key: user.key, host: tenant.host });
+      expect(item.tags_text).to.equal('x,y');
+      expect(item.files.map((f: { name: string }) => f.name)).to.deep.equal(['a.txt', 'b.txt']);
+      const tenantSchema = await server.request('GET', `/api/v1/schema/${type.systemName}`, { key: user.key, host: tenant.host });
+      expect(tenantSchema.body.properties.files.type).to.equal('array');
+    });
+  });
+
   describe('tenant isolation', () => {
     let tenant: TestTenant;
     let theirs: ItemTypeBody;
