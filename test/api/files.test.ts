@@ -416,6 +416,18 @@ describe('files: upload, bind, download', function () {
       expectError(here, 400, 'FILE_PROMISE_INVALID');
     });
 
+    it('deleting a tenant removes its files and promises', async () => {
+      const doomed = await aTenant(server);
+      const type = await aType(server, [{ systemName: 'f', kind: 'file', multiple: true }], { key: doomed.admin.key, host: doomed.host });
+      const user = await aUserWithGrants(server, allGrants(type.id), { key: doomed.admin.key, host: doomed.host });
+      const up = await server.request('POST', `/api/v1/upload/${type.systemName}/f`, { key: user.key, host: doomed.host, multipart: form([{ name: 'a.txt', content: 'a' }, { name: 'b.txt', content: 'b' }]) });
+      await anItem(server, type.systemName, { f: [up.body[0]] }, { key: user.key, host: doomed.host });
+      const base = (await storedFiles(filesDir)).length;
+      expect((await server.request('DELETE', `/api/v1/admin/tenants/${doomed.id}`, { key: server.adminKey })).status).to.equal(204);
+      expect((await storedFiles(filesDir)).length).to.equal(base - 2);
+      expect(await readdir(filesDir)).to.not.include(String(doomed.id));
+    });
+
     it('a download URL of one tenant answers nothing in another, both ways', async () => {
       const [ours] = await promises([{ name: 'ours.txt', content: 'ours' }]);
       const ourItem = await anItem(server, docs.systemName, { title: 'o', attachments: [ours] }, as);

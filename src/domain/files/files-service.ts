@@ -242,6 +242,12 @@ export class FilesService {
     await Promise.all(keys.map((key) => this.storage.remove(key).catch(() => undefined)));
   }
 
+  /** After a tenant is deleted (its items and files rows went with it): its promises and bytes. */
+  async dropTenant(tenantId: number): Promise<void> {
+    await this.db.filePromise.deleteMany({ where: { tenantId } });
+    await this.storage.removeTenant(tenantId);
+  }
+
   /** Drops expired promises and their bytes, a batch at a time. */
   async sweepExpired(now = new Date()): Promise<number> {
     const expired = await this.db.filePromise.findMany({ where: { expiresAt: { lte: now } }, take: SWEEP_BATCH, select: { id: true, storageKey: true } });

@@ -12,6 +12,8 @@ export interface FileStorage {
   open(key: string): Promise<Readable | null>;
   /** Removes the bytes under `key`; a missing key is not an error. */
   remove(key: string): Promise<void>;
+  /** Removes every file of a tenant (after the tenant's rows are gone). */
+  removeTenant(tenantId: number): Promise<void>;
   /** A directory for uploads in progress, on the same file system as the store. */
   readonly incomingDir: string;
 }
@@ -53,5 +55,10 @@ export class LocalFileStorage implements FileStorage {
 
   async remove(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+
+  async removeTenant(tenantId: number): Promise<void> {
+    if (!Number.isSafeInteger(tenantId) || tenantId < 1) throw new Error(`invalid tenant id ${tenantId}`);
+    await rm(path.join(this.root, String(tenantId)), { recursive: true, force: true });
   }
 }
