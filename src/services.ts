@@ -13,6 +13,7 @@ import { TypeRegistry } from './domain/items/type-registry.ts';
 import { ItemsService } from './domain/items/items-service.ts';
 import { TypesService } from './domain/items/types-service.ts';
 import { TagsService } from './domain/tags/tags-service.ts';
+import { TagAssignments } from './domain/tags/tag-assignments.ts';
 import { FilesService, type FileLimits } from './domain/files/files-service.ts';
 import type { FileStorage } from './store/files/file-storage.ts';
 
@@ -27,6 +28,7 @@ export interface Services {
   types: TypesService;
   items: ItemsService;
   tags: TagsService;
+  tagAssignments: TagAssignments;
   files: FilesService;
   typeRegistry: TypeRegistry;
   limiters: Limiters;
@@ -55,7 +57,8 @@ export function createServices(options: {
     tenants: new Tenants(db, identity),
     types: new TypesService(db, typeRegistry, files),
     items: new ItemsService(db, typeRegistry, options.database.dialect, files),
-    tags: new TagsService(db, typeRegistry),
+    tags: new TagsService(db),
+    tagAssignments: new TagAssignments(db, typeRegistry),
     files,
     typeRegistry,
     limiters: options.limiters,

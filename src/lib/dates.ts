@@ -118,3 +118,8 @@ export function formatWallClock(date: Date, zone: string): string {
   }
   return text;
 }
+
+/** Now, to the whole second: system timestamps are kept as they are shown, so a value read back filters exactly. */
+export function wholeSecond(): Date {
+  return new Date(Math.floor(Date.now() / 1000) * 1000);
+}

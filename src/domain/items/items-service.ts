@@ -18,6 +18,7 @@ import { readListQuery, type ListQuery } from './list-query.ts';
 import { resolveTagGroups } from '../tags/tag-filter.ts';
 import type { FilesService } from '../files/files-service.ts';
 import { assertGrant, auditRead } from './access.ts';
+import { wholeSecond } from '../../lib/dates.ts';
 import type { TypeRegistry } from './type-registry.ts';
 import type { PropertyDef, TypeDef } from './type-definition.ts';
 
@@ -256,11 +257,6 @@ export class ItemsService {
   private async audit(scope: ItemScope, type: TypeDef, item: StoredItem): Promise<void> {
     await auditRead(this.db, scope.principal, type, item.id);
   }
-}
-
-/** System timestamps are kept to the second, as they are shown, so a value read back filters exactly. */
-function wholeSecond(): Date {
-  return new Date(Math.floor(Date.now() / 1000) * 1000);
 }
 
 function isEmpty(value: unknown): boolean {

@@ -1,18 +1,15 @@
-// The tags collection (F6.1) and tag assignments (F5.5 tags.object, tags.assign): the tag tree,
-// who may change which tag, and the item ↔ tag links. No Koa; each write is one transaction.
+// The tags collection (F6.1): the tag tree and who may change which tag. No Koa; each write is
+// one transaction. Item ↔ tag links are in tag-assignments.ts.
 import type { Db } from '../../store/database.ts';
 import { Prisma, type Tag } from '../../../generated/prisma-sqlite/client.ts';
-import { AppError } from '../../errors/define-error.ts';
 import { Errors } from '../../errors/registry.ts';
-import { translatePrismaError } from '../../store/translate-prisma-error.ts';
-import { MAX_ID, readOne, type Tx } from '../../store/items/item-store.ts';
+import { MAX_ID, type Tx } from '../../store/items/item-store.ts';
+import { wholeSecond } from '../../lib/dates.ts';
 import type { Principal } from '../identity/principal.ts';
-import type { TypeAction } from '../identity/permissions.ts';
 import type { TenantContext } from '../identity/tenant.ts';
 import { DEFAULT_PER_PAGE } from '../items/list-query.ts';
-import type { TypeDef } from '../items/type-definition.ts';
-import type { TypeRegistry } from '../items/type-registry.ts';
 import { managesTags, visibleTagsSql, visibleTagsWhere } from './tag-visibility.ts';
+import { tagWrite } from './tag-write.ts';
 
 export type StoredTag = Tag;
 
@@ -37,25 +34,11 @@ export interface TagInput {
   private?: boolean;
 }
 
-export type AssignOperation = 'add' | 'remove' | 'replace';
-
-export interface ItemTags {
-  type: TypeDef;
-  itemId: number;
-  tags: StoredTag[];
-}
-
 /** A cascade larger than this is refused rather than run as one long transaction. */
 const MAX_CASCADE = 10_000;
-/** Tree writes run SERIALIZABLE; a write that lost a race with another is retried this often. */
-const MAX_ATTEMPTS = 3;
-const BY_NAME = [{ name: 'asc' as const }, { id: 'asc' as const }];
 
 export class TagsService {
-  constructor(
-    readonly db: Db,
-    readonly types: TypeRegistry,
-  ) {}
+  constructor(private readonly db: Db) {}
 
   // ------------------------------------------------------------------ the collection
 
@@ -91,7 +74,7 @@ export class TagsService {
     const name = tagName(input.name);
     // createPrivateTags without manageTags: the tag is private whatever was asked (seed 004).
     const isPrivate = managesTags(scope.principal) ? (input.private ?? false) : true;
-    return this.write(async (tx) => {
+    return this.treeWrite(scope, async (tx) => {
       const parent = input.parent == null ? null : await this.parentFor(tx, scope.principal, input.parent);
       if (parent?.private && !isPrivate) throw publicUnderPrivate(parent.id);
       const now = wholeSecond();
@@ -129,7 +112,7 @@ export class TagsService {
   async deleteOne(scope: TagScope, id: string, cascade: boolean): Promise<void> {
     assertWriter(scope.principal);
     const target = tagId(id);
-    await this.write(async (tx) => {
+    await this.treeWrite(scope, async (tx) => {
       const tag = await this.visibleTag(tx, scope.principal, target);
       assertMayChange(scope.principal, tag);
       const subtree = await this.subtree(tx, tag);
@@ -145,49 +128,25 @@ export class TagsService {
     });
   }
 
-  // ------------------------------------------------------------------ assignments
-
-  /** tags.object: the visible tags of one item; needs `show` on its type. */
-  async objectTags(scope: TagScope, collection: string | number, item: string | number): Promise<ItemTags> {
-    const type = await this.typeFor(scope, collection, 'show');
-    const found = await readOne(this.db, type.id, item);
-    if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
-    return { type, itemId: found.id, tags: await this.tagsOf(this.db, scope.principal, found.id) };
-  }
-
-  /** tags.assign: add, remove or replace the item's visible tags; needs `edit` on its type. */
-  async assign(scope: TagScope, collection: string | number, item: string | number, operation: AssignOperation, tags: number[]): Promise<ItemTags> {
-    const type = await this.typeFor(scope, collection, 'edit');
-    const wanted = [...new Set(tags)];
-    return this.write(async (tx) => {
-      const found = await readOne(tx, type.id, item);
-      if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
-      const visible = new Set((await tx.tag.findMany({ where: { id: { in: wanted }, ...visibleTagsWhere(scope.principal) }, select: { id: true } })).map((t) => t.id));
-      const unknown = wanted.find((id) => !visible.has(id));
-      if (unknown !== undefined) throw Errors.unknownTag({ id: unknown }, { details: [{ path: 'body.tags', message: `tag ${unknown} is not a tag you see` }] });
-      if (operation === 'remove') await tx.itemTag.deleteMany({ where: { itemId: found.id, tagId: { in: wanted } } });
-      // Tags the caller cannot see are not theirs to take off.
-      if (operation === 'replace') await tx.itemTag.deleteMany({ where: { itemId: found.id, tagId: { notIn: wanted }, tag: visibleTagsWhere(scope.principal) } });
-      if (operation !== 'remove' && wanted.length) {
-        const rows = Prisma.join(wanted.map((tagId) => Prisma.sql`(${found.id}, ${tagId})`));
-        await tx.$executeRaw`INSERT INTO "ItemTag" ("itemId", "tagId") VALUES ${rows} ON CONFLICT DO NOTHING`;
-      }
-      return { type, itemId: found.id, tags: await this.tagsOf(tx, scope.principal, found.id) };
-    });
-  }
-
   // ------------------------------------------------------------------ rules
 
   private async update(scope: TagScope, id: string, input: TagInput, next: (current: StoredTag) => Pick<StoredTag, 'name' | 'description' | 'parentId' | 'private'>) {
     assertWriter(scope.principal);
     const target = tagId(id);
-    return this.write(async (tx) => {
+    return this.treeWrite(scope, async (tx) => {
       const current = await this.visibleTag(tx, scope.principal, target);
       assertMayChange(scope.principal, current);
       if (input.private === false && !managesTags(scope.principal)) throw Errors.permissionDenied({ permission: 'manageTags (to make a tag public)' });
       const data = next(current);
-      const parent = data.parentId === null ? null : data.parentId === current.parentId ? await tx.tag.findUnique({ where: { id: data.parentId } }) : await this.parentFor(tx, scope.principal, data.parentId);
-      if (parent && data.parentId !== current.parentId) await this.assertNoCycle(tx, current, parent.id);
+      // A new parent must be one the caller sees; the current one stays even if it no longer does.
+      const moved = data.parentId !== current.parentId;
+      let parent: StoredTag | null = null;
+      if (data.parentId !== null && moved) {
+        parent = await this.parentFor(tx, scope.principal, data.parentId);
+        await this.assertNoCycle(tx, current, parent.id);
+      } else if (data.parentId !== null) {
+        parent = await tx.tag.findUnique({ where: { id: data.parentId } });
+      }
       if (parent?.private && !data.private) throw publicUnderPrivate(parent.id);
       if (data.private && !current.private) {
         const child = await tx.tag.findFirst({ where: { parentId: current.id, private: false }, select: { id: true } });
@@ -235,28 +194,17 @@ export class TagsService {
     return rows.map((row) => ({ id: Number(row.id), depth: Number(row.depth), private: Boolean(row.private), ownerId: row.ownerId === null ? null : Number(row.ownerId) }));
   }
 
-  private tagsOf(db: Db | Tx, principal: Principal, itemId: number): Promise<StoredTag[]> {
-    return db.tag.findMany({ where: { ...visibleTagsWhere(principal), items: { some: { itemId } } }, orderBy: BY_NAME });
-  }
-
-  /** The type behind `collection`, if the principal holds `action` on it (403 otherwise). */
-  private async typeFor(scope: TagScope, collection: string | number, action: TypeAction): Promise<TypeDef> {
-    const type = await this.types.resolve(scope.tenant.id, collection, scope.generation);
-    if (!scope.principal.typePermissions.get(type.id)?.[action]) throw Errors.permissionDenied({ permission: `${action} on ${type.systemName}` });
-    return type;
-  }
-
-  private async write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // SERIALIZABLE: two concurrent moves cannot each pass the cycle check (PostgreSQL).
-        return await this.db.$transaction((tx) => work(tx as Tx), { isolationLevel: 'Serializable' });
-      } catch (error) {
-        if (error instanceof AppError) throw error;
-        if (!lostRace(error)) throw translatePrismaError(error, 'Tag');
-        if (attempt >= MAX_ATTEMPTS) throw Errors.conflict({ message: 'Concurrent changes to the tags got in the way; retry' });
-      }
-    }
+  /**
+   * A write to the tenant's tag tree. It first takes the tenant row's lock (a no-op UPDATE, the
+   * same statement on SQLite and PostgreSQL), so tree writes of one tenant run one at a time and
+   * two concurrent moves cannot each pass the cycle check. (SERIALIZABLE would do it too, but
+   * Prisma 6 leaks the connection when COMMIT itself fails with a serialization error.)
+   */
+  private treeWrite<T>(scope: TagScope, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return tagWrite(this.db, async (tx) => {
+      await tx.$executeRaw`UPDATE "Tenant" SET "name" = "name" WHERE "id" = ${scope.tenant.id}`;
+      return work(tx);
+    });
   }
 }
 
@@ -299,14 +247,3 @@ function tagName(name: string | undefined): string {
   return trimmed;
 }
 
-/** Tag timestamps are kept to the second, as they are shown. */
-function wholeSecond(): Date {
-  return new Date(Math.floor(Date.now() / 1000) * 1000);
-}
-
-/** A serialization failure or deadlock: the transaction lost a race and may run again. */
-function lostRace(error: unknown): boolean {
-  const e = error as { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } };
-  const cause = e?.meta?.driverAdapterError?.cause;
-  return e?.code === 'P2034' || e?.code === '40001' || e?.code === '40P01' || cause?.kind === 'TransactionWriteConflict' || ['40001', '40P01'].includes(cause?.originalCode ?? '');
-}

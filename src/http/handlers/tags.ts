@@ -59,13 +59,13 @@ export const deleteTag: OperationHandler<'deleteTag'> = async ({ params, query }
 };
 
 export const getObjectTags: OperationHandler<'getObjectTags'> = async ({ query }, scope) => {
-  const { type, itemId, tags } = await scope.services.tags.objectTags(tagScope(scope), query.type, query.item);
+  const { type, itemId, tags } = await scope.services.tagAssignments.objectTags(tagScope(scope), query.type, query.item);
   const context = projection(scope);
   return { status: 200, body: { typeId: type.id, objectId: itemId, tags: tags.map((tag) => projectTag(tag, context)) } };
 };
 
 export const assignTags: OperationHandler<'assignTags'> = async ({ body }, scope) => {
-  const { type, itemId, tags } = await scope.services.tags.assign(tagScope(scope), body.type, body.item, body.operation, body.tags);
+  const { type, itemId, tags } = await scope.services.tagAssignments.assign(tagScope(scope), body.type, body.item, body.operation, body.tags);
   const context = projection(scope);
   return { status: 200, body: { typeId: type.id, objectId: itemId, operation: body.operation, tags: tags.map((tag) => projectTag(tag, context)) } };
 };

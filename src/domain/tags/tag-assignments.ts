@@ -1,0 +1,71 @@
+// Tag assignments (F5.5): tags.object reads the visible tags of one item (type's `show`),
+// tags.assign adds, removes or replaces them (type's `edit`). Tags the caller cannot see are
+// neither shown nor touched.
+import type { Db } from '../../store/database.ts';
+import { Prisma, type Tag } from '../../../generated/prisma-sqlite/client.ts';
+import { Errors } from '../../errors/registry.ts';
+import { readOne, type Tx } from '../../store/items/item-store.ts';
+import type { Principal } from '../identity/principal.ts';
+import type { TypeAction } from '../identity/permissions.ts';
+import { assertGrant } from '../items/access.ts';
+import type { TypeDef } from '../items/type-definition.ts';
+import type { TypeRegistry } from '../items/type-registry.ts';
+import type { TagScope } from './tags-service.ts';
+import { visibleTagsWhere } from './tag-visibility.ts';
+import { tagWrite } from './tag-write.ts';
+
+export type AssignOperation = 'add' | 'remove' | 'replace';
+
+export interface ItemTags {
+  type: TypeDef;
+  itemId: number;
+  tags: Tag[];
+}
+
+const BY_NAME = [{ name: 'asc' as const }, { id: 'asc' as const }];
+
+export class TagAssignments {
+  constructor(
+    private readonly db: Db,
+    private readonly types: TypeRegistry,
+  ) {}
+
+  /** tags.object: the visible tags of one item; needs `show` on its type. */
+  async objectTags(scope: TagScope, collection: string | number, item: string | number): Promise<ItemTags> {
+    const type = await this.typeFor(scope, collection, 'show');
+    const found = await readOne(this.db, type.id, item);
+    if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
+    return { type, itemId: found.id, tags: await tagsOf(this.db, scope.principal, found.id) };
+  }
+
+  /** tags.assign: add, remove or replace the item's visible tags; needs `edit` on its type. */
+  async assign(scope: TagScope, collection: string | number, item: string | number, operation: AssignOperation, tags: number[]): Promise<ItemTags> {
+    const type = await this.typeFor(scope, collection, 'edit');
+    const wanted = [...new Set(tags)];
+    return tagWrite(this.db, async (tx) => {
+      const found = await readOne(tx, type.id, item);
+      if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
+      const visible = new Set((await tx.tag.findMany({ where: { id: { in: wanted }, ...visibleTagsWhere(scope.principal) }, select: { id: true } })).map((t) => t.id));
+      const unknown = wanted.find((id) => !visible.has(id));
+      if (unknown !== undefined) throw Errors.unknownTag({ id: unknown }, { details: [{ path: 'body.tags', message: `tag ${unknown} is not a tag you see` }] });
+      if (operation === 'remove') await tx.itemTag.deleteMany({ where: { itemId: found.id, tagId: { in: wanted } } });
+      // Tags the caller cannot see are not theirs to take off.
+      if (operation === 'replace') await tx.itemTag.deleteMany({ where: { itemId: found.id, tagId: { notIn: wanted }, tag: visibleTagsWhere(scope.principal) } });
+      if (operation !== 'remove' && wanted.length) {
+        const rows = Prisma.join(wanted.map((tagId) => Prisma.sql`(${found.id}, ${tagId})`));
+        await tx.$executeRaw`INSERT INTO "ItemTag" ("itemId", "tagId") VALUES ${rows} ON CONFLICT DO NOTHING`;
+      }
+      return { type, itemId: found.id, tags: await tagsOf(tx, scope.principal, found.id) };
+    });
+  }
+
+  private async typeFor(scope: TagScope, collection: string | number, action: TypeAction): Promise<TypeDef> {
+    const type = await this.types.resolve(scope.tenant.id, collection, scope.generation);
+    assertGrant(scope.principal, type, action);
+    return type;
+  }
+}
+
+function tagsOf(db: Db | Tx, principal: Principal, itemId: number): Promise<Tag[]> {
+  return db.tag.findMany({ where: { ...visibleTagsWhere(principal), items: { some: { itemId } } }, orderBy: BY_NAME });
+}
