@@ -8,6 +8,8 @@ import { applyMigrations } from '../src/store/migrate.ts';
 import { connectRedis, memoryGenerations, redisGenerations } from '../src/cache/shared-state.ts';
 import { IdentityResolver } from '../src/domain/identity/identity-resolver.ts';
 import { Tenants } from '../src/domain/identity/tenants.ts';
+import { dropTenantFiles } from '../src/domain/files/files-service.ts';
+import { LocalFileStorage } from '../src/store/files/file-storage.ts';
 import { Users } from '../src/domain/identity/users.ts';
 import { Groups } from '../src/domain/identity/groups.ts';
 import { Roles } from '../src/domain/identity/roles.ts';
@@ -61,7 +63,7 @@ if (redis) await new Promise((resolve) => (redis.once('ready', resolve), setTime
 const generations = redis ? redisGenerations(redis, config.redisPrefix, () => undefined) : memoryGenerations();
 const db = database.prisma;
 const identity = new IdentityResolver(db, generations, true);
-const tenants = new Tenants(db, identity);
+const tenants = new Tenants(db, identity, (tenantId) => dropTenantFiles(db, new LocalFileStorage(config.filesDir), tenantId));
 const users = new Users(db, identity);
 const groups = new Groups(db, identity);
 const roles = new Roles(db, identity);

@@ -53,7 +53,7 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
     parsedMethods: BODY_METHODS,
     encoding: 'utf-8',
   });
-  app.use(uploadStage({ incomingDir: services.files.incomingDir, maxBytes: config.uploadMaxBytes, maxFiles: config.uploadMaxFiles }));
+  app.use(uploadStage({ incomingDir: services.files.incomingDir, maxFiles: config.uploadMaxFiles }));
   app.use(function bodyStage(ctx, next) {
     // GET and HEAD (most traffic) carry no body: skip the parser's checks altogether.
     return BODY_METHODS.includes(ctx.method) ? parseBody(ctx, next) : next();

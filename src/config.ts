@@ -29,6 +29,8 @@ export interface Config {
   uploadMaxFiles: number;
   /** How long an upload promise id stays usable. */
   filePromiseTtlSeconds: number;
+  /** Most bytes one user may hold in unused uploads. */
+  uploadPendingMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -105,6 +107,7 @@ export function loadConfig(env: Env = process.env): Config {
     uploadMaxBytes: int('UPLOAD_MAX_BYTES', 10 * 1024 * 1024, 1, 2 * 1024 * 1024 * 1024 - 1),
     uploadMaxFiles: int('UPLOAD_MAX_FILES', 10, 1, 1000),
     filePromiseTtlSeconds: int('FILE_PROMISE_TTL_SECONDS', 3600, 1, 30 * 86_400),
+    uploadPendingMaxBytes: int('UPLOAD_PENDING_MAX_BYTES', 200 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

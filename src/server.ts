@@ -55,7 +55,12 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     contract,
     files: {
       storage,
-      limits: { maxBytes: config.uploadMaxBytes, maxFiles: config.uploadMaxFiles, promiseTtlSeconds: config.filePromiseTtlSeconds },
+      limits: {
+        maxBytes: config.uploadMaxBytes,
+        maxFiles: config.uploadMaxFiles,
+        promiseTtlSeconds: config.filePromiseTtlSeconds,
+        pendingMaxBytes: config.uploadPendingMaxBytes,
+      },
     },
   });
   // Unused upload promises expire; their bytes go with them (also swept on every upload).

@@ -54,7 +54,7 @@ export function createServices(options: {
     users: new Users(db, identity),
     groups: new Groups(db, identity),
     roles: new Roles(db, identity),
-    tenants: new Tenants(db, identity),
+    tenants: new Tenants(db, identity, (tenantId) => files.dropTenant(tenantId)),
     types: new TypesService(db, typeRegistry, files),
     items: new ItemsService(db, typeRegistry, options.database.dialect, files),
     tags: new TagsService(db),

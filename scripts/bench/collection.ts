@@ -24,7 +24,7 @@ const databaseUrl = process.env.DATABASE_URL ?? tempDatabaseUrl();
 const admin = { email: 'bench@example.com', password: 'bench-password-1' };
 
 const seedStart = Date.now();
-const type = await seedProjects(databaseUrl, count, admin);
+const { type, rootTag } = await seedProjects(databaseUrl, count, admin);
 console.log(`seeded ${count} projects in ${((Date.now() - seedStart) / 1000).toFixed(1)} s (${databaseUrl.startsWith('file:') ? 'SQLite' : 'PostgreSQL'})`);
 
 const api = await startProcess('src/main.ts', {
@@ -43,6 +43,8 @@ try {
   const headers = { key };
   const filters = JSON.stringify([{ property: 'status', type: 'in', param: ['open', 'in_progress'] }]);
   const listUrl = `${api.url}/api/v1/collection/project?page=3&perPage=25&orderBy=created_on&orderDir=desc&filters=${encodeURIComponent(filters)}`;
+  // Items tagged under one top-level tag (about an eighth of them), newest first.
+  const tagUrl = `${api.url}/api/v1/collection/project?page=3&perPage=25&orderBy=created_on&orderDir=desc&tags=${rootTag}&includeTagDescendants=true`;
   const getUrl = `${api.url}/api/v1/collection/project/${Math.ceil(count / 2)}`;
   const createUrl = `${api.url}/api/v1/collection/project`;
   const createBody = JSON.stringify({ title: 'Bench', status: 'open', priority: 2, owner: 'user1', labels: ['web', 'api'] });
@@ -50,10 +52,14 @@ try {
   const sample = await fetch(listUrl, { headers });
   const page = (await sample.json()) as { stats: unknown };
   console.log('list answers', sample.status, JSON.stringify(page.stats));
+  const tagSample = await fetch(tagUrl, { headers });
+  console.log('tag list answers', tagSample.status, JSON.stringify(((await tagSample.json()) as { stats: unknown }).stats));
 
   const scenarios = [
     { name: 'list (10 connections)', url: listUrl, connections: 10 },
     { name: 'list (1 client)', url: listUrl, connections: 1 },
+    { name: 'list by tag with descendants (10 connections)', url: tagUrl, connections: 10 },
+    { name: 'list by tag with descendants (1 client)', url: tagUrl, connections: 1 },
     { name: 'get by id (10 connections)', url: getUrl, connections: 10 },
     { name: 'get by id (1 client)', url: getUrl, connections: 1 },
     { name: 'create (10 connections)', url: createUrl, connections: 10, method: 'POST', body: createBody },

@@ -35,7 +35,13 @@ function random(seed: number) {
   };
 }
 
-export async function seedProjects(databaseUrl: string, count: number, admin: { email: string; password: string }): Promise<TypeDef> {
+export interface SeededProjects {
+  type: TypeDef;
+  /** A top-level tag; its 4 child tags are spread over about half the items (one each). */
+  rootTag: number;
+}
+
+export async function seedProjects(databaseUrl: string, count: number, admin: { email: string; password: string }): Promise<SeededProjects> {
   await applyMigrations(databaseUrl);
   const database = await openDatabase({ databaseUrl });
   const db = database.prisma;
@@ -44,7 +50,7 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
   await bootstrapIfEmpty(db, tenants, { email: admin.email, password: admin.password });
   const registry = new TypeRegistry(db, identity, false);
   // The project type has no file property: the file storage is never written.
-  const files = new FilesService(db, registry, new LocalFileStorage(path.join(os.tmpdir(), 'jetstack-bench-files')), { maxBytes: 1, maxFiles: 1, promiseTtlSeconds: 1 });
+  const files = new FilesService(db, registry, new LocalFileStorage(path.join(os.tmpdir(), 'jetstack-bench-files')), { maxBytes: 1, maxFiles: 1, promiseTtlSeconds: 1, pendingMaxBytes: 1 });
   const types = new TypesService(db, registry, files);
   const type = await types.create(1, {
     systemName: 'project',
@@ -58,6 +64,14 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
     ],
   });
   await new Roles(db, identity).update(1, true, 1, { typePermissions: [{ typeId: type.id, show: true, create: true, edit: true, delete: true }] }, true);
+  // A tag tree of 4 roots with 4 children each; items carry at most one child tag.
+  const roots: number[] = [];
+  const leaves: number[] = [];
+  for (let r = 0; r < 4; r++) {
+    const root = await db.tag.create({ data: { tenantId: 1, name: `area ${r}` } });
+    roots.push(root.id);
+    for (let c = 0; c < 4; c++) leaves.push((await db.tag.create({ data: { tenantId: 1, name: `area ${r}.${c}`, parentId: root.id } })).id);
+  }
   await database.close();
 
   const next = random(42);
@@ -72,7 +86,8 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
         owner: `user${Math.floor(next() * 1000)}`,
         labels,
       };
-      yield { data, createdOn: new Date(now - Math.floor(next() * TWO_YEARS_MS)) };
+      const tag = next() < 0.5 ? leaves[Math.floor(next() * leaves.length)] : null;
+      yield { data, createdOn: new Date(now - Math.floor(next() * TWO_YEARS_MS)), tag };
     }
   };
   const valueRows = (itemId: number, data: Record<string, unknown>) =>
@@ -88,11 +103,13 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
     sqlite.pragma('synchronous = OFF');
     const insertItem = sqlite.prepare('INSERT INTO "Item" ("uuid","tenantId","typeId","data","createdOn","createdBy","updatedOn","updatedBy") VALUES (?,?,?,?,?,?,?,?)');
     const insertValue = sqlite.prepare('INSERT INTO "ItemValue" ("itemId","propertyId","position","text","num","folded") VALUES (?,?,?,?,?,?)');
-    const insertAll = sqlite.transaction((batch: { data: Record<string, unknown>; createdOn: Date }[]) => {
+    const insertTag = sqlite.prepare('INSERT INTO "ItemTag" ("itemId","tagId") VALUES (?,?)');
+    const insertAll = sqlite.transaction((batch: Seeded[]) => {
       for (const row of batch) {
         const at = row.createdOn.toISOString().replace('Z', '+00:00');
         const { lastInsertRowid } = insertItem.run(randomUUID(), 1, type.id, JSON.stringify(row.data), at, 1, at, 1);
         for (const v of valueRows(Number(lastInsertRowid), row.data)) insertValue.run(v.itemId, v.propertyId, v.position, v.text, v.num, v.folded);
+        if (row.tag) insertTag.run(Number(lastInsertRowid), row.tag);
       }
     });
     let batch = [];
@@ -106,7 +123,7 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
   } else {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
-    let batch: { data: Record<string, unknown>; createdOn: Date }[] = [];
+    let batch: Seeded[] = [];
     const flush = async () => {
       if (!batch.length) return;
       const params: unknown[] = [];
@@ -118,6 +135,10 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
         `INSERT INTO "Item" ("uuid","tenantId","typeId","data","createdOn","createdBy","updatedOn","updatedBy") VALUES ${tuples.join(',')} RETURNING "id"`,
         params,
       );
+      const tagged = batch.flatMap((row, i) => (row.tag ? [{ itemId: ids[i].id as number, tagId: row.tag }] : []));
+      if (tagged.length) {
+        await client.query(`INSERT INTO "ItemTag" ("itemId","tagId") SELECT * FROM UNNEST($1::int[], $2::int[])`, [tagged.map((t) => t.itemId), tagged.map((t) => t.tagId)]);
+      }
       const values = batch.flatMap((row, i) => valueRows(ids[i].id, row.data));
       for (let i = 0; i < values.length; i += 10_000) {
         const chunk = values.slice(i, i + 10_000);
@@ -139,5 +160,11 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
   const counted = await openDatabase({ databaseUrl });
   await rebuildCounts(counted.prisma, type);
   await counted.close();
-  return type;
+  return { type, rootTag: roots[0] };
+}
+
+interface Seeded {
+  data: Record<string, unknown>;
+  createdOn: Date;
+  tag: number | null;
 }

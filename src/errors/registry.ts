@@ -23,8 +23,10 @@ export const Errors = {
   // files
   fileTooLarge: defineError<{ limit: number; name: string }>('FILE_TOO_LARGE', 413, (d) => `File "${d.name}" exceeds ${d.limit} bytes`),
   unsupportedMediaType: defineError<{ mediaType: string; property: string }>('UNSUPPORTED_MEDIA_TYPE', 415, (d) => `Property "${d.property}" does not accept files of type ${d.mediaType}`),
+  uploadQuotaExceeded: defineError<{ limit: number }>('UPLOAD_QUOTA_EXCEEDED', 413, (d) => `Your unused uploads would exceed ${d.limit} bytes; attach them to items or wait for them to expire`),
   invalidUpload: defineError<{ reason: string }>('INVALID_UPLOAD', 400, (d) => `Invalid upload: ${d.reason}`),
   filePromiseInvalid: defineError<{ property: string; promise: string }>('FILE_PROMISE_INVALID', 400, (d) => `"${d.promise}" is not a usable upload promise for property "${d.property}" (unknown, expired, already used, or uploaded by another user)`),
+  fileNotAccepted: defineError<{ property: string; name: string; reason: string }>('FILE_NOT_ACCEPTED', 400, (d) => `File "${d.name}" no longer fits property "${d.property}": ${d.reason}`),
   fileNotHeld: defineError<{ property: string; name: string }>('FILE_NOT_HELD', 400, (d) => `Property "${d.property}" holds no file named "${d.name}"`),
   // routing
   routeNotFound: defineError<{ method: string; path: string }>('ROUTE_NOT_FOUND', 404, (d) => `No route ${d.method} ${d.path}`),

@@ -9,6 +9,7 @@ import { authorize, type AuthState } from './authorize.ts';
 import { API_ROOT, type Contract } from './contract.ts';
 import type { Match } from './operation-matcher.ts';
 import type { Services } from '../services.ts';
+import type { ReadUploads } from '../domain/files/files-service.ts';
 import type { AuthedScope, HandlerMap, OperationId, ResponseResult } from './types.ts';
 
 /** Methods routed as another: HEAD is answered like GET (Koa drops the body). */
@@ -78,7 +79,7 @@ interface RequestInput {
   requestBody?: unknown;
 }
 
-type CompiledValidator = ((data: RequestInput) => boolean) & { errors?: ErrorObject[] | null };
+type CompiledValidator = ((data: RequestInput) => boolean) & { errors?: ErrorObject[] | null; schema?: { properties?: Record<string, unknown> } };
 
 /**
  * Validates with openapi-backend's precompiled ajv validators, fed directly: its own
@@ -86,12 +87,13 @@ type CompiledValidator = ((data: RequestInput) => boolean) & { errors?: ErrorObj
  * CPU of a small authenticated request). Coercion (coerceTypes) happens in place, so the
  * handler receives typed path and query values.
  */
-function validateInput(contract: Contract, operation: Operation, input: RequestInput): ErrorDetail[] {
+function validateInput(contract: Contract, operation: Operation, input: RequestInput, bodyReadLater: boolean): ErrorDetail[] {
   // An operation without parameters or body has nothing a request could get wrong.
   if (!operation.requestBody && !operation.parameters?.length) return [];
   const validators = (contract.api.validator.getRequestValidatorsForOperation(operation.operationId!) ?? []) as CompiledValidator[];
   const errors: ErrorObject[] = [];
   for (const validate of validators) {
+    if (bodyReadLater && validate.schema?.properties?.requestBody) continue;
     if (!validate(input) && validate.errors) errors.push(...validate.errors);
   }
   return errors.length ? validationDetails(errors) : [];
@@ -117,14 +119,13 @@ export function runOperation(contract: Contract, handlers: HandlerMap, services:
     for (const name of arrayNames(operation)) if (typeof query[name] === 'string') query[name] = [query[name]];
     const input: RequestInput = { path: { ...params }, query, header: ctx.headers, cookie: {} };
     if (operation.requestBody && body !== undefined) input.requestBody = body;
-    // Multipart files were written to disk by the upload stage; the contract sees their field.
-    const uploads = ctx.state.uploads as unknown[] | undefined;
-    if (uploads?.length) input.requestBody = { ...(body as object), file: uploads.map(() => '') };
-    const details = validateInput(contract, operation, input);
+    // A multipart body is read by its handler after its checks (the upload stage's reader).
+    const readUploads = ctx.state.readUploads as ReadUploads | undefined;
+    const details = validateInput(contract, operation, input, readUploads !== undefined);
     if (details.length) throw Errors.validationFailed(undefined, { details });
 
     const scope = { tenant: ctx.state.tenant, principal, requestId: ctx.state.requestId, ip: ctx.ip, services, generation: ctx.state.identityGeneration } as AuthedScope;
     const handler = handlers[operationId] as unknown as (input: unknown, scope: AuthedScope) => Promise<ResponseResult>;
-    return handler({ params: input.path, query: input.query, body, uploads: ctx.state.uploads }, scope);
+    return handler({ params: input.path, query: input.query, body, readUploads }, scope);
   };
 }

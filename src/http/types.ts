@@ -2,7 +2,7 @@
 // come from `operations`, so a status or body the contract does not allow fails to compile.
 import type { Readable } from 'node:stream';
 import type { operations } from '../../generated/api.d.ts';
-import type { UploadedFile } from '../domain/files/files-service.ts';
+import type { ReadUploads } from '../domain/files/files-service.ts';
 import type { Principal } from '../domain/identity/principal.ts';
 import type { TenantContext } from '../domain/identity/tenant.ts';
 import type { Services } from '../services.ts';
@@ -53,8 +53,8 @@ export interface HandlerInput<K extends OperationId> {
   params: Params<K, 'path'>;
   query: Params<K, 'query'>;
   body: RequestBody<K>;
-  /** Files of a multipart request (the upload stage wrote them to the incoming directory). */
-  uploads?: UploadedFile[];
+  /** Reads the files of a multipart upload request (see http/upload.ts). */
+  readUploads?: ReadUploads;
 }
 
 /** Who asks, where, and the services to ask: all a handler may use. */

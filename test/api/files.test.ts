@@ -123,8 +123,8 @@ describe('files: upload, bind, download', function () {
 
     it('refuses a request without files, files in another field, and too many files', async () => {
       const none = await server.request('POST', `/api/v1/upload/${docs.systemName}/attachments`, { key: writer.key, multipart: new FormData() });
-      expectError(none, 400, 'VALIDATION_FAILED');
-      expect(none.body.details[0].path).to.equal('body.file');
+      expectError(none, 400, 'INVALID_UPLOAD');
+      expect(none.body.message).to.include('"file"');
       expectError(await upload([{ name: 'a.txt', content: 'a' }], { field: 'attachment' }), 400, 'INVALID_UPLOAD');
       const four = [1, 2, 3, 4].map((n) => ({ name: `${n}.txt`, content: String(n) }));
       expectError(await upload(four), 400, 'INVALID_UPLOAD');
@@ -138,8 +138,7 @@ describe('files: upload, bind, download', function () {
         headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
         body: '--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nunterminated',
       });
-      expect(broken.status, JSON.stringify(broken.body)).to.be.within(400, 499);
-      expect(broken.body.code).to.be.a('string');
+      expectError(broken, 400, 'INVALID_UPLOAD');
     });
 
     it('answers 413 above UPLOAD_MAX_BYTES and above the property\'s maxFileSize', async () => {
@@ -165,6 +164,48 @@ describe('files: upload, bind, download', function () {
       expectError(await upload([{ name: 'a.txt', content: 'a' }], { key: outsider.key }), 403, 'PERMISSION_DENIED');
       const anonymous = await server.request('POST', `/api/v1/upload/${docs.systemName}/attachments`, { multipart: form([{ name: 'a.txt', content: 'a' }]) });
       expectError(anonymous, 403, 'API_KEY_MISSING');
+    });
+
+    it('checks the caller and the target before reading a byte of the files', async () => {
+      const tooBig = [{ name: 'big.bin', content: Buffer.alloc(MAX_BYTES + 1, 7) }];
+      expectError(await upload(tooBig, { key: reader.key }), 403, 'PERMISSION_DENIED');
+      expectError(await upload(tooBig, { type: 'no_such_type' }), 404, 'NOT_FOUND');
+      expectError(await upload(tooBig, { property: 'title' }), 400, 'INVALID_UPLOAD');
+      // The property's own limit bounds the reading itself.
+      expectError(await upload([{ name: 'eleven.txt', content: 'x'.repeat(11) }], { property: 'small' }), 413, 'FILE_TOO_LARGE');
+    });
+
+    it('keeps the media type a binary format claims only when the content is that format', async () => {
+      const fake = await upload([{ name: 'fake.pdf', content: '<html><script>alert(1)</script></html>', type: 'application/pdf' }]);
+      expectError(fake, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      const real = await promises([{ name: 'real.pdf', content: Buffer.from('%PDF-1.4\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n'), type: 'application/pdf' }]);
+      const item = await anItem(server, docs.systemName, { title: 'pdf', attachments: real }, as);
+      expect(item.attachments[0].mediaType).to.equal('application/pdf');
+    });
+
+    it('serves active content (HTML, SVG) inert: as a sandboxed octet-stream attachment', async () => {
+      const ids = await promises([
+        { name: 'page.html', content: '<html><script>alert(1)</script></html>', type: 'text/html' },
+        { name: 'pic.svg', content: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', type: 'image/svg+xml' },
+      ]);
+      const item = await anItem(server, docs.systemName, { title: 'active', attachments: ids }, as);
+      expect(item.attachments.map((f: { mediaType: string }) => f.mediaType)).to.deep.equal(['text/html', 'image/svg+xml']);
+      for (const file of item.attachments as { url: string }[]) {
+        const got = await download(file.url);
+        expect(got.status).to.equal(200);
+        expect(got.headers['content-type']).to.equal('application/octet-stream');
+        expect(got.headers['content-security-policy']).to.equal("sandbox; default-src 'none'");
+        expect(got.headers['content-disposition']).to.match(/^attachment;/);
+      }
+    });
+
+    it('keeps UTF-8 file names', async () => {
+      const ids = await promises([{ name: 'résumé отчёт 報告.txt', content: 'x' }]);
+      const item = await anItem(server, docs.systemName, { title: 'utf8', attachments: ids }, as);
+      expect(item.attachments[0].name).to.equal('résumé отчёт 報告.txt');
+      const got = await download(item.attachments[0].url);
+      expect(got.text).to.equal('x');
+      expect(got.headers['content-disposition']).to.include("filename*=UTF-8''r%C3%A9sum%C3%A9");
     });
 
     it('leaves nothing in the incoming directory, whatever the outcome', async () => {
@@ -241,6 +282,67 @@ describe('files: upload, bind, download', function () {
       expect(item.attachments[0].name).to.equal('kept.txt');
     });
 
+    it('changes nothing when the write fails inside its transaction: old bytes and the new promise survive', async () => {
+      const coded = await aType(server, [{ systemName: 'code', kind: 'string', unique: true }, { systemName: 'f', kind: 'file', multiple: true }]);
+      const user = await aUserWithGrants(server, allGrants(coded.id));
+      const up = async (name: string) =>
+        ((await server.request('POST', `/api/v1/upload/${coded.systemName}/f`, { key: user.key, multipart: form([{ name, content: name }]) })).body as string[])[0];
+      await anItem(server, coded.systemName, { code: 'taken' }, { key: user.key });
+      const item = await anItem(server, coded.systemName, { code: 'mine', f: [await up('old.txt')] }, { key: user.key });
+      const fresh = await up('new.txt');
+      const url = `/api/v1/collection/${coded.systemName}/${item.id}`;
+      // The unique clash is found after the files were bound, inside the transaction.
+      const clash = await server.request('PATCH', url, { key: user.key, body: { code: 'taken', f: { add: [fresh], remove: ['old.txt'] } } });
+      expectError(clash, 409, 'UNIQUE_VIOLATION');
+      expect((await download(item.f[0].url, user.key)).text).to.equal('old.txt');
+      const retried = await server.request('PATCH', url, { key: user.key, body: { f: { add: [fresh] } } });
+      expect(retried.body.f.map((f: { name: string }) => f.name)).to.deep.equal(['old.txt', 'new.txt']);
+    });
+
+    it('binds a promise once when two writes race for it', async () => {
+      const [id] = await promises([{ name: 'race.txt', content: 'race' }]);
+      const results = await Promise.all(
+        [1, 2, 3].map((n) => server.request('POST', `/api/v1/collection/${docs.systemName}`, { key: writer.key, body: { title: `race ${n}`, attachments: [id] } })),
+      );
+      expect(results.map((r) => r.status).sort()).to.deep.equal([201, 400, 400]);
+      for (const r of results.filter((r) => r.status === 400)) expect(r.body.code).to.equal('FILE_PROMISE_INVALID');
+    });
+
+    it('refuses an empty value for a required file property', async () => {
+      const strict = await aType(server, [{ systemName: 'doc', kind: 'file', required: true }, { systemName: 'docs', kind: 'file', multiple: true, required: true }]);
+      const user = await aUserWithGrants(server, allGrants(strict.id));
+      const up = (property: string) => server.request('POST', `/api/v1/upload/${strict.systemName}/${property}`, { key: user.key, multipart: form([{ name: 'a.txt', content: 'a' }]) });
+      const create = (body: Record<string, unknown>) => server.request('POST', `/api/v1/collection/${strict.systemName}`, { key: user.key, body });
+      expectError(await create({ doc: (await up('doc')).body[0], docs: [] }), 400, 'VALIDATION_FAILED');
+      expectError(await create({ doc: null, docs: (await up('docs')).body }), 400, 'VALIDATION_FAILED');
+      expect((await create({ doc: (await up('doc')).body[0], docs: (await up('docs')).body })).status).to.equal(201);
+    });
+
+    it('applies a property\'s tightened rules to promises uploaded before', async () => {
+      const loose = await aType(server, [{ systemName: 'f', kind: 'file' }]);
+      const user = await aUserWithGrants(server, allGrants(loose.id));
+      const up = await server.request('POST', `/api/v1/upload/${loose.systemName}/f`, { key: user.key, multipart: form([{ name: 'a.txt', content: 'plain text' }]) });
+      const property = loose.properties[0];
+      const tightened = await server.request('PATCH', `/api/v1/admin/types/${loose.id}/properties/${property.id}`, { key: server.adminKey, body: { mediaTypes: ['image/*'] } });
+      expect(tightened.status, JSON.stringify(tightened.body)).to.equal(200);
+      expectError(await server.request('POST', `/api/v1/collection/${loose.systemName}`, { key: user.key, body: { f: up.body[0] } }), 400, 'FILE_NOT_ACCEPTED');
+    });
+
+    it('bounds the bytes one user holds in unused uploads', async () => {
+      const capped = await startTestServer({ ...RELAXED_AUTH_LIMITS, UPLOAD_PENDING_MAX_BYTES: '10' });
+      try {
+        const type = await aType(capped, [{ systemName: 'f', kind: 'file', multiple: true }]);
+        const user = await aUserWithGrants(capped, allGrants(type.id));
+        const send = (content: string) => capped.request('POST', `/api/v1/upload/${type.systemName}/f`, { key: user.key, multipart: form([{ name: 'a.txt', content }]) });
+        expect((await send('123456')).status).to.equal(200);
+        expectError(await send('123456'), 413, 'UPLOAD_QUOTA_EXCEEDED');
+        const other = await aUserWithGrants(capped, allGrants(type.id));
+        expect((await capped.request('POST', `/api/v1/upload/${type.systemName}/f`, { key: other.key, multipart: form([{ name: 'b.txt', content: '123456' }]) })).status).to.equal(200);
+      } finally {
+        await capped.stop();
+      }
+    });
+
     it('refuses values of the wrong shape', async () => {
       const create = (body: Record<string, unknown>) => server.request('POST', `/api/v1/collection/${docs.systemName}`, { key: writer.key, body });
       expectError(await create({ title: 'x', cover: 42 }), 400, 'VALIDATION_FAILED');
@@ -251,16 +353,18 @@ describe('files: upload, bind, download', function () {
     });
 
     it('PATCH adds and removes files of a multiple property, keeping names unique', async () => {
-      const [a] = await promises([{ name: 'report.pdf', content: 'v1', type: 'application/pdf' }]);
+      const [a] = await promises([{ name: 'report.pdf', content: 'v1' }]);
       const item = await anItem(server, docs.systemName, { title: 'patching', attachments: [a] }, as);
-      const [b, c] = await promises([{ name: 'report.pdf', content: 'v2', type: 'application/pdf' }, { name: 'notes.txt', content: 'n' }]);
+      const [b, c] = await promises([{ name: 'report.pdf', content: 'v2' }, { name: 'notes.txt', content: 'n' }]);
       const url = `/api/v1/collection/${docs.systemName}/${item.id}`;
       const added = await server.request('PATCH', url, { ...as, body: { attachments: { add: [b, c] } } });
       expect(added.status, JSON.stringify(added.body)).to.equal(200);
       expect(added.body.attachments.map((f: { name: string }) => f.name)).to.deep.equal(['report.pdf', 'report (2).pdf', 'notes.txt']);
       expect((await download(added.body.attachments[1].url)).text).to.equal('v2');
 
+      const stored = (await storedFiles(filesDir)).length;
       const removed = await server.request('PATCH', url, { ...as, body: { attachments: { remove: ['report.pdf'] } } });
+      expect((await storedFiles(filesDir)).length).to.equal(stored - 1);
       expect(removed.body.attachments.map((f: { name: string }) => f.name)).to.deep.equal(['report (2).pdf', 'notes.txt']);
       expectError(await download(added.body.attachments[0].url), 404, 'NOT_FOUND');
 
@@ -362,14 +466,47 @@ describe('files: upload, bind, download', function () {
       expect((await storedFiles(filesDir)).length).to.equal(base);
     });
 
-    it('expired promises are refused and swept with their bytes', async () => {
+    it('expired promises are refused, then swept with their bytes after a grace minute', async () => {
       const [id] = await promises([{ name: 'late.txt', content: 'late' }]);
-      const base = (await storedFiles(filesDir)).length;
-      const swept = await server.running.services.files.sweepExpired(new Date(Date.now() + 3601_000));
-      expect(swept).to.be.greaterThan(0);
-      expect((await storedFiles(filesDir)).length).to.be.lessThan(base);
+      const db = server.running.services.database.prisma;
+      await db.filePromise.update({ where: { id }, data: { expiresAt: new Date(Date.now() - 1000) } });
       const res = await server.request('POST', `/api/v1/collection/${docs.systemName}`, { key: writer.key, body: { title: 'late', attachments: [id] } });
       expectError(res, 400, 'FILE_PROMISE_INVALID');
+
+      const base = (await storedFiles(filesDir)).length;
+      expect(await server.running.services.files.sweepExpired()).to.equal(0); // still within the grace
+      await db.filePromise.update({ where: { id }, data: { expiresAt: new Date(Date.now() - 120_000) } });
+      expect(await server.running.services.files.sweepExpired()).to.equal(1);
+      expect((await storedFiles(filesDir)).length).to.equal(base - 1);
+      expect(await db.filePromise.findUnique({ where: { id } })).to.equal(null);
+    });
+
+    it('a cascade delete removes the bytes of the referencing items too', async () => {
+      const parent = await aType(server, [{ systemName: 'name', kind: 'string' }]);
+      const child = await aType(server, [{ systemName: 'parent', kind: 'reference', referenceType: parent.id }, { systemName: 'f', kind: 'file' }]);
+      const user = await aUserWithGrants(server, allGrants(parent.id, child.id));
+      const p = await anItem(server, parent.systemName, { name: 'p' }, { key: user.key });
+      const up = await server.request('POST', `/api/v1/upload/${child.systemName}/f`, { key: user.key, multipart: form([{ name: 'c.txt', content: 'c' }]) });
+      await anItem(server, child.systemName, { parent: p.id, f: up.body[0] }, { key: user.key });
+      const base = (await storedFiles(filesDir)).length;
+      expect((await server.request('DELETE', `/api/v1/collection/${parent.systemName}/${p.id}?cascade=true`, { key: user.key })).status).to.equal(204);
+      expect((await storedFiles(filesDir)).length).to.equal(base - 1);
+    });
+
+    it('keeps files when a property switches between one and several files', async () => {
+      const type = await aType(server, [{ systemName: 'f', kind: 'file' }]);
+      const user = await aUserWithGrants(server, allGrants(type.id));
+      const up = await server.request('POST', `/api/v1/upload/${type.systemName}/f`, { key: user.key, multipart: form([{ name: 'one.txt', content: '1' }]) });
+      const item = await anItem(server, type.systemName, { f: up.body[0] }, { key: user.key });
+      const f = type.properties[0];
+      const setMultiple = (multiple: boolean) => server.request('PATCH', `/api/v1/admin/types/${type.id}/properties/${f.id}`, { key: server.adminKey, body: { multiple } });
+      expect((await setMultiple(true)).status).to.equal(200);
+      const read = await server.request('GET', `/api/v1/collection/${type.systemName}/${item.id}`, { key: user.key });
+      expect(read.body.f.map((x: { name: string }) => x.name)).to.deep.equal(['one.txt']);
+      expect((await download(read.body.f[0].url, user.key)).text).to.equal('1');
+      const more = await server.request('POST', `/api/v1/upload/${type.systemName}/f`, { key: user.key, multipart: form([{ name: 'two.txt', content: '2' }]) });
+      await server.request('PATCH', `/api/v1/collection/${type.systemName}/${item.id}`, { key: user.key, body: { f: { add: more.body } } });
+      expectError(await setMultiple(false), 409, 'CONFLICT');
     });
   });
 

@@ -35,6 +35,7 @@ const SERVER_VARIABLES = [
   'UPLOAD_MAX_BYTES',
   'UPLOAD_MAX_FILES',
   'FILE_PROMISE_TTL_SECONDS',
+  'UPLOAD_PENDING_MAX_BYTES',
 ];
 
 export type Env = Record<string, string | undefined>;

@@ -4,9 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { fileTypeFromFile } from 'file-type';
+import { fileTypeFromFile, supportedMimeTypes } from 'file-type';
 import sanitize from 'sanitize-filename';
 import type { Db } from '../../store/database.ts';
+import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { FileStorage } from '../../store/files/file-storage.ts';
 import { readOne, type Tx } from '../../store/items/item-store.ts';
 import { Errors } from '../../errors/registry.ts';
@@ -21,6 +22,8 @@ export interface FileLimits {
   maxBytes: number;
   maxFiles: number;
   promiseTtlSeconds: number;
+  /** Most bytes one user may hold in unused uploads. */
+  pendingMaxBytes: number;
 }
 
 /** A file multer has written to the incoming directory. */
@@ -44,6 +47,34 @@ export interface FilePlan {
 }
 
 const SWEEP_BATCH = 200;
+/** Expired promises are kept this much longer, so a write binding one at its last moment wins. */
+const SWEEP_GRACE_MS = 60_000;
+
+/** Reads the request's multipart files, each at most `maxBytes` (413 beyond). */
+export type ReadUploads = (maxBytes: number) => Promise<UploadedFile[]>;
+
+/** Types a browser would run when opened from a blob: URL of the API's client; served inert. */
+const ACTIVE_CONTENT = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|text\/javascript|application\/(x-)?javascript|application\/ecmascript)$/;
+
+/** The Content-Type a download is served with: the stored type, unless browsers would run it. */
+export function servedMediaType(mediaType: string): string {
+  return ACTIVE_CONTENT.test(mediaType) ? 'application/octet-stream' : mediaType;
+}
+
+/**
+ * The media type of an upload: read from the bytes where file-type can; otherwise the declared
+ * one, unless that is a binary format file-type would have recognised (a mislabelled file).
+ */
+async function mediaTypeOf(file: UploadedFile, property: PropertyDef): Promise<string> {
+  const sniffed = (await fileTypeFromFile(file.path).catch(() => undefined))?.mime;
+  const declared = (file.mimetype || 'application/octet-stream').toLowerCase().split(';')[0].trim();
+  if (!sniffed && declared !== 'application/octet-stream' && supportedMimeTypes.has(declared as never)) {
+    throw Errors.unsupportedMediaType({ mediaType: `${declared} (the content is not ${declared})`, property: property.systemName });
+  }
+  const mediaType = (sniffed ?? declared).toLowerCase();
+  if (!accepts(property.mediaTypes, mediaType)) throw Errors.unsupportedMediaType({ mediaType, property: property.systemName });
+  return mediaType;
+}
 
 /** A client's file name → a safe one: no path, no control or reserved characters, bounded. */
 export function safeFileName(original: string): string {
@@ -104,41 +135,55 @@ export class FilesService {
     return { type, property };
   }
 
-  /** Stores the uploaded files and answers one promise id per file, in order. */
-  async upload(scope: FileScope, typeRef: string, propertyRef: string, files: UploadedFile[]): Promise<string[]> {
+  /**
+   * Checks the target and the caller first, then reads the multipart files (`read`, bounded by
+   * the property's size limit), checks each, stores them and answers one promise id per file.
+   */
+  async upload(scope: FileScope, typeRef: string, propertyRef: string, read: ReadUploads | undefined): Promise<string[]> {
     const { type, property } = await this.fileProperty(scope, typeRef, propertyRef);
     const grant = scope.principal.typePermissions.get(type.id);
     if (!grant?.create && !grant?.edit) throw Errors.permissionDenied({ permission: `create or edit on ${type.systemName}` });
-    if (files.length === 0) throw Errors.invalidUpload({ reason: 'send one or more files in the multipart field "file"' });
+    if (!read) throw Errors.invalidUpload({ reason: 'send the files as multipart/form-data' });
+    const pending = await this.pendingBytes(scope);
+    if (pending >= this.limits.pendingMaxBytes) throw Errors.uploadQuotaExceeded({ limit: this.limits.pendingMaxBytes });
     const limit = Math.min(property.maxFileSize ?? Infinity, this.limits.maxBytes);
+    const files = await read(limit);
+    if (files.length === 0) throw Errors.invalidUpload({ reason: 'send one or more files in the multipart field "file"' });
+    if (pending + files.reduce((sum, f) => sum + f.size, 0) > this.limits.pendingMaxBytes) throw Errors.uploadQuotaExceeded({ limit: this.limits.pendingMaxBytes });
     const accepted: { file: UploadedFile; name: string; mediaType: string }[] = [];
     for (const file of files) {
       const name = safeFileName(file.originalname);
       if (file.size > limit) throw Errors.fileTooLarge({ limit, name });
-      // The bytes decide where they can (a renamed executable is not an image); else the declared type.
-      const sniffed = (await fileTypeFromFile(file.path).catch(() => undefined))?.mime;
-      const mediaType = (sniffed ?? file.mimetype ?? 'application/octet-stream').toLowerCase();
-      if (!accepts(property.mediaTypes, mediaType)) throw Errors.unsupportedMediaType({ mediaType, property: property.systemName });
+      const mediaType = await mediaTypeOf(file, property);
       accepted.push({ file, name, mediaType });
     }
     await this.sweepExpired();
     const expiresAt = new Date(Date.now() + this.limits.promiseTtlSeconds * 1000);
-    const rows = [];
-    for (const { file, name, mediaType } of accepted) {
-      const storageKey = `${scope.tenant.id}/${randomBytes(18).toString('base64url')}`;
-      await this.storage.adopt(storageKey, file.path);
-      rows.push({
-        id: `p_${randomBytes(16).toString('base64url')}`, tenantId: scope.tenant.id, typeId: type.id, propertyId: property.id,
-        userId: scope.principal.userId, name, size: file.size, mediaType, storageKey, expiresAt,
-      });
-    }
+    const rows: Prisma.FilePromiseCreateManyInput[] = [];
     try {
+      for (const { file, name, mediaType } of accepted) {
+        const storageKey = `${scope.tenant.id}/${randomBytes(18).toString('base64url')}`;
+        await this.storage.adopt(storageKey, file.path);
+        rows.push({
+          id: `p_${randomBytes(16).toString('base64url')}`, tenantId: scope.tenant.id, typeId: type.id, propertyId: property.id,
+          userId: scope.principal.userId, name, size: file.size, mediaType, storageKey, expiresAt,
+        });
+      }
       await this.db.filePromise.createMany({ data: rows });
     } catch (error) {
       await this.removeBlobs(rows.map((r) => r.storageKey));
       throw error;
     }
     return rows.map((r) => r.id);
+  }
+
+  /** Bytes of the caller's unexpired, unused uploads in this tenant. */
+  private async pendingBytes(scope: FileScope): Promise<number> {
+    const held = await this.db.filePromise.aggregate({
+      where: { tenantId: scope.tenant.id, userId: scope.principal.userId, expiresAt: { gt: new Date() } },
+      _sum: { size: true },
+    });
+    return held._sum.size ?? 0;
   }
 
   /**
@@ -192,6 +237,12 @@ export class FilesService {
     });
     const missing = ids.find((id) => !rows.some((r) => r.id === id));
     if (missing) throw Errors.filePromiseInvalid({ property: property.systemName, promise: missing });
+    // The property's rules may have tightened since the upload.
+    for (const row of rows) {
+      const refuse = (reason: string) => Errors.fileNotAccepted({ property: property.systemName, name: row.name, reason });
+      if (!accepts(property.mediaTypes, row.mediaType)) throw refuse(`it accepts ${property.mediaTypes!.join(', ')}, not ${row.mediaType}`);
+      if (property.maxFileSize !== null && row.size > property.maxFileSize) throw refuse(`it accepts at most ${property.maxFileSize} bytes`);
+    }
     return ids.map((id) => {
       const row = rows.find((r) => r.id === id)!;
       const name = freeName(row.name, taken);
@@ -222,18 +273,19 @@ export class FilesService {
     return removed;
   }
 
-  /** Storage keys of the files of these items (taken before the items are deleted). */
-  async keysOfItems(tx: Tx, itemIds: number[]): Promise<string[]> {
-    const rows = await tx.itemFile.findMany({ where: { itemId: { in: itemIds } }, select: { storageKey: true } });
+  /** Deletes the files of these items (about to be deleted, and locked); answers their storage keys. */
+  async dropFilesOfItems(tx: Tx, itemIds: number[]): Promise<string[]> {
+    if (!itemIds.length) return [];
+    const rows = await tx.$queryRaw<{ storageKey: string }[]>`DELETE FROM "ItemFile" WHERE "itemId" IN (${Prisma.join(itemIds)}) RETURNING "storageKey"`;
     return rows.map((r) => r.storageKey);
   }
 
   /** Drops every file and promise of these properties; answers their storage keys. */
   async dropFilesOfProperties(tx: Tx, propertyIds: number[]): Promise<string[]> {
-    const files = await tx.itemFile.findMany({ where: { propertyId: { in: propertyIds } }, select: { storageKey: true } });
-    const promises = await tx.filePromise.findMany({ where: { propertyId: { in: propertyIds } }, select: { storageKey: true } });
-    await tx.itemFile.deleteMany({ where: { propertyId: { in: propertyIds } } });
-    await tx.filePromise.deleteMany({ where: { propertyId: { in: propertyIds } } });
+    if (!propertyIds.length) return [];
+    const ids = Prisma.join(propertyIds);
+    const files = await tx.$queryRaw<{ storageKey: string }[]>`DELETE FROM "ItemFile" WHERE "propertyId" IN (${ids}) RETURNING "storageKey"`;
+    const promises = await tx.$queryRaw<{ storageKey: string }[]>`DELETE FROM "FilePromise" WHERE "propertyId" IN (${ids}) RETURNING "storageKey"`;
     return [...files, ...promises].map((r) => r.storageKey);
   }
 
@@ -243,18 +295,26 @@ export class FilesService {
   }
 
   /** After a tenant is deleted (its items and files rows went with it): its promises and bytes. */
-  async dropTenant(tenantId: number): Promise<void> {
-    await this.db.filePromise.deleteMany({ where: { tenantId } });
-    await this.storage.removeTenant(tenantId);
+  dropTenant(tenantId: number): Promise<void> {
+    return dropTenantFiles(this.db, this.storage, tenantId);
   }
 
-  /** Drops expired promises and their bytes, a batch at a time. */
+  /**
+   * Drops promises expired for more than SWEEP_GRACE_MS, and their bytes, a batch at a time. A
+   * row is deleted on its own and its bytes go only if this sweep deleted it: a write may have
+   * bound the promise meanwhile, and then the bytes belong to an item.
+   */
   async sweepExpired(now = new Date()): Promise<number> {
-    const expired = await this.db.filePromise.findMany({ where: { expiresAt: { lte: now } }, take: SWEEP_BATCH, select: { id: true, storageKey: true } });
-    if (!expired.length) return 0;
-    await this.db.filePromise.deleteMany({ where: { id: { in: expired.map((e) => e.id) } } });
-    await this.removeBlobs(expired.map((e) => e.storageKey));
-    return expired.length;
+    const cutoff = new Date(now.getTime() - SWEEP_GRACE_MS);
+    const expired = await this.db.filePromise.findMany({ where: { expiresAt: { lte: cutoff } }, take: SWEEP_BATCH, select: { id: true, storageKey: true } });
+    let swept = 0;
+    for (const promise of expired) {
+      const { count } = await this.db.filePromise.deleteMany({ where: { id: promise.id, expiresAt: { lte: cutoff } } });
+      if (count === 0) continue;
+      swept++;
+      await this.removeBlobs([promise.storageKey]);
+    }
+    return swept;
   }
 
   /** The bytes of one attached file, for a principal that may read the item. */
@@ -271,6 +331,12 @@ export class FilesService {
     await auditRead(this.db, scope.principal, type, item.id);
     return { entry: { name: row.name, size: row.size, mediaType: row.mediaType }, stream };
   }
+}
+
+/** A deleted tenant's promises and stored bytes (its items' file rows went with its types). */
+export async function dropTenantFiles(db: Db, storage: FileStorage, tenantId: number): Promise<void> {
+  await db.filePromise.deleteMany({ where: { tenantId } });
+  await storage.removeTenant(tenantId).catch(() => undefined);
 }
 
 /** Removes what an upload request left in the incoming directory (nothing, when it succeeded). */

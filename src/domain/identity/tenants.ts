@@ -40,6 +40,8 @@ export class Tenants {
   constructor(
     private readonly db: Db,
     private readonly identity: IdentityResolver,
+    /** What else goes with a deleted tenant (its stored files). */
+    private readonly afterDelete: (tenantId: number) => Promise<void> = async () => undefined,
   ) {}
 
   list() {
@@ -123,5 +125,6 @@ export class Tenants {
     if (tenant.isRoot) throw Errors.badRequest({ message: 'The root tenant cannot be deleted' });
     await this.db.tenant.delete({ where: { id } });
     await this.identity.changed();
+    await this.afterDelete(id);
   }
 }

@@ -2,6 +2,7 @@
 // No Koa, no status codes; one transaction per write; the caller projects the result.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../store/database.ts';
+import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import { Errors } from '../../errors/registry.ts';
 import { AppError } from '../../errors/define-error.ts';
 import { translatePrismaError } from '../../store/translate-prisma-error.ts';
@@ -101,6 +102,7 @@ export class ItemsService {
     const data = withDefaults(type, input);
     const item = await this.write(type, async (tx) => {
       const files = await this.files.bind(tx, scope, type, null, data);
+      this.assertComplete(type, data);
       await this.checkReferences(tx, scope, type, data);
       const now = wholeSecond();
       const row = await tx.item.create({
@@ -169,7 +171,9 @@ export class ItemsService {
         }
       }
       await this.clearReferences(tx, scope, all, clear.filter((c) => !doomed.has(c.itemId)));
-      unusedFiles = await this.files.keysOfItems(tx, [...doomed]);
+      // Lock every doomed item, so no write binds a file to one between here and its delete.
+      if (this.dialect === 'postgresql') await tx.$queryRaw`SELECT 1 FROM "Item" WHERE "id" IN (${Prisma.join([...doomed])}) FOR UPDATE`;
+      unusedFiles = await this.files.dropFilesOfItems(tx, [...doomed]);
       await deleteItems(tx, all, [...doomed]);
     });
     await this.files.removeBlobs(unusedFiles);

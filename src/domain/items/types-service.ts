@@ -202,8 +202,9 @@ export class TypesService {
       throw Errors.conflict({ message: `Property ${property.systemName} holds ${stored} value(s); use dropValues=true to remove them too` });
     }
     const unusedFiles = await this.db.$transaction(async (tx) => {
-      const files = await this.files.dropFilesOfProperties(tx, [propertyId]);
+      // After the rewrite has locked every item, so no write binds a file meanwhile.
       await this.rewriteData(tx, typeId, property.systemName, () => undefined);
+      const files = await this.files.dropFilesOfProperties(tx, [propertyId]);
       await tx.itemValue.deleteMany({ where: { propertyId } });
       await tx.itemUnique.deleteMany({ where: { propertyId } });
       await tx.valueCount.deleteMany({ where: { propertyId } });

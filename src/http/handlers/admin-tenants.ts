@@ -24,7 +24,6 @@ export const updateTenant: OperationHandler<'updateTenant'> = async ({ params, b
 
 export const deleteTenant: OperationHandler<'deleteTenant'> = async ({ params }, { services }) => {
   await services.tenants.delete(params.tenantId);
-  await services.files.dropTenant(params.tenantId);
   return { status: 204, body: undefined };
 };
 
