@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import multer from '@koa/multer';
 import { Errors } from '../errors/registry.ts';
-import { discardUploads, type ReadUploads, type UploadedFile } from '../domain/files/files-service.ts';
+import { discardUploads, type ReadUploads } from '../domain/files/files-service.ts';
+import type { UploadedFile } from '../domain/files/file-rules.ts';
 import type { AuthState } from './authorize.ts';
 import { API_ROOT } from './contract.ts';
 

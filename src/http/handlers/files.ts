@@ -1,6 +1,6 @@
 // Uploads (promise ids) and downloads of files attached to items.
 import contentDisposition from 'content-disposition';
-import { servedMediaType } from '../../domain/files/files-service.ts';
+import { servedMediaType } from '../../domain/files/file-rules.ts';
 import type { OperationHandler } from '../types.ts';
 
 export const uploadFiles: OperationHandler<'uploadFiles'> = async ({ params, readUploads }, scope) => ({
