@@ -87,6 +87,10 @@ describe('collection list tag filters', () => {
       expect(ids(await list(`tags=${tag.red}&tags=${tag.veg}`))).to.deep.equal(expected);
       expect(ids(await list(`tags=${t('red', 'veg')}&tagsMode=any`))).to.deep.equal(expected);
       expect(ids(await list(`tags=${tag.red},${tag.red}`))).to.deep.equal(items('i2', 'i3', 'i7'));
+      // i7 carries both tags: counted once.
+      expect((await list(`tags=${t('red', 'veg')}`)).body.stats.total).to.equal(4);
+      expect((await list(`tags=${t('red', 'veg')}&perPage=1&page=2`)).body.stats).to.deep.equal({ page: 2, itemsPerPage: 1, fetched: 1, total: 4 });
+      expect((await list(`tags=${t('red', 'veg')}&tagsMode=all&tags=${tag.apple}&tagsMode=any`)).status).to.equal(400);
     });
 
     it('keeps with tagsMode=all only the items carrying every tag', async () => {
