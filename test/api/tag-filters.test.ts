@@ -93,6 +93,17 @@ describe('collection list tag filters', () => {
       expect((await list(`tags=${t('red', 'veg')}&tagsMode=all&tags=${tag.apple}&tagsMode=any`)).status).to.equal(400);
     });
 
+    it('pages the same whether the page is found by probing items in order or by listing the tagged ones', async () => {
+      // Small pages of common tags are probed in order; a whole page is listed and sorted.
+      for (const order of ['orderBy=rank&orderDir=desc', 'orderBy=id']) {
+        const whole = ids(await list(`tags=${t('red', 'veg', 'lemon')}&${order}`));
+        const paged: number[] = [];
+        for (let page = 1; page <= whole.length; page++) paged.push(...ids(await list(`tags=${t('red', 'veg', 'lemon')}&${order}&perPage=1&page=${page}`)));
+        expect(paged).to.deep.equal(whole);
+        expect((await list(`tags=${t('red', 'veg', 'lemon')}&${order}&perPage=1&page=${whole.length + 1}`)).status).to.equal(204);
+      }
+    });
+
     it('keeps with tagsMode=all only the items carrying every tag', async () => {
       const res = await list(`tags=${t('red', 'veg')}&tagsMode=all`);
       expect(ids(res)).to.deep.equal(items('i7'));

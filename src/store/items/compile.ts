@@ -74,16 +74,10 @@ const DRIVING_OPERATORS = new Set(['eq', 'in', 'lt', 'lte', 'gt', 'gte', 'betwee
  * SELECT COUNT(*) for the filters. Counting by probing every item of the type is linear in the
  * type's size (120 ms at 10^5 items); when a property filter can only match items that hold a
  * value, the count is driven from that filter's ItemValue index range instead (2 ms), joined
- * to Item only when other conditions remain; without one, a tag filter's ItemTag range drives.
+ * to Item only when other conditions remain. Tag groups are counted as lists (see TagStrategy).
  */
 export function compileCount(typeId: number, filters: PlannedFilter[], tagGroups: TagGroups = []): Prisma.Sql {
   const driving = filters.find((f) => f.target.on === 'property' && DRIVING_OPERATORS.has(f.operator));
-  if ((!driving || driving.target.on !== 'property') && tagGroups.length) {
-    // Driven from the first tag group's ItemTag index range (10x fewer rows than the type's).
-    const [group, ...rest] = tagGroups;
-    const counted = Prisma.raw(group.length > 1 ? 'COUNT(DISTINCT d."itemId")' : 'COUNT(*)');
-    return Prisma.sql`SELECT ${counted} AS total FROM "ItemTag" d JOIN "Item" i ON i."id" = d."itemId" WHERE d."tagId" IN (${Prisma.join(group)}) AND ${compileConditions(typeId, filters, rest)}`;
-  }
   if (!driving || driving.target.on !== 'property') {
     return Prisma.sql`SELECT COUNT(*) AS total FROM "Item" i WHERE ${compileConditions(typeId, filters, tagGroups)}`;
   }
@@ -98,19 +92,30 @@ export function compileCount(typeId: number, filters: PlannedFilter[], tagGroups
   return Prisma.sql`SELECT ${counted} AS total FROM "ItemValue" d JOIN "Item" i ON i."id" = d."itemId" WHERE d."propertyId" = ${target.property.id}${range} AND ${compileConditions(typeId, rest, tagGroups)}`;
 }
 
-/** Tag conditions: an item must carry at least one tag of every group (ItemTag's primary key). */
+/** Tag conditions: an item must carry at least one tag of every group. */
 export type TagGroups = number[][];
 
-function tagCondition(group: number[]): Prisma.Sql {
-  return Prisma.sql`EXISTS (SELECT 1 FROM "ItemTag" it WHERE it."itemId" = i."id" AND it."tagId" IN (${Prisma.join(group)}))`;
+/**
+ * How a tag group constrains items. `probe`: an EXISTS on ItemTag's primary key per item, for
+ * an ordered scan that stops once the page is full (cheap when the tags are common). `list`:
+ * the group's items from the ItemTag(tagId, itemId) index, then looked up by id (cheap when
+ * they are few; what counts use). SQLite does not weigh the two itself.
+ */
+export type TagStrategy = 'probe' | 'list';
+
+function tagCondition(group: number[], strategy: TagStrategy): Prisma.Sql {
+  const tags = Prisma.join(group);
+  return strategy === 'probe'
+    ? Prisma.sql`EXISTS (SELECT 1 FROM "ItemTag" it WHERE it."itemId" = i."id" AND it."tagId" IN (${tags}))`
+    : Prisma.sql`i."id" IN (SELECT it."itemId" FROM "ItemTag" it WHERE it."tagId" IN (${tags}))`;
 }
 
-export function compileConditions(typeId: number, filters: PlannedFilter[], tagGroups: TagGroups = []): Prisma.Sql {
+export function compileConditions(typeId: number, filters: PlannedFilter[], tagGroups: TagGroups = [], strategy: TagStrategy = 'list'): Prisma.Sql {
   const conditions = [Prisma.sql`i."typeId" = ${typeId}`];
   for (const filter of filters) {
     conditions.push(filter.target.on === 'system' ? systemCondition(filter.target, filter) : propertyCondition(filter.target, filter));
   }
-  for (const group of tagGroups) conditions.push(tagCondition(group));
+  for (const group of tagGroups) conditions.push(tagCondition(group, strategy));
   return Prisma.join(conditions, ' AND ');
 }
 

@@ -5,7 +5,7 @@ import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { Db } from '../database.ts';
 import { indexValue } from '../../domain/items/kinds.ts';
 import type { TypeDef } from '../../domain/items/type-definition.ts';
-import { compileConditions, compileCount, compileOrdering, type Ordering, type TagGroups } from './compile.ts';
+import { compileConditions, compileCount, compileOrdering, type Ordering, type TagGroups, type TagStrategy } from './compile.ts';
 import type { PlannedFilter } from './filters.ts';
 import { adjustTypeCount, applyCountDeltas, countDeltas, countedTotal, type IndexRow } from './value-counts.ts';
 
@@ -55,12 +55,21 @@ export function toStoredItem(row: ItemRow): StoredItem {
 const ITEM_COLUMNS = Prisma.raw('i."id", i."uuid", i."typeId", i."data", i."createdOn", i."createdBy", i."updatedOn", i."updatedBy"');
 
 export async function readPage(db: Db, type: TypeDef, filters: PlannedFilter[], tagGroups: TagGroups, ordering: Ordering, limit: number, offset: number) {
-  const where = compileConditions(type.id, filters, tagGroups);
   const { join, orderBy } = compileOrdering(ordering);
-  const rows = await db.$queryRaw<ItemRow[]>`SELECT ${ITEM_COLUMNS} FROM "Item" i ${join} WHERE ${where} ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
-  // The exact counters know nothing of tags.
-  const counted = tagGroups.length ? null : await countedTotal(db, type, filters);
-  const total = counted ?? Number((await db.$queryRaw<{ total: number | bigint }[]>(compileCount(type.id, filters, tagGroups)))[0].total);
+  const page = (strategy?: TagStrategy) =>
+    db.$queryRaw<ItemRow[]>`SELECT ${ITEM_COLUMNS} FROM "Item" i ${join} WHERE ${compileConditions(type.id, filters, tagGroups, strategy)} ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
+  const count = async () => Number((await db.$queryRaw<{ total: number | bigint }[]>(compileCount(type.id, filters, tagGroups)))[0].total);
+  if (!tagGroups.length) {
+    const rows = await page();
+    return { items: rows.map(toStoredItem), total: (await countedTotal(db, type, filters)) ?? (await count()) };
+  }
+  // The exact counters know nothing of tags. The total picks the page's plan: an ordered scan
+  // probing each item reads about (offset + limit) × typeSize / total items before the page is
+  // full; listing the matches reads `total` and sorts them.
+  const total = await count();
+  if (total === 0 || offset >= total) return { items: [], total };
+  const typeSize = (await db.typeCount.findUnique({ where: { typeId: type.id } }))?.count ?? 0;
+  const rows = await page((offset + limit) * typeSize < total * total ? 'probe' : 'list');
   return { items: rows.map(toStoredItem), total };
 }
 
