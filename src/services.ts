@@ -58,7 +58,7 @@ export function createServices(options: {
     types: new TypesService(db, typeRegistry, files),
     items: new ItemsService(db, typeRegistry, options.database.dialect, files),
     tags: new TagsService(db),
-    tagAssignments: new TagAssignments(db, typeRegistry),
+    tagAssignments: new TagAssignments(db, typeRegistry, options.database.dialect),
     files,
     typeRegistry,
     limiters: options.limiters,

@@ -136,6 +136,32 @@ describe('collection list tag filters', () => {
       expect(descendants.body.stats.total).to.equal(2);
     });
 
+    it('never widens a match through descendants the caller cannot see', async () => {
+      // `owner` hangs a private tag under citrus and puts it on i4 (which carries no citrus tag).
+      const hiddenChild = await server.request('POST', '/api/v1/collection/tags', { ...owner, body: { name: 'my citrus', parent: tag.citrus } });
+      expect(hiddenChild.status, JSON.stringify(hiddenChild.body)).to.equal(201);
+      const put = await server.request('POST', '/api/v1/app/tags.assign', { ...owner, body: { type: type.id, item: item.i4, operation: 'add', tags: [hiddenChild.body.id] } });
+      expect(put.status, JSON.stringify(put.body)).to.equal(200);
+      try {
+        expect(ids(await list(`tags=${tag.citrus}&includeTagDescendants=true`))).to.deep.equal(items('i1', 'i2'));
+        expect(ids(await list(`tags=${tag.citrus}&includeTagDescendants=true`, owner))).to.deep.equal(items('i1', 'i2', 'i4'));
+      } finally {
+        await server.request('DELETE', `/api/v1/collection/tags/${hiddenChild.body.id}`, owner);
+      }
+    });
+
+    it('answers 400 INVALID_TAGS when the tags and their descendants exceed 1000', async () => {
+      const db = server.running.services.database.prisma;
+      const wide = await db.tag.create({ data: { tenantId: 1, name: 'wide', nameFolded: 'wide' } });
+      await db.tag.createMany({ data: Array.from({ length: 1000 }, (_, i) => ({ tenantId: 1, name: `w${i}`, nameFolded: `w${i}`, parentId: wide.id })) });
+      expect((await list(`tags=${wide.id}`)).status).to.equal(204);
+      const res = await list(`tags=${wide.id}&includeTagDescendants=true`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(400);
+      expect(res.body.code).to.equal('INVALID_TAGS');
+      await db.tag.deleteMany({ where: { parentId: wide.id } });
+      await db.tag.delete({ where: { id: wide.id } });
+    });
+
     it('lets the owner of a private tag filter by it, and answers 400 UNKNOWN_TAG to anyone who cannot see it', async () => {
       expect(ids(await list(`tags=${tag.mine}`, owner))).to.deep.equal(items('i5'));
       const res = await list(`tags=${t('red', 'mine')}`);

@@ -2312,6 +2312,7 @@ export const TagScalarFieldEnum = {
   id: 'id',
   tenantId: 'tenantId',
   name: 'name',
+  nameFolded: 'nameFolded',
   description: 'description',
   parentId: 'parentId',
   private: 'private',

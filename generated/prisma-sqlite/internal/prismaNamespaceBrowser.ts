@@ -303,6 +303,7 @@ export const TagScalarFieldEnum = {
   id: 'id',
   tenantId: 'tenantId',
   name: 'name',
+  nameFolded: 'nameFolded',
   description: 'description',
   parentId: 'parentId',
   private: 'private',

@@ -46,6 +46,7 @@ export type TagMinAggregateOutputType = {
   id: number | null
   tenantId: number | null
   name: string | null
+  nameFolded: string | null
   description: string | null
   parentId: number | null
   private: boolean | null
@@ -59,6 +60,7 @@ export type TagMaxAggregateOutputType = {
   id: number | null
   tenantId: number | null
   name: string | null
+  nameFolded: string | null
   description: string | null
   parentId: number | null
   private: boolean | null
@@ -72,6 +74,7 @@ export type TagCountAggregateOutputType = {
   id: number
   tenantId: number
   name: number
+  nameFolded: number
   description: number
   parentId: number
   private: number
@@ -103,6 +106,7 @@ export type TagMinAggregateInputType = {
   id?: true
   tenantId?: true
   name?: true
+  nameFolded?: true
   description?: true
   parentId?: true
   private?: true
@@ -116,6 +120,7 @@ export type TagMaxAggregateInputType = {
   id?: true
   tenantId?: true
   name?: true
+  nameFolded?: true
   description?: true
   parentId?: true
   private?: true
@@ -129,6 +134,7 @@ export type TagCountAggregateInputType = {
   id?: true
   tenantId?: true
   name?: true
+  nameFolded?: true
   description?: true
   parentId?: true
   private?: true
@@ -229,6 +235,7 @@ export type TagGroupByOutputType = {
   id: number
   tenantId: number
   name: string
+  nameFolded: string
   description: string | null
   parentId: number | null
   private: boolean
@@ -265,6 +272,7 @@ export type TagWhereInput = {
   id?: Prisma.IntFilter<"Tag"> | number
   tenantId?: Prisma.IntFilter<"Tag"> | number
   name?: Prisma.StringFilter<"Tag"> | string
+  nameFolded?: Prisma.StringFilter<"Tag"> | string
   description?: Prisma.StringNullableFilter<"Tag"> | string | null
   parentId?: Prisma.IntNullableFilter<"Tag"> | number | null
   private?: Prisma.BoolFilter<"Tag"> | boolean
@@ -282,6 +290,7 @@ export type TagOrderByWithRelationInput = {
   id?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  nameFolded?: Prisma.SortOrder
   description?: Prisma.SortOrderInput | Prisma.SortOrder
   parentId?: Prisma.SortOrderInput | Prisma.SortOrder
   private?: Prisma.SortOrder
@@ -302,6 +311,7 @@ export type TagWhereUniqueInput = Prisma.AtLeast<{
   NOT?: Prisma.TagWhereInput | Prisma.TagWhereInput[]
   tenantId?: Prisma.IntFilter<"Tag"> | number
   name?: Prisma.StringFilter<"Tag"> | string
+  nameFolded?: Prisma.StringFilter<"Tag"> | string
   description?: Prisma.StringNullableFilter<"Tag"> | string | null
   parentId?: Prisma.IntNullableFilter<"Tag"> | number | null
   private?: Prisma.BoolFilter<"Tag"> | boolean
@@ -319,6 +329,7 @@ export type TagOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  nameFolded?: Prisma.SortOrder
   description?: Prisma.SortOrderInput | Prisma.SortOrder
   parentId?: Prisma.SortOrderInput | Prisma.SortOrder
   private?: Prisma.SortOrder
@@ -340,6 +351,7 @@ export type TagScalarWhereWithAggregatesInput = {
   id?: Prisma.IntWithAggregatesFilter<"Tag"> | number
   tenantId?: Prisma.IntWithAggregatesFilter<"Tag"> | number
   name?: Prisma.StringWithAggregatesFilter<"Tag"> | string
+  nameFolded?: Prisma.StringWithAggregatesFilter<"Tag"> | string
   description?: Prisma.StringNullableWithAggregatesFilter<"Tag"> | string | null
   parentId?: Prisma.IntNullableWithAggregatesFilter<"Tag"> | number | null
   private?: Prisma.BoolWithAggregatesFilter<"Tag"> | boolean
@@ -351,6 +363,7 @@ export type TagScalarWhereWithAggregatesInput = {
 
 export type TagCreateInput = {
   name: string
+  nameFolded?: string
   description?: string | null
   private?: boolean
   ownerId?: number | null
@@ -367,6 +380,7 @@ export type TagUncheckedCreateInput = {
   id?: number
   tenantId: number
   name: string
+  nameFolded?: string
   description?: string | null
   parentId?: number | null
   private?: boolean
@@ -380,6 +394,7 @@ export type TagUncheckedCreateInput = {
 
 export type TagUpdateInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
   ownerId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -396,6 +411,7 @@ export type TagUncheckedUpdateInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenantId?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
@@ -411,6 +427,7 @@ export type TagCreateManyInput = {
   id?: number
   tenantId: number
   name: string
+  nameFolded?: string
   description?: string | null
   parentId?: number | null
   private?: boolean
@@ -422,6 +439,7 @@ export type TagCreateManyInput = {
 
 export type TagUpdateManyMutationInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
   ownerId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -434,6 +452,7 @@ export type TagUncheckedUpdateManyInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenantId?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
@@ -462,6 +481,7 @@ export type TagCountOrderByAggregateInput = {
   id?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  nameFolded?: Prisma.SortOrder
   description?: Prisma.SortOrder
   parentId?: Prisma.SortOrder
   private?: Prisma.SortOrder
@@ -483,6 +503,7 @@ export type TagMaxOrderByAggregateInput = {
   id?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  nameFolded?: Prisma.SortOrder
   description?: Prisma.SortOrder
   parentId?: Prisma.SortOrder
   private?: Prisma.SortOrder
@@ -496,6 +517,7 @@ export type TagMinOrderByAggregateInput = {
   id?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  nameFolded?: Prisma.SortOrder
   description?: Prisma.SortOrder
   parentId?: Prisma.SortOrder
   private?: Prisma.SortOrder
@@ -634,6 +656,7 @@ export type TagUpdateOneRequiredWithoutItemsNestedInput = {
 
 export type TagCreateWithoutTenantInput = {
   name: string
+  nameFolded?: string
   description?: string | null
   private?: boolean
   ownerId?: number | null
@@ -648,6 +671,7 @@ export type TagCreateWithoutTenantInput = {
 export type TagUncheckedCreateWithoutTenantInput = {
   id?: number
   name: string
+  nameFolded?: string
   description?: string | null
   parentId?: number | null
   private?: boolean
@@ -691,6 +715,7 @@ export type TagScalarWhereInput = {
   id?: Prisma.IntFilter<"Tag"> | number
   tenantId?: Prisma.IntFilter<"Tag"> | number
   name?: Prisma.StringFilter<"Tag"> | string
+  nameFolded?: Prisma.StringFilter<"Tag"> | string
   description?: Prisma.StringNullableFilter<"Tag"> | string | null
   parentId?: Prisma.IntNullableFilter<"Tag"> | number | null
   private?: Prisma.BoolFilter<"Tag"> | boolean
@@ -702,6 +727,7 @@ export type TagScalarWhereInput = {
 
 export type TagCreateWithoutChildrenInput = {
   name: string
+  nameFolded?: string
   description?: string | null
   private?: boolean
   ownerId?: number | null
@@ -717,6 +743,7 @@ export type TagUncheckedCreateWithoutChildrenInput = {
   id?: number
   tenantId: number
   name: string
+  nameFolded?: string
   description?: string | null
   parentId?: number | null
   private?: boolean
@@ -734,6 +761,7 @@ export type TagCreateOrConnectWithoutChildrenInput = {
 
 export type TagCreateWithoutParentInput = {
   name: string
+  nameFolded?: string
   description?: string | null
   private?: boolean
   ownerId?: number | null
@@ -749,6 +777,7 @@ export type TagUncheckedCreateWithoutParentInput = {
   id?: number
   tenantId: number
   name: string
+  nameFolded?: string
   description?: string | null
   private?: boolean
   ownerId?: number | null
@@ -781,6 +810,7 @@ export type TagUpdateToOneWithWhereWithoutChildrenInput = {
 
 export type TagUpdateWithoutChildrenInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
   ownerId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -796,6 +826,7 @@ export type TagUncheckedUpdateWithoutChildrenInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenantId?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
@@ -824,6 +855,7 @@ export type TagUpdateManyWithWhereWithoutParentInput = {
 
 export type TagCreateWithoutItemsInput = {
   name: string
+  nameFolded?: string
   description?: string | null
   private?: boolean
   ownerId?: number | null
@@ -839,6 +871,7 @@ export type TagUncheckedCreateWithoutItemsInput = {
   id?: number
   tenantId: number
   name: string
+  nameFolded?: string
   description?: string | null
   parentId?: number | null
   private?: boolean
@@ -867,6 +900,7 @@ export type TagUpdateToOneWithWhereWithoutItemsInput = {
 
 export type TagUpdateWithoutItemsInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
   ownerId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -882,6 +916,7 @@ export type TagUncheckedUpdateWithoutItemsInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenantId?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
@@ -895,6 +930,7 @@ export type TagUncheckedUpdateWithoutItemsInput = {
 export type TagCreateManyTenantInput = {
   id?: number
   name: string
+  nameFolded?: string
   description?: string | null
   parentId?: number | null
   private?: boolean
@@ -906,6 +942,7 @@ export type TagCreateManyTenantInput = {
 
 export type TagUpdateWithoutTenantInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
   ownerId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -920,6 +957,7 @@ export type TagUpdateWithoutTenantInput = {
 export type TagUncheckedUpdateWithoutTenantInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
@@ -934,6 +972,7 @@ export type TagUncheckedUpdateWithoutTenantInput = {
 export type TagUncheckedUpdateManyWithoutTenantInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
@@ -947,6 +986,7 @@ export type TagCreateManyParentInput = {
   id?: number
   tenantId: number
   name: string
+  nameFolded?: string
   description?: string | null
   private?: boolean
   ownerId?: number | null
@@ -957,6 +997,7 @@ export type TagCreateManyParentInput = {
 
 export type TagUpdateWithoutParentInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
   ownerId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -972,6 +1013,7 @@ export type TagUncheckedUpdateWithoutParentInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenantId?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
   ownerId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -986,6 +1028,7 @@ export type TagUncheckedUpdateManyWithoutParentInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenantId?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  nameFolded?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   private?: Prisma.BoolFieldUpdateOperationsInput | boolean
   ownerId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
@@ -1038,6 +1081,7 @@ export type TagSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
   id?: boolean
   tenantId?: boolean
   name?: boolean
+  nameFolded?: boolean
   description?: boolean
   parentId?: boolean
   private?: boolean
@@ -1056,6 +1100,7 @@ export type TagSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extension
   id?: boolean
   tenantId?: boolean
   name?: boolean
+  nameFolded?: boolean
   description?: boolean
   parentId?: boolean
   private?: boolean
@@ -1071,6 +1116,7 @@ export type TagSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extension
   id?: boolean
   tenantId?: boolean
   name?: boolean
+  nameFolded?: boolean
   description?: boolean
   parentId?: boolean
   private?: boolean
@@ -1086,6 +1132,7 @@ export type TagSelectScalar = {
   id?: boolean
   tenantId?: boolean
   name?: boolean
+  nameFolded?: boolean
   description?: boolean
   parentId?: boolean
   private?: boolean
@@ -1095,7 +1142,7 @@ export type TagSelectScalar = {
   updatedOn?: boolean
 }
 
-export type TagOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "description" | "parentId" | "private" | "ownerId" | "createdOn" | "createdBy" | "updatedOn", ExtArgs["result"]["tag"]>
+export type TagOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "nameFolded" | "description" | "parentId" | "private" | "ownerId" | "createdOn" | "createdBy" | "updatedOn", ExtArgs["result"]["tag"]>
 export type TagInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   parent?: boolean | Prisma.Tag$parentArgs<ExtArgs>
@@ -1124,6 +1171,7 @@ export type $TagPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
     id: number
     tenantId: number
     name: string
+    nameFolded: string
     description: string | null
     parentId: number | null
     private: boolean
@@ -1561,6 +1609,7 @@ export interface TagFieldRefs {
   readonly id: Prisma.FieldRef<"Tag", 'Int'>
   readonly tenantId: Prisma.FieldRef<"Tag", 'Int'>
   readonly name: Prisma.FieldRef<"Tag", 'String'>
+  readonly nameFolded: Prisma.FieldRef<"Tag", 'String'>
   readonly description: Prisma.FieldRef<"Tag", 'String'>
   readonly parentId: Prisma.FieldRef<"Tag", 'Int'>
   readonly private: Prisma.FieldRef<"Tag", 'Boolean'>

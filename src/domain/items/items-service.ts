@@ -21,7 +21,7 @@ import type { FilesService } from '../files/files-service.ts';
 import { assertGrant, auditRead } from './access.ts';
 import { wholeSecond } from '../../lib/dates.ts';
 import type { TypeRegistry } from './type-registry.ts';
-import type { PropertyDef, TypeDef } from './type-definition.ts';
+import { SPECIAL_COLLECTIONS, type PropertyDef, type TypeDef } from './type-definition.ts';
 
 export interface ItemScope {
   tenant: TenantContext;
@@ -59,6 +59,8 @@ export class ItemsService {
 
   /** The type behind `collection`, if the principal holds `action` on it (403 otherwise). */
   async typeFor(scope: ItemScope, collection: string, action: TypeAction): Promise<TypeDef> {
+    // Reached only by routes the special collections do not have (e.g. /collection/tags/get-by/...).
+    if (SPECIAL_COLLECTIONS.includes(collection)) throw Errors.badRequest({ message: `The ${collection} collection has no such route` });
     const type = await this.types.resolve(scope.tenant.id, collection, scope.generation);
     this.assertGrant(scope, type, action);
     return type;

@@ -4,6 +4,9 @@ import type { ItemProperty, ItemType } from '../../../generated/prisma-sqlite/cl
 export const PROPERTY_KINDS = ['string', 'text', 'integer', 'number', 'boolean', 'datetime', 'date', 'month', 'enum', 'reference', 'file'] as const;
 export type PropertyKind = (typeof PROPERTY_KINDS)[number];
 
+/** The special collections of seed 004: never type system names, never generic routes. */
+export const SPECIAL_COLLECTIONS = ['tags', 'notifications'];
+
 /** Fields every item has; user properties may not take these names. */
 export const SYSTEM_FIELDS = ['id', 'uuid', 'created_on', 'created_by', 'updated_on', 'updated_by'] as const;
 export type SystemField = (typeof SYSTEM_FIELDS)[number];

@@ -9,7 +9,7 @@ import { rebuildCounts } from '../../store/items/value-counts.ts';
 import { parseScalar } from './kinds.ts';
 import type { TypeRegistry } from './type-registry.ts';
 import type { FilesService } from '../files/files-service.ts';
-import { SYSTEM_FIELDS, toTypeDef, type PropertyDef, type PropertyKind, type PropertyOptions } from './type-definition.ts';
+import { SPECIAL_COLLECTIONS, SYSTEM_FIELDS, toTypeDef, type PropertyDef, type PropertyKind, type PropertyOptions } from './type-definition.ts';
 
 export interface PropertyInput {
   systemName?: string;
@@ -33,8 +33,7 @@ export interface TypeInput {
 }
 
 const WITH_PROPERTIES = { properties: true } as const;
-/** /collection/tags and /collection/notifications are the special collections (seed 004). */
-const RESERVED_TYPE_NAMES = ['tags', 'notifications'];
+
 const BATCH = 1000;
 
 const invalid = (path: string, message: string) => Errors.validationFailed(undefined, { details: [{ path, message }] });
@@ -58,7 +57,7 @@ export class TypesService {
   }
 
   async create(tenantId: number, input: TypeInput & { systemName: string }) {
-    if (RESERVED_TYPE_NAMES.includes(input.systemName)) {
+    if (SPECIAL_COLLECTIONS.includes(input.systemName)) {
       throw invalid('body.systemName', `"${input.systemName}" is the special ${input.systemName} collection's name`);
     }
     const names = (input.properties ?? []).map((p) => p.systemName);

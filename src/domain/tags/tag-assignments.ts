@@ -28,6 +28,7 @@ export class TagAssignments {
   constructor(
     private readonly db: Db,
     private readonly types: TypeRegistry,
+    private readonly dialect: 'sqlite' | 'postgresql',
   ) {}
 
   /** tags.object: the visible tags of one item; needs `show` on its type. */
@@ -45,6 +46,8 @@ export class TagAssignments {
     return tagWrite(this.db, async (tx) => {
       const found = await readOne(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
+      // Concurrent replaces of one item's tags run one after the other (SQLite writers already do).
+      if (this.dialect === 'postgresql') await tx.$queryRaw`SELECT 1 FROM "Item" WHERE "id" = ${found.id} FOR UPDATE`;
       const visible = new Set((await tx.tag.findMany({ where: { id: { in: wanted }, ...visibleTagsWhere(scope.principal) }, select: { id: true } })).map((t) => t.id));
       const unknown = wanted.find((id) => !visible.has(id));
       if (unknown !== undefined) throw Errors.unknownTag({ id: unknown }, { details: [{ path: 'body.tags', message: `tag ${unknown} is not a tag you see` }] });

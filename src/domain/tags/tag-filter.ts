@@ -1,7 +1,8 @@
 // The `tags`, `tagsMode` and `includeTagDescendants` list parameters (seed 004) → groups of
 // tag ids for the item query: an item matches when it carries a tag of every group. `any` is
 // one group of all listed tags; `all` is one group per listed tag; with descendants, each tag's
-// group also holds its visible descendants. A tag the caller cannot see is refused by name.
+// group also holds its visible descendants (the recursive step is driven from the rows found so
+// far, CROSS JOIN fixing that order on SQLite). A tag the caller cannot see is refused by name.
 import type { Db } from '../../store/database.ts';
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import { Errors } from '../../errors/registry.ts';
@@ -10,6 +11,8 @@ import type { Principal } from '../identity/principal.ts';
 import { visibleTagsSql } from './tag-visibility.ts';
 
 export const MAX_FILTER_TAGS = 100;
+/** Tag ids one list request may match after descendants are added (each is a bound value). */
+export const MAX_EXPANDED_TAGS = 1000;
 
 export interface TagFilter {
   ids: number[];
@@ -20,16 +23,16 @@ export interface TagFilter {
 function ids(value: unknown, where: string): number[] {
   if (value === undefined || value === null || value === '') return [];
   const parts = (Array.isArray(value) ? value : [value]).flatMap((part) => (typeof part === 'string' ? part.split(',') : [part]));
-  const result: number[] = [];
+  const result = new Set<number>();
   for (const part of parts) {
     const text = String(part).trim();
     if (text === '') continue;
     const id = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
     if (!(id >= 1 && id <= MAX_ID)) throw Errors.invalidTags({ where, reason: `"${text.slice(0, 40)}" is not a tag id` });
-    if (!result.includes(id)) result.push(id);
+    result.add(id);
+    if (result.size > MAX_FILTER_TAGS) throw Errors.invalidTags({ where, reason: `at most ${MAX_FILTER_TAGS} tags` });
   }
-  if (result.length > MAX_FILTER_TAGS) throw Errors.invalidTags({ where, reason: `at most ${MAX_FILTER_TAGS} tags` });
-  return result;
+  return [...result];
 }
 
 function flag(value: unknown): boolean {
@@ -54,15 +57,18 @@ export async function resolveTagGroups(db: Db, principal: Principal, filter: Tag
         WITH RECURSIVE sub(root, id) AS (
           SELECT t."id", t."id" FROM "Tag" t WHERE t."id" IN (${roots}) AND ${visible}
           UNION
-          SELECT sub.root, t."id" FROM "Tag" t JOIN sub ON t."parentId" = sub.id WHERE ${visible}
+          SELECT sub.root, t."id" FROM sub CROSS JOIN "Tag" t WHERE t."tenantId" = ${principal.tenantId} AND t."parentId" = sub.id AND ${visible}
         )
-        SELECT root, id FROM sub`
+        SELECT root, id FROM sub LIMIT ${MAX_EXPANDED_TAGS + 1}`
     : await db.$queryRaw<{ root: number | bigint; id: number | bigint }[]>`
         SELECT t."id" AS root, t."id" AS id FROM "Tag" t WHERE t."id" IN (${roots}) AND ${visible}`;
   const byRoot = new Map<number, number[]>();
   for (const row of rows) {
     const root = Number(row.root);
     byRoot.set(root, [...(byRoot.get(root) ?? []), Number(row.id)]);
+  }
+  if (rows.length > MAX_EXPANDED_TAGS) {
+    throw Errors.invalidTags({ where: 'tags', reason: `the tags and their descendants exceed ${MAX_EXPANDED_TAGS}; name fewer or narrower tags` });
   }
   const missing = filter.ids.find((id) => !byRoot.has(id));
   if (missing !== undefined) throw Errors.unknownTag({ id: missing });

@@ -54,15 +54,17 @@ export class TagsService {
       await this.visibleTag(this.db, scope.principal, parent, () => Errors.unknownTag({ id: parent }, { details: [{ path: 'parent', message: 'not a tag you see' }] }));
       conditions.push(Prisma.sql`t."parentId" = ${parent}`);
     }
-    // LOWER on both sides works alike on SQLite and PostgreSQL ('!' escapes the wildcards).
-    if (search) conditions.push(Prisma.sql`LOWER(t."name") LIKE ${`%${search.toLowerCase().replace(/[!%_]/g, '!$&')}%`} ESCAPE '!'`);
+    // Names are folded in JS when written (SQL LOWER folds ASCII only); '!' escapes the wildcards.
+    if (search) conditions.push(Prisma.sql`t."nameFolded" LIKE ${`%${fold(search).replace(/[!%_]/g, '!$&')}%`} ESCAPE '!'`);
     const where = Prisma.join(conditions, ' AND ');
     const rows = await this.db.$queryRaw<{ id: number | bigint }[]>`
       SELECT t."id" FROM "Tag" t WHERE ${where} ORDER BY t."name" ASC, t."id" ASC LIMIT ${perPage} OFFSET ${(page - 1) * perPage}`;
     const [{ total }] = await this.db.$queryRaw<{ total: number | bigint }[]>`SELECT COUNT(*) AS total FROM "Tag" t WHERE ${where}`;
     const ids = rows.map((row) => Number(row.id));
     const found = new Map((await this.db.tag.findMany({ where: { id: { in: ids } } })).map((tag) => [tag.id, tag]));
-    return { page, perPage, tags: ids.map((id) => found.get(id)!), total: Number(total) };
+    // A tag deleted between the two reads is simply not on the page.
+    const tags = ids.map((id) => found.get(id)).filter((tag): tag is StoredTag => tag !== undefined);
+    return { page, perPage, tags, total: Number(total) };
   }
 
   async readOne(scope: TagScope, id: string): Promise<StoredTag> {
@@ -77,11 +79,12 @@ export class TagsService {
     return this.treeWrite(scope, async (tx) => {
       const parent = input.parent == null ? null : await this.parentFor(tx, scope.principal, input.parent);
       if (parent?.private && !isPrivate) throw publicUnderPrivate(parent.id);
+      if (parent) assertDepth((await this.ancestors(tx, parent.id)).length + 1);
       const now = wholeSecond();
       const userId = scope.principal.userId;
       return tx.tag.create({
         data: {
-          tenantId: scope.tenant.id, name, description: input.description ?? null, parentId: parent?.id ?? null, private: isPrivate,
+          tenantId: scope.tenant.id, name, nameFolded: fold(name), description: input.description ?? null, parentId: parent?.id ?? null, private: isPrivate,
           ownerId: userId, createdBy: userId, createdOn: now, updatedOn: now,
         },
       });
@@ -117,10 +120,12 @@ export class TagsService {
       assertMayChange(scope.principal, tag);
       const subtree = await this.subtree(tx, tag);
       const children = subtree.filter((t) => t.depth === 1).length;
-      if (children && !cascade) throw Errors.conflict({ message: `Tag ${tag.id} has ${children} child tag(s); delete them first or use cascade=true` });
+      if (children && !cascade) throw Errors.conflict({ message: `Tag ${tag.id} has child tags; delete them first or use cascade=true` });
       if (subtree.length > MAX_CASCADE) throw Errors.conflict({ message: `cascade would delete more than ${MAX_CASCADE} tags` });
       // A private-only writer may not take tags it could not delete one by one with it.
-      for (const doomed of subtree) assertMayChange(scope.principal, doomed);
+      if (!subtree.every((doomed) => mayChange(scope.principal, doomed))) {
+        throw Errors.permissionDenied({ permission: 'manageTags (the subtree holds tags that are not private tags of yours)' });
+      }
       // The parent foreign key restricts: remove the leaves of each level before their parents.
       for (let depth = Math.max(...subtree.map((t) => t.depth)); depth >= 0; depth--) {
         await tx.tag.deleteMany({ where: { id: { in: subtree.filter((t) => t.depth === depth).map((t) => t.id) } } });
@@ -143,7 +148,12 @@ export class TagsService {
       let parent: StoredTag | null = null;
       if (data.parentId !== null && moved) {
         parent = await this.parentFor(tx, scope.principal, data.parentId);
-        await this.assertNoCycle(tx, current, parent.id);
+        const above = await this.ancestors(tx, parent.id);
+        if (above.includes(current.id)) {
+          throw Errors.conflict({ message: `Tag ${parent.id} is tag ${current.id} or one of its descendants; a tag cannot move under itself` });
+        }
+        const height = Math.max(...(await this.subtree(tx, current)).map((t) => t.depth));
+        assertDepth(above.length + 1 + height);
       } else if (data.parentId !== null) {
         parent = await tx.tag.findUnique({ where: { id: data.parentId } });
       }
@@ -152,7 +162,7 @@ export class TagsService {
         const child = await tx.tag.findFirst({ where: { parentId: current.id, private: false }, select: { id: true } });
         if (child) throw Errors.conflict({ message: `Tag ${current.id} has public child tag ${child.id}; a public tag cannot have a private parent` });
       }
-      return tx.tag.update({ where: { id: current.id }, data: { ...data, updatedOn: wholeSecond() } });
+      return tx.tag.update({ where: { id: current.id }, data: { ...data, nameFolded: fold(data.name), updatedOn: wholeSecond() } });
     });
   }
 
@@ -168,27 +178,28 @@ export class TagsService {
     return this.visibleTag(tx, principal, id, () => Errors.unknownTag({ id }, { details: [{ path: 'body.parent', message: 'not a tag you see' }] }));
   }
 
-  /** 409 when `parentId` is the tag itself or one of its descendants (walks up from the parent). */
-  private async assertNoCycle(tx: Tx, tag: StoredTag, parentId: number): Promise<void> {
-    const ancestors = await tx.$queryRaw<{ id: number | bigint }[]>`
+  /** The tag `id` and its ancestors up to the top level (ids). */
+  private async ancestors(tx: Tx, id: number): Promise<number[]> {
+    const rows = await tx.$queryRaw<{ id: number | bigint }[]>`
       WITH RECURSIVE up(id, pid) AS (
-        SELECT t."id", t."parentId" FROM "Tag" t WHERE t."id" = ${parentId}
+        SELECT t."id", t."parentId" FROM "Tag" t WHERE t."id" = ${id}
         UNION
-        SELECT t."id", t."parentId" FROM "Tag" t JOIN up ON t."id" = up.pid
+        SELECT t."id", t."parentId" FROM up CROSS JOIN "Tag" t WHERE t."id" = up.pid
       )
       SELECT id FROM up`;
-    if (ancestors.some((row) => Number(row.id) === tag.id)) {
-      throw Errors.conflict({ message: `Tag ${parentId} is tag ${tag.id} or one of its descendants; a tag cannot move under itself` });
-    }
+    return rows.map((row) => Number(row.id));
   }
 
-  /** The tag and every descendant with its depth below the tag (0: the tag). */
+  /**
+   * The tag and every descendant with its depth below the tag (0: the tag). Each step is driven
+   * from `sub` (CROSS JOIN fixes the order on SQLite) through the (tenantId, parentId) index.
+   */
   private async subtree(tx: Tx, tag: StoredTag) {
     const rows = await tx.$queryRaw<{ id: number | bigint; depth: number | bigint; private: boolean | number; ownerId: number | bigint | null }[]>`
       WITH RECURSIVE sub(id, depth) AS (
         SELECT t."id", 0 FROM "Tag" t WHERE t."id" = ${tag.id}
         UNION ALL
-        SELECT t."id", sub.depth + 1 FROM "Tag" t JOIN sub ON t."parentId" = sub.id WHERE t."tenantId" = ${tag.tenantId} AND sub.depth < 1000
+        SELECT t."id", sub.depth + 1 FROM sub CROSS JOIN "Tag" t WHERE t."tenantId" = ${tag.tenantId} AND t."parentId" = sub.id
       )
       SELECT sub.id, sub.depth, t."private", t."ownerId" FROM sub JOIN "Tag" t ON t."id" = sub.id`;
     return rows.map((row) => ({ id: Number(row.id), depth: Number(row.depth), private: Boolean(row.private), ownerId: row.ownerId === null ? null : Number(row.ownerId) }));
@@ -215,9 +226,24 @@ function assertWriter(principal: Principal): void {
 }
 
 /** manageTags changes any tag; createPrivateTags alone only the private tags its holder created. */
+function mayChange(principal: Principal, tag: { private: boolean; ownerId: number | null }): boolean {
+  return managesTags(principal) || (tag.private && tag.ownerId === principal.userId);
+}
+
 function assertMayChange(principal: Principal, tag: { id: number; private: boolean; ownerId: number | null }): void {
-  if (managesTags(principal) || (tag.private && tag.ownerId === principal.userId)) return;
-  throw Errors.permissionDenied({ permission: `manageTags (tag ${tag.id} is not a private tag of yours)` });
+  if (!mayChange(principal, tag)) throw Errors.permissionDenied({ permission: `manageTags (tag ${tag.id} is not a private tag of yours)` });
+}
+
+/** Trees stay shallow: every walk up or down them is a bounded recursive query. */
+export const MAX_TAG_DEPTH = 32;
+
+function assertDepth(depth: number): void {
+  if (depth > MAX_TAG_DEPTH) throw Errors.conflict({ message: `Tags nest at most ${MAX_TAG_DEPTH} levels deep; this would make ${depth}` });
+}
+
+/** What `search` compares: the name lower-cased the same way on every database. */
+function fold(text: string): string {
+  return text.toLowerCase();
 }
 
 function publicUnderPrivate(parentId: number) {
@@ -241,7 +267,8 @@ function parentFilter(value: unknown): number | null | undefined {
 
 function tagName(name: string | undefined): string {
   const trimmed = (name ?? '').trim();
-  if (trimmed.length < 1 || trimmed.length > 200) {
+  const length = [...trimmed].length;
+  if (length < 1 || length > 200) {
     throw Errors.validationFailed(undefined, { details: [{ path: 'body.name', message: 'must hold 1 to 200 characters besides surrounding spaces' }] });
   }
   return trimmed;
