@@ -68,6 +68,15 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     services.files.sweepExpired().catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired upload promises failed'));
   }, 60_000);
   promiseSweep.unref();
+  // Bytes no row refers to (a crash between storing and recording): checked at start and daily.
+  const sweepOrphans = () =>
+    services.files.sweepOrphans().then(
+      (removed) => removed && logger.info({ removed }, 'removed unreferenced stored files'),
+      (error: unknown) => logger.warn({ err: error }, 'sweeping unreferenced stored files failed'),
+    );
+  void sweepOrphans();
+  const orphanSweep = setInterval(sweepOrphans, 24 * 3600_000);
+  orphanSweep.unref();
   if (redis) {
     // Bumps made while this process could not see Redis are lost to it, and a restarted Redis
     // starts its counters again: every change of connection state drops the local memos.
@@ -105,6 +114,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     (stopping ??= (async () => {
       shuttingDown = true;
       clearInterval(promiseSweep);
+      clearInterval(orphanSweep);
       // /readyz answers 503 from now on; connections already queued for accept (or sent by a
       // balancer that has not noticed yet) are still served during the drain.
       if (config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));

@@ -3,7 +3,7 @@
 // and a download URL, downloads need the type's show grant, and the bytes leave storage with
 // the value, the item or the property. Limits, unsafe names and every bad input answer 4xx.
 import { expect } from 'chai';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.ts';
@@ -479,6 +479,31 @@ describe('files: upload, bind, download', function () {
       expect(await server.running.services.files.sweepExpired()).to.equal(1);
       expect((await storedFiles(filesDir)).length).to.equal(base - 1);
       expect(await db.filePromise.findUnique({ where: { id } })).to.equal(null);
+    });
+
+    it('sweeps stored bytes no row refers to once they are a day old, and nothing else', async () => {
+      const [id] = await promises([{ name: 'kept.txt', content: 'kept' }]);
+      const item = await anItem(server, docs.systemName, { title: 'kept', attachments: [id] }, as);
+      const [pending] = await promises([{ name: 'pending.txt', content: 'pending' }]);
+      const old = new Date(Date.now() - 2 * 86_400_000);
+      await mkdir(path.join(filesDir, '1'), { recursive: true });
+      const orphan = path.join(filesDir, '1', 'orphan0123456789abcdef');
+      const fresh = path.join(filesDir, '1', 'fresh0123456789abcdefg');
+      const leftover = path.join(filesDir, '.incoming', 'leftover0123456789abcd');
+      for (const file of [orphan, fresh, leftover]) await writeFile(file, 'x');
+      await utimes(orphan, old, old);
+      await utimes(leftover, old, old);
+      // Referenced bytes are old too: age alone never removes them.
+      for (const stored of await storedFiles(filesDir)) if (stored !== fresh) await utimes(stored, old, old);
+
+      expect(await server.running.services.files.sweepOrphans()).to.equal(2);
+      const left = await storedFiles(filesDir);
+      expect(left).to.include(fresh).and.not.include(orphan);
+      expect(await readdir(path.join(filesDir, '.incoming'))).to.deep.equal([]);
+      expect((await download(item.attachments[0].url)).text).to.equal('kept');
+      const bound = await anItem(server, docs.systemName, { title: 'pending', attachments: [pending] }, as);
+      expect((await download(bound.attachments[0].url)).text).to.equal('pending');
+      await rm(fresh);
     });
 
     it('a cascade delete removes the bytes of the referencing items too', async () => {

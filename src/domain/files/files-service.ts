@@ -41,6 +41,9 @@ const SWEEP_BATCH = 200;
 /** Expired promises are kept this much longer, so a write binding one at its last moment wins. */
 const SWEEP_GRACE_MS = 60_000;
 
+/** Unreferenced bytes younger than this are left alone by the orphan sweep. */
+const ORPHAN_MIN_AGE_MS = 24 * 3600_000;
+
 /** Reads the request's multipart files, each at most `maxBytes` (413 beyond). */
 export type ReadUploads = (maxBytes: number) => Promise<UploadedFile[]>;
 
@@ -255,6 +258,37 @@ export class FilesService {
       await this.removeBlobs([promise.storageKey]);
     }
     return swept;
+  }
+
+  /**
+   * Removes stored bytes no row refers to, older than `minAgeMs` (younger ones may belong to an
+   * upload or a write still in flight): what a crash between storing and recording leaves, or a
+   * write racing a type's deletion. Answers how many were removed.
+   */
+  async sweepOrphans(minAgeMs = ORPHAN_MIN_AGE_MS, now = new Date()): Promise<number> {
+    const cutoff = now.getTime() - minAgeMs;
+    let batch: string[] = [];
+    let removed = 0;
+    const flush = async () => {
+      const keys = batch;
+      batch = [];
+      const stored = keys.filter((key) => !key.startsWith('incoming/'));
+      const [files, promises] = await Promise.all([
+        this.db.itemFile.findMany({ where: { storageKey: { in: stored } }, select: { storageKey: true } }),
+        this.db.filePromise.findMany({ where: { storageKey: { in: stored } }, select: { storageKey: true } }),
+      ]);
+      const referenced = new Set([...files, ...promises].map((r) => r.storageKey));
+      const orphans = keys.filter((key) => !referenced.has(key));
+      await this.removeBlobs(orphans);
+      removed += orphans.length;
+    };
+    for await (const { key, modifiedAt } of this.storage.list()) {
+      if (modifiedAt.getTime() > cutoff) continue;
+      batch.push(key);
+      if (batch.length === SWEEP_BATCH) await flush();
+    }
+    if (batch.length) await flush();
+    return removed;
   }
 
   /** The bytes of one attached file, for a principal that may read the item. */
