@@ -5,12 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Db } from '../../store/database.ts';
+import type { ActingScope } from '../acting-scope.ts';
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { FileStorage } from '../../store/files/file-storage.ts';
 import { readOne, type Tx } from '../../store/items/item-store.ts';
 import { Errors } from '../../errors/registry.ts';
-import type { Principal } from '../identity/principal.ts';
-import type { TenantContext } from '../identity/tenant.ts';
 import { assertGrant, auditRead } from '../items/access.ts';
 import { FileChanges, FileToken, type FileEntry } from '../items/kinds.ts';
 import { accepts, freeName, mediaTypeOf, safeFileName, type UploadedFile } from './file-rules.ts';
@@ -25,11 +24,7 @@ export interface FileLimits {
   pendingMaxBytes: number;
 }
 
-export interface FileScope {
-  tenant: TenantContext;
-  principal: Principal;
-  generation: number | null;
-}
+type FileScope = ActingScope;
 
 /** What binding decided: ItemFile rows to add (from promises) and to drop. */
 export interface FilePlan {

@@ -2,13 +2,12 @@
 // No Koa, no status codes; one transaction per write; the caller projects the result.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../store/database.ts';
+import type { ActingScope } from '../acting-scope.ts';
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import { Errors } from '../../errors/registry.ts';
 import { AppError } from '../../errors/define-error.ts';
 import { translatePrismaError } from '../../store/translate-prisma-error.ts';
-import type { Principal } from '../identity/principal.ts';
 import type { TypeAction } from '../identity/permissions.ts';
-import type { TenantContext } from '../identity/tenant.ts';
 import { planFilters, targetFor } from '../../store/items/filters.ts';
 import {
   conflictingUniques, deleteItems, existingIds, readFirstMatching, readOne, readPage, referencesTo, rewriteItem, toStoredItem, writeIndex,
@@ -23,11 +22,7 @@ import { wholeSecond } from '../../lib/dates.ts';
 import type { TypeRegistry } from './type-registry.ts';
 import { SPECIAL_COLLECTIONS, type PropertyDef, type TypeDef } from './type-definition.ts';
 
-export interface ItemScope {
-  tenant: TenantContext;
-  principal: Principal;
-  generation: number | null;
-}
+export type ItemScope = ActingScope;
 
 export interface ItemPage {
   type: TypeDef;

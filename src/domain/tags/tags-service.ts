@@ -1,23 +1,19 @@
 // The tags collection (F6.1): the tag tree and who may change which tag. No Koa; each write is
 // one transaction. Item ↔ tag links are in tag-assignments.ts.
 import type { Db } from '../../store/database.ts';
+import type { ActingScope } from '../acting-scope.ts';
 import { Prisma, type Tag } from '../../../generated/prisma-sqlite/client.ts';
 import { Errors } from '../../errors/registry.ts';
 import { MAX_ID, type Tx } from '../../store/items/item-store.ts';
 import { wholeSecond } from '../../lib/dates.ts';
 import type { Principal } from '../identity/principal.ts';
-import type { TenantContext } from '../identity/tenant.ts';
 import { DEFAULT_PER_PAGE } from '../items/list-query.ts';
 import { managesTags, visibleTagsSql, visibleTagsWhere } from './tag-visibility.ts';
 import { tagWrite } from './tag-write.ts';
 
 export type StoredTag = Tag;
 
-export interface TagScope {
-  tenant: TenantContext;
-  principal: Principal;
-  generation: number | null;
-}
+export type TagScope = ActingScope;
 
 export interface TagPage {
   page: number;

@@ -1,7 +1,6 @@
 // The generic collection API (seed 004 "Generic collection"): thin adapters from the typed
 import type { components } from '../../../generated/api.d.ts';
 // request to ItemsService and from stored items to the projection.
-import type { ItemScope } from '../../domain/items/items-service.ts';
 import { fieldControls } from '../../domain/items/list-query.ts';
 import type { TypeDef } from '../../domain/items/type-definition.ts';
 import type { StoredItem } from '../../store/items/item-store.ts';
@@ -10,7 +9,6 @@ import type { AuthedScope, OperationHandler } from '../types.ts';
 
 type Item = components['schemas']['Item'];
 
-const itemScope = (scope: AuthedScope): ItemScope => ({ tenant: scope.tenant, principal: scope.principal, generation: scope.generation });
 
 function projectOne(scope: AuthedScope, type: TypeDef, item: StoredItem, query: Record<string, unknown>): Item {
   return projectItem(type, item, {
@@ -21,7 +19,7 @@ function projectOne(scope: AuthedScope, type: TypeDef, item: StoredItem, query: 
 }
 
 async function listPage(scope: AuthedScope, collection: string, query: Record<string, unknown>, body?: Record<string, unknown>) {
-  const page = await scope.services.items.readPage(itemScope(scope), collection, query, body);
+  const page = await scope.services.items.readPage(scope, collection, query, body);
   if (page.items.length === 0) return { status: 204 as const, body: undefined };
   const context = { zone: scope.principal.timeZone, multiValueShape: scope.tenant.settings.multiValueShape, fields: page.query.fields };
   const propsMeta = projectPropsMeta(page.type, page.query.fields);
@@ -41,31 +39,31 @@ export const searchItems: OperationHandler<'searchItems'> = async ({ params, que
   listPage(scope, params.collection, query, body as Record<string, unknown> | undefined);
 
 export const getItem: OperationHandler<'getItem'> = async ({ params, query }, scope) => {
-  const { type, item } = await scope.services.items.readOne(itemScope(scope), params.collection, params.item);
+  const { type, item } = await scope.services.items.readOne(scope, params.collection, params.item);
   return { status: 200, body: projectOne(scope, type, item, query) };
 };
 
 export const getItemBy: OperationHandler<'getItemBy'> = async ({ params, query }, scope) => {
-  const { type, item } = await scope.services.items.readBy(itemScope(scope), params.collection, params.property, params.item);
+  const { type, item } = await scope.services.items.readBy(scope, params.collection, params.property, params.item);
   return { status: 200, body: projectOne(scope, type, item, query) };
 };
 
 export const createItem: OperationHandler<'createItem'> = async ({ params, body }, scope) => {
-  const { type, item } = await scope.services.items.createOne(itemScope(scope), params.collection, body);
+  const { type, item } = await scope.services.items.createOne(scope, params.collection, body);
   return { status: 201, body: projectOne(scope, type, item, {}) };
 };
 
 export const replaceItem: OperationHandler<'replaceItem'> = async ({ params, body }, scope) => {
-  const { type, item } = await scope.services.items.replaceOne(itemScope(scope), params.collection, params.item, body);
+  const { type, item } = await scope.services.items.replaceOne(scope, params.collection, params.item, body);
   return { status: 200, body: projectOne(scope, type, item, {}) };
 };
 
 export const patchItem: OperationHandler<'patchItem'> = async ({ params, body }, scope) => {
-  const { type, item } = await scope.services.items.patchOne(itemScope(scope), params.collection, params.item, body);
+  const { type, item } = await scope.services.items.patchOne(scope, params.collection, params.item, body);
   return { status: 200, body: projectOne(scope, type, item, {}) };
 };
 
 export const deleteItem: OperationHandler<'deleteItem'> = async ({ params, query }, scope) => {
-  await scope.services.items.deleteOne(itemScope(scope), params.collection, params.item, query);
+  await scope.services.items.deleteOne(scope, params.collection, params.item, query);
   return { status: 204, body: undefined };
 };

@@ -1,11 +1,8 @@
 // The tags collection and the tags.object / tags.assign commands: thin adapters from the typed
 // request to TagsService and from stored tags to the projection.
-import type { TagScope } from '../../domain/tags/tags-service.ts';
 import { managesTags } from '../../domain/tags/tag-visibility.ts';
 import { EVERY_TAG_FIELD, projectTag, tagFields, type TagFields } from '../../projection/tags.ts';
 import type { AuthedScope, OperationHandler } from '../types.ts';
-
-const tagScope = (scope: AuthedScope): TagScope => ({ tenant: scope.tenant, principal: scope.principal, generation: scope.generation });
 
 const projection = (scope: AuthedScope, fields: TagFields = EVERY_TAG_FIELD) => ({
   zone: scope.principal.timeZone,
@@ -15,7 +12,7 @@ const projection = (scope: AuthedScope, fields: TagFields = EVERY_TAG_FIELD) => 
 
 async function listPage(scope: AuthedScope, source: Record<string, unknown>) {
   const fields = tagFields(source);
-  const page = await scope.services.tags.readPage(tagScope(scope), source);
+  const page = await scope.services.tags.readPage(scope, source);
   if (page.tags.length === 0) return { status: 204 as const, body: undefined };
   const context = projection(scope, fields);
   return {
@@ -34,38 +31,38 @@ export const searchTags: OperationHandler<'searchTags'> = async ({ query, body }
 
 export const getTag: OperationHandler<'getTag'> = async ({ params, query }, scope) => {
   const fields = tagFields(query);
-  const tag = await scope.services.tags.readOne(tagScope(scope), params.item);
+  const tag = await scope.services.tags.readOne(scope, params.item);
   return { status: 200, body: projectTag(tag, projection(scope, fields)) };
 };
 
 export const createTag: OperationHandler<'createTag'> = async ({ body }, scope) => {
-  const tag = await scope.services.tags.createOne(tagScope(scope), body);
+  const tag = await scope.services.tags.createOne(scope, body);
   return { status: 201, body: projectTag(tag, projection(scope)) };
 };
 
 export const replaceTag: OperationHandler<'replaceTag'> = async ({ params, body }, scope) => {
-  const tag = await scope.services.tags.replaceOne(tagScope(scope), params.item, body);
+  const tag = await scope.services.tags.replaceOne(scope, params.item, body);
   return { status: 200, body: projectTag(tag, projection(scope)) };
 };
 
 export const patchTag: OperationHandler<'patchTag'> = async ({ params, body }, scope) => {
-  const tag = await scope.services.tags.patchOne(tagScope(scope), params.item, body);
+  const tag = await scope.services.tags.patchOne(scope, params.item, body);
   return { status: 200, body: projectTag(tag, projection(scope)) };
 };
 
 export const deleteTag: OperationHandler<'deleteTag'> = async ({ params, query }, scope) => {
-  await scope.services.tags.deleteOne(tagScope(scope), params.item, query.cascade === true);
+  await scope.services.tags.deleteOne(scope, params.item, query.cascade === true);
   return { status: 204, body: undefined };
 };
 
 export const getObjectTags: OperationHandler<'getObjectTags'> = async ({ query }, scope) => {
-  const { type, itemId, tags } = await scope.services.tagAssignments.objectTags(tagScope(scope), query.type, query.item);
+  const { type, itemId, tags } = await scope.services.tagAssignments.objectTags(scope, query.type, query.item);
   const context = projection(scope);
   return { status: 200, body: { typeId: type.id, objectId: itemId, tags: tags.map((tag) => projectTag(tag, context)) } };
 };
 
 export const assignTags: OperationHandler<'assignTags'> = async ({ body }, scope) => {
-  const { type, itemId, tags } = await scope.services.tagAssignments.assign(tagScope(scope), body.type, body.item, body.operation, body.tags);
+  const { type, itemId, tags } = await scope.services.tagAssignments.assign(scope, body.type, body.item, body.operation, body.tags);
   const context = projection(scope);
   return { status: 200, body: { typeId: type.id, objectId: itemId, operation: body.operation, tags: tags.map((tag) => projectTag(tag, context)) } };
 };
