@@ -3,7 +3,7 @@
 // on the others, and what happens when Redis is missing or goes away.
 // Needs DATABASE_URL=postgresql://… and REDIS_URL (scripts/ci/services.sh start && eval "$(… env)").
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -164,6 +164,53 @@ describe('several server processes sharing PostgreSQL and Redis', function () {
       expect(regained.status, regained.text).to.equal(200);
       const onA = await a.request('GET', '/api/v1/app/user.current', { key: user.key });
       expect(onA.status, onA.text).to.equal(200);
+    });
+  });
+
+  describe('files: processes sharing one FILES_DIR', () => {
+    let a: ServerProcess;
+    let b: ServerProcess;
+    let adminKey: string;
+    let filesDir: string;
+
+    before(async () => {
+      filesDir = mkdtempSync(path.join(tmpdir(), 'jt-e2e-files-'));
+      const env = { ...baseEnv, REDIS_PREFIX: newPrefix(), FILES_DIR: filesDir };
+      a = await startServerProcess(env, { name: 'A' });
+      b = await startServerProcess(env, { name: 'B' });
+      adminKey = await adminKeyFrom(a);
+    });
+    after(async () => {
+      await Promise.all([a, b].map((p) => p?.stop('SIGTERM', 15_000).catch(() => p.kill())));
+      rmSync(filesDir, { recursive: true, force: true });
+    });
+
+    it('a file uploaded on A binds on B, downloads from A, and leaves storage when B deletes the item', async () => {
+      const type = await a.request('POST', '/api/v1/admin/types', { key: adminKey, body: { systemName: `docs_${randomBytes(3).toString('hex')}`, properties: [{ systemName: 'f', kind: 'file' }] } });
+      expect(type.status, type.text).to.equal(201);
+      const role = await a.request('POST', '/api/v1/admin/roles', {
+        key: adminKey,
+        body: { name: `files-${randomBytes(3).toString('hex')}`, permissions: ['useApi'], typePermissions: [{ typeId: type.body.id, show: true, create: true, edit: true, delete: true }] },
+      });
+      const login = `files-${randomBytes(3).toString('hex')}@example.com`;
+      await a.request('POST', '/api/v1/admin/users', { key: adminKey, body: { login, name: 'Files', password: 'files-password-1', roles: [role.body.id] } });
+      const key = (await a.request('POST', '/api/v1/auth', { body: { user: login, password: 'files-password-1' } })).body.authToken.keyString as string;
+
+      const boundary = `----e2e${randomBytes(6).toString('hex')}`;
+      const body = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="shared.txt"\r\nContent-Type: text/plain\r\n\r\nshared bytes\r\n--${boundary}--\r\n`;
+      const upload = await a.request('POST', `/api/v1/upload/${type.body.systemName}/f`, { key, body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+      expect(upload.status, upload.text).to.equal(200);
+
+      const item = await b.request('POST', `/api/v1/collection/${type.body.systemName}`, { key, body: { f: upload.body[0] } });
+      expect(item.status, item.text).to.equal(201);
+      const got = await a.request('GET', item.body.f.url, { key });
+      expect(got.status, got.text).to.equal(200);
+      expect(got.text).to.equal('shared bytes');
+
+      expect((await b.request('DELETE', `/api/v1/collection/${type.body.systemName}/${item.body.id}`, { key })).status).to.equal(204);
+      expect((await a.request('GET', item.body.f.url, { key })).status).to.equal(404);
+      const left = readdirSync(filesDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+      expect(left.map((e) => e.name)).to.deep.equal([]);
     });
   });
 
