@@ -951,10 +951,12 @@ export interface paths {
          *     field for several files) and answers one promise id per file, in order. Send a promise id
          *     as the property's value on create, PUT or PATCH of an item of this type (by the same user)
          *     to attach the file; a promise expires unused after the configured lifetime
-         *     (`FILE_PROMISE_TTL_SECONDS`) and can be used once. Each file must fit `UPLOAD_MAX_BYTES`
-         *     (413 otherwise) and the property's `mediaTypes` (415 otherwise); at most `UPLOAD_MAX_FILES`
-         *     files per request. File names are reduced to a safe form. Requires the type's `create` or
-         *     `edit` grant.
+         *     (`FILE_PROMISE_TTL_SECONDS`) and can be used once. The type, the property, the caller's
+         *     `create` or `edit` grant and the caller's unused-upload quota (`UPLOAD_PENDING_MAX_BYTES`,
+         *     413 `UPLOAD_QUOTA_EXCEEDED`) are checked before the body is read. Each file must fit
+         *     `UPLOAD_MAX_BYTES` and the property's `maxFileSize` (413 `FILE_TOO_LARGE`) and the
+         *     property's `mediaTypes`, judged from the content where it can be (415); at most
+         *     `UPLOAD_MAX_FILES` files per request. File names are reduced to a safe form (UTF-8 kept).
          */
         post: operations["uploadFiles"];
         delete?: never;
@@ -982,8 +984,9 @@ export interface paths {
         /**
          * Download a file attached to an item
          * @description The bytes of one attached file (the `url` of a file value). Requires the type's `show`
-         *     grant, like reading the item. Sent as an attachment with the stored media type and
-         *     `X-Content-Type-Options: nosniff`.
+         *     grant, like reading the item (and is audited like it for read-logged types). Sent as an
+         *     attachment with the stored media type (`application/octet-stream` for HTML, SVG, XML and
+         *     scripts), `X-Content-Type-Options: nosniff` and `Content-Security-Policy: sandbox`.
          */
         get: operations["downloadFile"];
         put?: never;
