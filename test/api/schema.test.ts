@@ -81,6 +81,8 @@ describe('type schemas', function () {
         { systemName: 'tags', kind: 'string', multiple: true },
         { systemName: 'milestones', kind: 'datetime', multiple: true },
         { systemName: 'members', kind: 'reference', referenceType: 'person', multiple: true },
+        { systemName: 'cover', kind: 'file' },
+        { systemName: 'files', kind: 'file', multiple: true },
       ],
     });
     secret = await aType(server, { systemName: 'secret_doc', name: 'Secret doc', properties: [{ systemName: 'body', kind: 'text' }] });
