@@ -757,6 +757,20 @@ describe('/collection/tags and tags.object / tags.assign', () => {
       expect((await server.request('DELETE', tag(doomed.id), m)).status).to.equal(204);
       expect(tagIds(await objectTags(e, project.id, item.id))).to.not.include(doomed.id);
     });
+
+    it('drops the assignments of every tag a cascade deletes, and only those', async () => {
+      const top = await aTag(m, { name: 'Assign cascade top' });
+      const middle = await aTag(m, { name: 'Assign cascade middle', parent: top.id });
+      const leaf = await aTag(m, { name: 'Assign cascade leaf', parent: middle.id });
+      const kept = await aTag(m, { name: 'Assign cascade kept' });
+      await assign(e, { type: project.id, item: item.id, operation: 'add', tags: [middle.id, leaf.id, kept.id] });
+      expect((await server.request('DELETE', tag(top.id, '?cascade=true'), m)).status).to.equal(204);
+      const left = tagIds(await objectTags(e, project.id, item.id));
+      expect(left).to.include(kept.id).and.not.include.members([top.id, middle.id, leaf.id]);
+      const db = server.running.services.database.prisma;
+      expect(await db.itemTag.count({ where: { tagId: { in: [top.id, middle.id, leaf.id] } } })).to.equal(0);
+      await assign(e, { type: project.id, item: item.id, operation: 'remove', tags: [kept.id] });
+    });
   });
 
   // ------------------------------------------------------------------ tenants
