@@ -47,6 +47,7 @@ export function createServices(options: {
   const identity = new IdentityResolver(db, options.generations, options.unknownHostFallback);
   const typeRegistry = new TypeRegistry(db, identity, options.generations.shared);
   const files = new FilesService(db, typeRegistry, options.files.storage, options.files.limits);
+  const items = new ItemsService(db, typeRegistry, options.database.dialect, files);
   return {
     database: options.database,
     identity,
@@ -56,9 +57,9 @@ export function createServices(options: {
     roles: new Roles(db, identity),
     tenants: new Tenants(db, identity, (tenantId) => files.dropTenant(tenantId)),
     types: new TypesService(db, typeRegistry, files),
-    items: new ItemsService(db, typeRegistry, options.database.dialect, files),
+    items,
     tags: new TagsService(db),
-    tagAssignments: new TagAssignments(db, typeRegistry, options.database.dialect),
+    tagAssignments: new TagAssignments(db, items),
     files,
     typeRegistry,
     limiters: options.limiters,

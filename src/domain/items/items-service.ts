@@ -3,14 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../store/database.ts';
 import type { ActingScope } from '../acting-scope.ts';
-import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import { Errors } from '../../errors/registry.ts';
 import { AppError } from '../../errors/define-error.ts';
 import { translatePrismaError } from '../../store/translate-prisma-error.ts';
 import type { TypeAction } from '../identity/permissions.ts';
 import { planFilters, targetFor } from '../../store/items/filters.ts';
 import {
-  conflictingUniques, deleteItems, existingIds, readFirstMatching, readOne, readPage, referencesTo, rewriteItem, toStoredItem, writeIndex,
+  conflictingUniques, deleteItems, existingIds, lockItems, readFirstMatching, readOne, readPage, referencesTo, rewriteItem, toStoredItem, writeIndex,
   type StoredItem, type Tx,
 } from '../../store/items/item-store.ts';
 import { readInput } from './item-input.ts';
@@ -42,20 +41,20 @@ export class ItemsService {
   ) {}
 
   /**
-   * The item, read again under a row lock on PostgreSQL (READ COMMITTED would let two writers
-   * both read it and both adjust the counters). SQLite transactions already run one at a time.
+   * The item, read again under its row lock (two writers must not both read it and both adjust
+   * the counters). Tag assignments lock the same way.
    */
-  private async readForWrite(tx: Tx, typeId: number, item: string): Promise<StoredItem | null> {
+  async readForWrite(tx: Tx, typeId: number, item: string | number): Promise<StoredItem | null> {
     const found = await readOne(tx, typeId, item);
     if (!found || this.dialect !== 'postgresql') return found;
-    await tx.$queryRaw`SELECT 1 FROM "Item" WHERE "id" = ${found.id} FOR UPDATE`;
+    await lockItems(tx, this.dialect, [found.id]);
     return readOne(tx, typeId, found.id);
   }
 
   /** The type behind `collection`, if the principal holds `action` on it (403 otherwise). */
-  async typeFor(scope: ItemScope, collection: string, action: TypeAction): Promise<TypeDef> {
+  async typeFor(scope: ItemScope, collection: string | number, action: TypeAction): Promise<TypeDef> {
     // Reached only by routes the special collections do not have (e.g. /collection/tags/get-by/...).
-    if (SPECIAL_COLLECTIONS.includes(collection)) throw Errors.badRequest({ message: `The ${collection} collection has no such route` });
+    if (typeof collection === 'string' && SPECIAL_COLLECTIONS.includes(collection)) throw Errors.badRequest({ message: `The ${collection} collection has no such route` });
     const type = await this.types.resolve(scope.tenant.id, collection, scope.generation);
     this.assertGrant(scope, type, action);
     return type;
@@ -169,7 +168,7 @@ export class ItemsService {
       }
       await this.clearReferences(tx, scope, all, clear.filter((c) => !doomed.has(c.itemId)));
       // Lock every doomed item, so no write binds a file to one between here and its delete.
-      if (this.dialect === 'postgresql') await tx.$queryRaw`SELECT 1 FROM "Item" WHERE "id" IN (${Prisma.join([...doomed])}) FOR UPDATE`;
+      await lockItems(tx, this.dialect, [...doomed]);
       unusedFiles = await this.files.dropFilesOfItems(tx, [...doomed]);
       await deleteItems(tx, all, [...doomed]);
     });

@@ -6,10 +6,8 @@ import { Prisma, type Tag } from '../../../generated/prisma-sqlite/client.ts';
 import { Errors } from '../../errors/registry.ts';
 import { readOne, type Tx } from '../../store/items/item-store.ts';
 import type { Principal } from '../identity/principal.ts';
-import type { TypeAction } from '../identity/permissions.ts';
-import { assertGrant } from '../items/access.ts';
 import type { TypeDef } from '../items/type-definition.ts';
-import type { TypeRegistry } from '../items/type-registry.ts';
+import type { ItemsService } from '../items/items-service.ts';
 import type { TagScope } from './tags-service.ts';
 import { visibleTagsWhere } from './tag-visibility.ts';
 import { tagWrite } from './tag-write.ts';
@@ -27,13 +25,12 @@ const BY_NAME = [{ name: 'asc' as const }, { id: 'asc' as const }];
 export class TagAssignments {
   constructor(
     private readonly db: Db,
-    private readonly types: TypeRegistry,
-    private readonly dialect: 'sqlite' | 'postgresql',
+    private readonly items: ItemsService,
   ) {}
 
   /** tags.object: the visible tags of one item; needs `show` on its type. */
   async objectTags(scope: TagScope, collection: string | number, item: string | number): Promise<ItemTags> {
-    const type = await this.typeFor(scope, collection, 'show');
+    const type = await this.items.typeFor(scope, collection, 'show');
     const found = await readOne(this.db, type.id, item);
     if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
     return { type, itemId: found.id, tags: await tagsOf(this.db, scope.principal, found.id) };
@@ -41,13 +38,12 @@ export class TagAssignments {
 
   /** tags.assign: add, remove or replace the item's visible tags; needs `edit` on its type. */
   async assign(scope: TagScope, collection: string | number, item: string | number, operation: AssignOperation, tags: number[]): Promise<ItemTags> {
-    const type = await this.typeFor(scope, collection, 'edit');
+    const type = await this.items.typeFor(scope, collection, 'edit');
     const wanted = [...new Set(tags)];
     return tagWrite(this.db, async (tx) => {
-      const found = await readOne(tx, type.id, item);
+      // Under the item's row lock: concurrent replaces of its tags run one after the other.
+      const found = await this.items.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
-      // Concurrent replaces of one item's tags run one after the other (SQLite writers already do).
-      if (this.dialect === 'postgresql') await tx.$queryRaw`SELECT 1 FROM "Item" WHERE "id" = ${found.id} FOR UPDATE`;
       const visible = new Set((await tx.tag.findMany({ where: { id: { in: wanted }, ...visibleTagsWhere(scope.principal) }, select: { id: true } })).map((t) => t.id));
       const unknown = wanted.find((id) => !visible.has(id));
       if (unknown !== undefined) throw Errors.unknownTag({ id: unknown }, { details: [{ path: 'body.tags', message: `tag ${unknown} is not a tag you see` }] });
@@ -60,12 +56,6 @@ export class TagAssignments {
       }
       return { type, itemId: found.id, tags: await tagsOf(tx, scope.principal, found.id) };
     });
-  }
-
-  private async typeFor(scope: TagScope, collection: string | number, action: TypeAction): Promise<TypeDef> {
-    const type = await this.types.resolve(scope.tenant.id, collection, scope.generation);
-    assertGrant(scope.principal, type, action);
-    return type;
   }
 }
 

@@ -73,6 +73,16 @@ export async function readPage(db: Db, type: TypeDef, filters: PlannedFilter[], 
   return { items: rows.map(toStoredItem), total };
 }
 
+/**
+ * Row locks on these items until the transaction ends, on PostgreSQL (READ COMMITTED would let
+ * two writers both read an item and both act on what they read). SQLite writers already run
+ * one at a time.
+ */
+export async function lockItems(tx: Tx, dialect: 'sqlite' | 'postgresql', ids: number[]): Promise<void> {
+  if (dialect !== 'postgresql' || ids.length === 0) return;
+  await tx.$queryRaw`SELECT 1 FROM "Item" WHERE "id" IN (${Prisma.join(ids)}) FOR UPDATE`;
+}
+
 export async function readOne(db: Db | Tx, typeId: number, idOrUuid: string | number): Promise<StoredItem | null> {
   const byId = typeof idOrUuid === 'number' || /^\d{1,15}$/.test(idOrUuid);
   if (byId && Number(idOrUuid) > MAX_ID) return null;
