@@ -24,7 +24,6 @@ export interface FileLimits {
   pendingMaxBytes: number;
 }
 
-type FileScope = ActingScope;
 
 /** What binding decided: ItemFile rows to add (from promises) and to drop. */
 export interface FilePlan {
@@ -65,7 +64,7 @@ export class FilesService {
     return this.storage.incomingDir;
   }
 
-  private async fileProperty(scope: FileScope, typeRef: string, propertyRef: string): Promise<{ type: TypeDef; property: PropertyDef }> {
+  private async fileProperty(scope: ActingScope, typeRef: string, propertyRef: string): Promise<{ type: TypeDef; property: PropertyDef }> {
     const type = await this.types.resolve(scope.tenant.id, typeRef, scope.generation);
     const property = type.bySystemName.get(propertyRef) ?? type.properties.find((p) => String(p.id) === propertyRef);
     if (!property) throw Errors.notFound({ what: `Property of ${type.systemName}`, id: propertyRef });
@@ -77,7 +76,7 @@ export class FilesService {
    * Checks the target and the caller first, then reads the multipart files (`read`, bounded by
    * the property's size limit), checks each, stores them and answers one promise id per file.
    */
-  async upload(scope: FileScope, typeRef: string, propertyRef: string, read: ReadUploads | undefined): Promise<string[]> {
+  async upload(scope: ActingScope, typeRef: string, propertyRef: string, read: ReadUploads | undefined): Promise<string[]> {
     const { type, property } = await this.fileProperty(scope, typeRef, propertyRef);
     const grant = scope.principal.typePermissions.get(type.id);
     if (!grant?.create && !grant?.edit) throw Errors.permissionDenied({ permission: `create or edit on ${type.systemName}` });
@@ -116,7 +115,7 @@ export class FilesService {
   }
 
   /** Bytes of the caller's unexpired, unused uploads in this tenant. */
-  private async pendingBytes(scope: FileScope): Promise<number> {
+  private async pendingBytes(scope: ActingScope): Promise<number> {
     const held = await this.db.filePromise.aggregate({
       where: { tenantId: scope.tenant.id, userId: scope.principal.userId, expiresAt: { gt: new Date() } },
       _sum: { size: true },
@@ -128,7 +127,7 @@ export class FilesService {
    * Replaces the file tokens in `next` (promise ids, names of files the item holds, or
    * FileChanges) by stored entries, against the item's `current` data (null on create).
    */
-  async bind(tx: Tx, scope: FileScope, type: TypeDef, current: Record<string, unknown> | null, next: Record<string, unknown>): Promise<FilePlan> {
+  async bind(tx: Tx, scope: ActingScope, type: TypeDef, current: Record<string, unknown> | null, next: Record<string, unknown>): Promise<FilePlan> {
     const plan: FilePlan = { add: [], remove: [] };
     for (const property of type.properties) {
       if (property.kind !== 'file') continue;
@@ -165,7 +164,7 @@ export class FilesService {
   }
 
   /** The promises behind `tokens`, checked: this tenant, type, property and user, unexpired. */
-  private async claim(tx: Tx, scope: FileScope, type: TypeDef, property: PropertyDef, tokens: FileToken[], taken: Set<string>): Promise<FilePlan['add']> {
+  private async claim(tx: Tx, scope: ActingScope, type: TypeDef, property: PropertyDef, tokens: FileToken[], taken: Set<string>): Promise<FilePlan['add']> {
     if (!tokens.length) return [];
     const ids = tokens.map((t) => t.token);
     const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
@@ -287,7 +286,7 @@ export class FilesService {
   }
 
   /** The bytes of one attached file, for a principal that may read the item. */
-  async open(scope: FileScope, collection: string, itemRef: string, propertyName: string, name: string): Promise<{ entry: FileEntry; stream: Readable }> {
+  async open(scope: ActingScope, collection: string, itemRef: string, propertyName: string, name: string): Promise<{ entry: FileEntry; stream: Readable }> {
     const type = await this.types.resolve(scope.tenant.id, collection, scope.generation);
     assertGrant(scope.principal, type, 'show');
     const item = await readOne(this.db, type.id, itemRef);

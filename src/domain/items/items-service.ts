@@ -21,7 +21,6 @@ import { wholeSecond } from '../../lib/dates.ts';
 import type { TypeRegistry } from './type-registry.ts';
 import { SPECIAL_COLLECTIONS, type PropertyDef, type TypeDef } from './type-definition.ts';
 
-export type ItemScope = ActingScope;
 
 export interface ItemPage {
   type: TypeDef;
@@ -52,7 +51,7 @@ export class ItemsService {
   }
 
   /** The type behind `collection`, if the principal holds `action` on it (403 otherwise). */
-  async typeFor(scope: ItemScope, collection: string | number, action: TypeAction): Promise<TypeDef> {
+  async typeFor(scope: ActingScope, collection: string | number, action: TypeAction): Promise<TypeDef> {
     // Reached only by routes the special collections do not have (e.g. /collection/tags/get-by/...).
     if (typeof collection === 'string' && SPECIAL_COLLECTIONS.includes(collection)) throw Errors.badRequest({ message: `The ${collection} collection has no such route` });
     const type = await this.types.resolve(scope.tenant.id, collection, scope.generation);
@@ -60,11 +59,11 @@ export class ItemsService {
     return type;
   }
 
-  private assertGrant(scope: ItemScope, type: TypeDef, action: TypeAction): void {
+  private assertGrant(scope: ActingScope, type: TypeDef, action: TypeAction): void {
     assertGrant(scope.principal, type, action);
   }
 
-  async readPage(scope: ItemScope, collection: string, query: Record<string, unknown>, body?: Record<string, unknown>): Promise<ItemPage> {
+  async readPage(scope: ActingScope, collection: string, query: Record<string, unknown>, body?: Record<string, unknown>): Promise<ItemPage> {
     const type = await this.typeFor(scope, collection, 'show');
     const list = readListQuery(type, query, body, scope.tenant.settings.apiMaxPageLength);
     const filters = planFilters(type, list.filters, scope.principal.timeZone);
@@ -73,7 +72,7 @@ export class ItemsService {
     return { type, query: list, items, total };
   }
 
-  async readOne(scope: ItemScope, collection: string, item: string): Promise<{ type: TypeDef; item: StoredItem }> {
+  async readOne(scope: ActingScope, collection: string, item: string): Promise<{ type: TypeDef; item: StoredItem }> {
     const type = await this.typeFor(scope, collection, 'show');
     const found = await readOne(this.db, type.id, item);
     if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
@@ -81,7 +80,7 @@ export class ItemsService {
     return { type, item: found };
   }
 
-  async readBy(scope: ItemScope, collection: string, property: string, value: string): Promise<{ type: TypeDef; item: StoredItem }> {
+  async readBy(scope: ActingScope, collection: string, property: string, value: string): Promise<{ type: TypeDef; item: StoredItem }> {
     const type = await this.typeFor(scope, collection, 'show');
     const target = targetFor(type, property);
     if (!target) throw Errors.unknownField({ parameter: 'property', field: property });
@@ -92,7 +91,7 @@ export class ItemsService {
     return { type, item: found };
   }
 
-  async createOne(scope: ItemScope, collection: string, body: unknown): Promise<{ type: TypeDef; item: StoredItem }> {
+  async createOne(scope: ActingScope, collection: string, body: unknown): Promise<{ type: TypeDef; item: StoredItem }> {
     const type = await this.typeFor(scope, collection, 'create');
     const input = readInput(type, 'create', body, scope.principal.timeZone);
     const data = withDefaults(type, input);
@@ -115,13 +114,13 @@ export class ItemsService {
     return { type, item };
   }
 
-  async replaceOne(scope: ItemScope, collection: string, item: string, body: unknown) {
+  async replaceOne(scope: ActingScope, collection: string, item: string, body: unknown) {
     const type = await this.typeFor(scope, collection, 'edit');
     const input = readInput(type, 'replace', body, scope.principal.timeZone);
     return this.update(scope, type, item, () => withDefaults(type, input));
   }
 
-  async patchOne(scope: ItemScope, collection: string, item: string, body: unknown) {
+  async patchOne(scope: ActingScope, collection: string, item: string, body: unknown) {
     const type = await this.typeFor(scope, collection, 'edit');
     const input = readInput(type, 'patch', body, scope.principal.timeZone);
     return this.update(scope, type, item, (current) => {
@@ -134,7 +133,7 @@ export class ItemsService {
     });
   }
 
-  async deleteOne(scope: ItemScope, collection: string, item: string, options: { strict?: boolean; cascade?: boolean }): Promise<void> {
+  async deleteOne(scope: ActingScope, collection: string, item: string, options: { strict?: boolean; cascade?: boolean }): Promise<void> {
     const type = await this.typeFor(scope, collection, 'delete');
     const all = await this.types.all(scope.tenant.id, scope.generation);
     let unusedFiles: string[] = [];
@@ -175,7 +174,7 @@ export class ItemsService {
     await this.files.removeBlobs(unusedFiles);
   }
 
-  private async update(scope: ItemScope, type: TypeDef, item: string, next: (current: Record<string, unknown>) => Record<string, unknown>) {
+  private async update(scope: ActingScope, type: TypeDef, item: string, next: (current: Record<string, unknown>) => Record<string, unknown>) {
     let unusedFiles: string[] = [];
     const updated = await this.write(type, async (tx) => {
       const found = await this.readForWrite(tx, type.id, item);
@@ -193,7 +192,7 @@ export class ItemsService {
   }
 
   /** Removes a deleted item's id from the reference properties that held it. */
-  private async clearReferences(tx: Tx, scope: ItemScope, all: TypeDef[], refs: { itemId: number; property: PropertyDef; target: number }[]) {
+  private async clearReferences(tx: Tx, scope: ActingScope, all: TypeDef[], refs: { itemId: number; property: PropertyDef; target: number }[]) {
     for (const ref of refs) {
       const row = await tx.item.findUnique({ where: { id: ref.itemId } });
       if (!row) continue;
@@ -213,7 +212,7 @@ export class ItemsService {
     }
   }
 
-  private async checkReferences(tx: Tx, scope: ItemScope, type: TypeDef, data: Record<string, unknown>): Promise<void> {
+  private async checkReferences(tx: Tx, scope: ActingScope, type: TypeDef, data: Record<string, unknown>): Promise<void> {
     for (const property of type.properties) {
       if (property.kind !== 'reference' || isEmpty(data[property.systemName])) continue;
       const ids = ([] as number[]).concat(data[property.systemName] as number | number[]);
@@ -254,7 +253,7 @@ export class ItemsService {
     });
   }
 
-  private async audit(scope: ItemScope, type: TypeDef, item: StoredItem): Promise<void> {
+  private async audit(scope: ActingScope, type: TypeDef, item: StoredItem): Promise<void> {
     await auditRead(this.db, scope.principal, type, item.id);
   }
 }

@@ -8,7 +8,7 @@ import { readOne, type Tx } from '../../store/items/item-store.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { TypeDef } from '../items/type-definition.ts';
 import type { ItemsService } from '../items/items-service.ts';
-import type { TagScope } from './tags-service.ts';
+import type { ActingScope } from '../acting-scope.ts';
 import { visibleTagsWhere } from './tag-visibility.ts';
 import { tagWrite } from './tag-write.ts';
 
@@ -29,7 +29,7 @@ export class TagAssignments {
   ) {}
 
   /** tags.object: the visible tags of one item; needs `show` on its type. */
-  async objectTags(scope: TagScope, collection: string | number, item: string | number): Promise<ItemTags> {
+  async objectTags(scope: ActingScope, collection: string | number, item: string | number): Promise<ItemTags> {
     const type = await this.items.typeFor(scope, collection, 'show');
     const found = await readOne(this.db, type.id, item);
     if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
@@ -37,7 +37,7 @@ export class TagAssignments {
   }
 
   /** tags.assign: add, remove or replace the item's visible tags; needs `edit` on its type. */
-  async assign(scope: TagScope, collection: string | number, item: string | number, operation: AssignOperation, tags: number[]): Promise<ItemTags> {
+  async assign(scope: ActingScope, collection: string | number, item: string | number, operation: AssignOperation, tags: number[]): Promise<ItemTags> {
     const type = await this.items.typeFor(scope, collection, 'edit');
     const wanted = [...new Set(tags)];
     return tagWrite(this.db, async (tx) => {

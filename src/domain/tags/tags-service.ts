@@ -13,7 +13,6 @@ import { tagWrite } from './tag-write.ts';
 
 export type StoredTag = Tag;
 
-export type TagScope = ActingScope;
 
 export interface TagPage {
   page: number;
@@ -39,7 +38,7 @@ export class TagsService {
   // ------------------------------------------------------------------ the collection
 
   /** One page of the visible tags; `source` is the query merged with a SEARCH body. */
-  async readPage(scope: TagScope, source: Record<string, unknown>): Promise<TagPage> {
+  async readPage(scope: ActingScope, source: Record<string, unknown>): Promise<TagPage> {
     const page = Number(source.page ?? 1);
     const perPage = Math.min(Number(source.perPage ?? DEFAULT_PER_PAGE), scope.tenant.settings.apiMaxPageLength);
     const parent = parentFilter(source.parent);
@@ -63,11 +62,11 @@ export class TagsService {
     return { page, perPage, tags, total: Number(total) };
   }
 
-  async readOne(scope: TagScope, id: string): Promise<StoredTag> {
+  async readOne(scope: ActingScope, id: string): Promise<StoredTag> {
     return this.visibleTag(this.db, scope.principal, tagId(id));
   }
 
-  async createOne(scope: TagScope, input: TagInput): Promise<StoredTag> {
+  async createOne(scope: ActingScope, input: TagInput): Promise<StoredTag> {
     assertWriter(scope.principal);
     const name = tagName(input.name);
     // createPrivateTags without manageTags: the tag is private whatever was asked (seed 004).
@@ -88,7 +87,7 @@ export class TagsService {
   }
 
   /** PUT: `description` and `parent` left out are cleared; `private` left out is false (true for private-only writers). */
-  async replaceOne(scope: TagScope, id: string, input: TagInput): Promise<StoredTag> {
+  async replaceOne(scope: ActingScope, id: string, input: TagInput): Promise<StoredTag> {
     const manager = managesTags(scope.principal);
     return this.update(scope, id, input, () => ({
       name: tagName(input.name),
@@ -98,7 +97,7 @@ export class TagsService {
     }));
   }
 
-  async patchOne(scope: TagScope, id: string, input: TagInput): Promise<StoredTag> {
+  async patchOne(scope: ActingScope, id: string, input: TagInput): Promise<StoredTag> {
     return this.update(scope, id, input, (current) => ({
       name: input.name === undefined ? current.name : tagName(input.name),
       description: input.description === undefined ? current.description : input.description,
@@ -108,7 +107,7 @@ export class TagsService {
   }
 
   /** Deletes the tag (its assignments go with it); with `cascade`, its whole subtree, deepest first. */
-  async deleteOne(scope: TagScope, id: string, cascade: boolean): Promise<void> {
+  async deleteOne(scope: ActingScope, id: string, cascade: boolean): Promise<void> {
     assertWriter(scope.principal);
     const target = tagId(id);
     await this.treeWrite(scope, async (tx) => {
@@ -131,7 +130,7 @@ export class TagsService {
 
   // ------------------------------------------------------------------ rules
 
-  private async update(scope: TagScope, id: string, input: TagInput, next: (current: StoredTag) => Pick<StoredTag, 'name' | 'description' | 'parentId' | 'private'>) {
+  private async update(scope: ActingScope, id: string, input: TagInput, next: (current: StoredTag) => Pick<StoredTag, 'name' | 'description' | 'parentId' | 'private'>) {
     assertWriter(scope.principal);
     const target = tagId(id);
     return this.treeWrite(scope, async (tx) => {
@@ -207,7 +206,7 @@ export class TagsService {
    * two concurrent moves cannot each pass the cycle check. (SERIALIZABLE would do it too, but
    * Prisma 6 leaks the connection when COMMIT itself fails with a serialization error.)
    */
-  private treeWrite<T>(scope: TagScope, work: (tx: Tx) => Promise<T>): Promise<T> {
+  private treeWrite<T>(scope: ActingScope, work: (tx: Tx) => Promise<T>): Promise<T> {
     return tagWrite(this.db, async (tx) => {
       await tx.$executeRaw`UPDATE "Tenant" SET "name" = "name" WHERE "id" = ${scope.tenant.id}`;
       return work(tx);
