@@ -63,7 +63,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       },
     },
   });
-  // Unused upload promises expire; their bytes go with them (also swept on every upload).
+  // Unused upload promises expire; their bytes go with them. (Expired ones are never bound and
+  // never count against a user's quota, so a minute's delay costs only disk space.)
   const promiseSweep = setInterval(() => {
     services.files.sweepExpired().catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired upload promises failed'));
   }, 60_000);

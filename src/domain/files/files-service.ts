@@ -88,13 +88,8 @@ export class FilesService {
     if (files.length === 0) throw Errors.invalidUpload({ reason: 'send one or more files in the multipart field "file"' });
     if (pending + files.reduce((sum, f) => sum + f.size, 0) > this.limits.pendingMaxBytes) throw Errors.uploadQuotaExceeded({ limit: this.limits.pendingMaxBytes });
     const accepted: { file: UploadedFile; name: string; mediaType: string }[] = [];
-    for (const file of files) {
-      const name = safeFileName(file.originalname);
-      if (file.size > limit) throw Errors.fileTooLarge({ limit, name });
-      const mediaType = await mediaTypeOf(file, property);
-      accepted.push({ file, name, mediaType });
-    }
-    await this.sweepExpired();
+    // `read` already refused any file over `limit` (413 while reading).
+    for (const file of files) accepted.push({ file, name: safeFileName(file.originalname), mediaType: await mediaTypeOf(file, property) });
     const expiresAt = new Date(Date.now() + this.limits.promiseTtlSeconds * 1000);
     const rows: Prisma.FilePromiseCreateManyInput[] = [];
     try {
