@@ -5,6 +5,7 @@ import type { Operation } from 'openapi-backend';
 import type { ErrorObject } from 'ajv';
 import { Errors } from '../errors/registry.ts';
 import type { ErrorDetail } from '../errors/define-error.ts';
+import { findUnstorable } from '../lib/unstorable-text.ts';
 import { authorize, type AuthState } from './authorize.ts';
 import { API_ROOT, type Contract } from './contract.ts';
 import type { Match } from './operation-matcher.ts';
@@ -33,17 +34,6 @@ export function matchRequest(contract: Contract, method: string, path: string): 
     if (path.startsWith(`${API_ROOT}/collection/`)) throw Errors.searchNotAllowed();
     throw error;
   }
-}
-
-/** The first place a NUL character hides in a value (PostgreSQL text cannot hold one). */
-function nulPath(value: unknown, path: string, depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (depth > 32 || typeof value !== 'object' || value === null) return null;
-  for (const [key, item] of Object.entries(value)) {
-    const found = key.includes('\u0000') ? path : nulPath(item, `${path}.${key}`, depth + 1);
-    if (found) return found;
-  }
-  return null;
 }
 
 function validationDetails(errors: ErrorObject[]): ErrorDetail[] {
@@ -113,8 +103,11 @@ export function runOperation(contract: Contract, handlers: HandlerMap, services:
     const principal = authorize(policy, ctx.state.auth as AuthState, ctx.state.tenant, new Date());
 
     const body = (ctx.request as { body?: unknown }).body;
-    const nul = nulPath(params, 'path') ?? nulPath(ctx.query, 'query') ?? nulPath(body, 'body');
-    if (nul) throw Errors.invalidCharacter({ path: nul });
+    // Before validation and any handler (POST /auth and /deauth included): text no database can
+    // store never reaches Prisma. Headers need no check: Node reads them as bytes (latin1), so
+    // they hold neither NUL nor surrogates; JSON inside a query parameter is checked once parsed.
+    const unstorable = findUnstorable(params, 'path') ?? findUnstorable(ctx.query, 'query') ?? findUnstorable(body, 'body');
+    if (unstorable) throw Errors.invalidCharacter(unstorable);
     const query: Record<string, unknown> = { ...ctx.query };
     for (const name of arrayNames(operation)) if (typeof query[name] === 'string') query[name] = [query[name]];
     const input: RequestInput = { path: { ...params }, query, header: ctx.headers, cookie: {} };

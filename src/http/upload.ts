@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import multer from '@koa/multer';
 import { Errors } from '../errors/registry.ts';
+import { findUnstorable } from '../lib/unstorable-text.ts';
 import { discardUploads, type ReadUploads } from '../domain/files/files-service.ts';
 import type { UploadedFile } from '../domain/files/file-rules.ts';
 import type { AuthState } from './authorize.ts';
@@ -22,6 +23,8 @@ function uploadError(error: Error & { code?: string; syscall?: string }, maxByte
       return Errors.invalidUpload({ reason: 'files must be sent in the field "file"' });
   }
   if (error.code?.startsWith('LIMIT_')) return Errors.invalidUpload({ reason: 'too many or too large parts' });
+  // Multer's other refusals (a part without a field name, e.g. an RFC 5987 `name*=`) are the client's too.
+  if (error.name === 'MulterError') return Errors.invalidUpload({ reason: error.message.slice(0, 100) });
   if (error.syscall || error.code) return error;
   return Errors.invalidUpload({ reason: `malformed multipart body (${error.message.slice(0, 100)})` });
 }
@@ -52,6 +55,12 @@ export function uploadStage(options: { incomingDir: string; maxFiles: number }) 
       }
       const files = ((ctx as { files?: UploadedFile[] }).files ?? []) as UploadedFile[];
       received.push(...files);
+      // RFC 5987 names and part charsets (`utf-16le`) can decode to lone surrogates, which the
+      // boundary check of JSON bodies never saw: names are stored, so refuse them here.
+      const unstorable =
+        findUnstorable((ctx.request as { body?: unknown }).body, 'body') ??
+        findUnstorable(files.map((file) => file.originalname), 'files');
+      if (unstorable) throw Errors.invalidCharacter(unstorable);
       return files;
     };
     ctx.state.readUploads = read;

@@ -174,21 +174,23 @@ describe('hardening: bad input answers 4xx (issue 7)', function () {
       expectError(res, 403, 'API_KEY_INVALID');
     });
 
-    it('answers 400 INVALID_CHARACTER for a multipart file name or field that decodes to a lone surrogate', async () => {
+    it('answers 400 INVALID_CHARACTER for a multipart file name or field that decodes to a lone surrogate (and 400 for a nameless part)', async () => {
       const upload = await aType(server, [{ systemName: 'f', kind: 'file', multiple: true }]);
       const uploader = await aUserWithGrants(server, allGrants(upload.id));
       const boundary = 'XyZboundary';
       const part = (headers: string, content: Buffer | string) => Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(content), Buffer.from('\r\n')]);
       const file = part('Content-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain', 'hello');
-      const bodies = [
-        // RFC 5987 names in UTF-16LE: the bytes 00 D8 are a lone high surrogate.
-        part(`Content-Disposition: form-data; name="file"; filename*=utf-16le''%00%D8\r\nContent-Type: text/plain`, 'hello'),
-        Buffer.concat([part(`Content-Disposition: form-data; name*=utf-16le''%00%DC`, 'v'), file]),
-        Buffer.concat([part('Content-Disposition: form-data; name="note"\r\nContent-Type: text/plain; charset=utf-16le', Buffer.from([0x78, 0x00, 0x00, 0xd8])), file]),
+      const bodies: [Buffer, string][] = [
+        // An RFC 5987 file name in UTF-16LE: the bytes 00 D8 are a lone high surrogate.
+        [part(`Content-Disposition: form-data; name="file"; filename*=utf-16le''%00%D8\r\nContent-Type: text/plain`, 'hello'), 'INVALID_CHARACTER'],
+        // A field value in UTF-16LE ending in a lone surrogate.
+        [Buffer.concat([part('Content-Disposition: form-data; name="note"\r\nContent-Type: text/plain; charset=utf-16le', Buffer.from([0x78, 0x00, 0x00, 0xd8])), file]), 'INVALID_CHARACTER'],
+        // busboy reads no `name*=`: multer answers "field name missing", which is the client's error too.
+        [Buffer.concat([part(`Content-Disposition: form-data; name*=utf-16le''%00%DC`, 'v'), file]), 'INVALID_UPLOAD'],
       ];
-      for (const body of bodies) {
+      for (const [body, code] of bodies) {
         const res = await rawRequest(server, 'POST', `/api/v1/upload/${upload.systemName}/f`, { key: uploader.key, 'content-type': `multipart/form-data; boundary=${boundary}` }, Buffer.concat([body, Buffer.from(`--${boundary}--\r\n`)]));
-        expectError(res, 400, 'INVALID_CHARACTER');
+        expectError(res, 400, code);
       }
     });
   });

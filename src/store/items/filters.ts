@@ -2,6 +2,7 @@
 // and operator resolved from the type definition, every param converted to its index value.
 // Nothing from the request text reaches SQL except as a bound value (see compile.ts).
 import { Errors } from '../../errors/registry.ts';
+import { findUnstorable } from '../../lib/unstorable-text.ts';
 import { indexColumn, indexValue, MAX_PREFIX_PARAM, parseScalar } from '../../domain/items/kinds.ts';
 import type { PropertyDef, PropertyKind, TypeDef } from '../../domain/items/type-definition.ts';
 
@@ -67,8 +68,9 @@ export function parseFilters(input: unknown): RawFilter[] {
     // Only the three known keys go on: nothing else in the request is ever walked again.
     return { property, type, param };
   });
-  // A JSON escape can smuggle a NUL past the raw query check (PostgreSQL text cannot hold one).
-  if (JSON.stringify(filters).includes('\\u0000')) throw Errors.invalidCharacter({ path: 'filters' });
+  // A JSON escape in the query string (`\u0000`, `\ud800`) only becomes a character here.
+  const unstorable = findUnstorable(filters, 'filters');
+  if (unstorable) throw Errors.invalidCharacter(unstorable);
   return filters;
 }
 
