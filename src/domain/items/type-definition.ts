@@ -11,6 +11,16 @@ export const SPECIAL_COLLECTIONS = ['tags', 'notifications'];
 export const SYSTEM_FIELDS = ['id', 'uuid', 'created_on', 'created_by', 'updated_on', 'updated_by'] as const;
 export type SystemField = (typeof SYSTEM_FIELDS)[number];
 
+/**
+ * Names every JavaScript object answers (`constructor`, `toString`, `__proto__`…): never type or
+ * property system names, because stored item data and projections are plain objects keyed by
+ * system name, where `data.constructor` of an item without that value is Object itself. Lookups
+ * of names from requests go through Maps, so these only need refusing where names are defined.
+ */
+export function isObjectPrototypeName(name: string): boolean {
+  return Object.hasOwn(Object.prototype, name);
+}
+
 export interface PropertyDef {
   id: number;
   systemName: string;

@@ -9,7 +9,7 @@ import { rebuildCounts } from '../../store/items/value-counts.ts';
 import { parseScalar } from './kinds.ts';
 import type { TypeRegistry } from './type-registry.ts';
 import type { FilesService } from '../files/files-service.ts';
-import { SPECIAL_COLLECTIONS, SYSTEM_FIELDS, toTypeDef, type PropertyDef, type PropertyKind, type PropertyOptions } from './type-definition.ts';
+import { SPECIAL_COLLECTIONS, SYSTEM_FIELDS, isObjectPrototypeName, toTypeDef, type PropertyDef, type PropertyKind, type PropertyOptions } from './type-definition.ts';
 
 export interface PropertyInput {
   systemName?: string;
@@ -60,6 +60,7 @@ export class TypesService {
     if (SPECIAL_COLLECTIONS.includes(input.systemName)) {
       throw invalid('body.systemName', `"${input.systemName}" is the special ${input.systemName} collection's name`);
     }
+    if (isObjectPrototypeName(input.systemName)) throw invalid('body.systemName', `"${input.systemName}" is reserved`);
     const names = (input.properties ?? []).map((p) => p.systemName);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw invalid('body.properties', `property "${duplicate}" is defined twice`);
@@ -219,6 +220,7 @@ export class TypesService {
   private async propertyRow(tx: Tx, tenantId: number, typeId: number, typeName: string, input: PropertyInput, position: number, path: string) {
     const systemName = input.systemName!;
     if ((SYSTEM_FIELDS as readonly string[]).includes(systemName)) throw invalid(`${path}.systemName`, `"${systemName}" is a system field`);
+    if (isObjectPrototypeName(systemName)) throw invalid(`${path}.systemName`, `"${systemName}" is reserved`);
     const kind = input.kind!;
     if (kind === 'enum' && !input.enumValues?.length) throw invalid(`${path}.enumValues`, 'an enum property needs enumValues');
     if (kind !== 'enum' && input.enumValues) throw invalid(`${path}.enumValues`, 'only enum properties have values');

@@ -29,14 +29,15 @@ export interface PlannedFilter {
   values: unknown[];
 }
 
-const SYSTEM_TARGETS: Record<string, Target> = {
-  id: { on: 'system', column: 'id', kind: 'integer' },
-  uuid: { on: 'system', column: 'uuid', kind: 'string' },
-  created_on: { on: 'system', column: 'createdOn', kind: 'datetime' },
-  updated_on: { on: 'system', column: 'updatedOn', kind: 'datetime' },
-  created_by: { on: 'system', column: 'createdBy', kind: 'integer' },
-  updated_by: { on: 'system', column: 'updatedBy', kind: 'integer' },
-};
+/** A Map, not an object literal: a request naming `constructor` or `__proto__` finds nothing. */
+const SYSTEM_TARGETS = new Map<string, Target>([
+  ['id', { on: 'system', column: 'id', kind: 'integer' }],
+  ['uuid', { on: 'system', column: 'uuid', kind: 'string' }],
+  ['created_on', { on: 'system', column: 'createdOn', kind: 'datetime' }],
+  ['updated_on', { on: 'system', column: 'updatedOn', kind: 'datetime' }],
+  ['created_by', { on: 'system', column: 'createdBy', kind: 'integer' }],
+  ['updated_by', { on: 'system', column: 'updatedBy', kind: 'integer' }],
+]);
 
 const ORDERABLE: PropertyKind[] = ['string', 'text', 'integer', 'number', 'datetime', 'date', 'month', 'reference'];
 const TEXTUAL: PropertyKind[] = ['string', 'text', 'enum', 'file'];
@@ -79,7 +80,7 @@ function kindOf(target: Target): PropertyKind {
 }
 
 export function targetFor(type: TypeDef, name: string): Target | null {
-  const system = SYSTEM_TARGETS[name];
+  const system = SYSTEM_TARGETS.get(name);
   if (system) return system;
   const property = type.bySystemName.get(name);
   return property ? { on: 'property', property, column: indexColumn(property.kind) } : null;
