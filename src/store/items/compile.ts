@@ -1,7 +1,22 @@
 // Planned filters and ordering → SQL fragments, built only from Prisma.sql with bound values.
 // Identifiers are constants chosen from the plan, never text from the request.
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
+import { Errors } from '../../errors/registry.ts';
 import type { PlannedFilter, Target } from './filters.ts';
+
+/**
+ * Bound values one list statement may carry: SQLite refuses more than 32,766 ("too many SQL
+ * variables", a 500). The request limits (MAX_FILTER_VALUES, MAX_EXPANDED_TAGS) keep well below
+ * this; the guard makes any path that would not a 400 instead.
+ */
+export const MAX_BOUND_VALUES = 16_000;
+
+export function bindable(sql: Prisma.Sql): Prisma.Sql {
+  if (sql.values.length > MAX_BOUND_VALUES) {
+    throw Errors.filterInvalid({ reason: `the query would bind ${sql.values.length} values; at most ${MAX_BOUND_VALUES}` });
+  }
+  return sql;
+}
 
 const COLUMN = {
   id: Prisma.raw('i."id"'),

@@ -10,6 +10,12 @@ export const FILTER_OPERATORS = ['eq', 'neq', 'in', 'notIn', 'lt', 'lte', 'gt', 
 export type FilterOperator = (typeof FILTER_OPERATORS)[number];
 const MAX_FILTERS = 50;
 const MAX_LIST = 1000;
+/**
+ * Values the filters of one request bind together. SQLite binds at most 32,766 per statement
+ * (50 filters of 1000 values would be 50,000); the tag ids (at most MAX_EXPANDED_TAGS + 1) and
+ * a few constants share the statement, and compile.ts guards the total.
+ */
+export const MAX_FILTER_VALUES = 10_000;
 
 export interface RawFilter {
   property: string;
@@ -69,6 +75,8 @@ export function parseFilters(input: unknown): RawFilter[] {
     // Only the three known keys go on: nothing else in the request is ever walked again.
     return { property, type, param };
   });
+  const values = filters.reduce((sum, filter) => sum + (Array.isArray(filter.param) ? filter.param.length : 1), 0);
+  if (values > MAX_FILTER_VALUES) throw Errors.filterInvalid({ reason: `at most ${MAX_FILTER_VALUES} values across all filters (these have ${values})` });
   // A JSON escape in the query string (`\u0000`, `\ud800`) only becomes a character here.
   const unstorable = findUnstorable(filters, 'filters');
   if (unstorable) throw Errors.invalidCharacter(unstorable);

@@ -5,7 +5,7 @@ import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { Db } from '../database.ts';
 import { indexValue } from '../../domain/items/kinds.ts';
 import type { TypeDef } from '../../domain/items/type-definition.ts';
-import { compileConditions, compileCount, compileOrdering, type Ordering, type TagGroups, type TagStrategy } from './compile.ts';
+import { bindable, compileConditions, compileCount, compileOrdering, type Ordering, type TagGroups, type TagStrategy } from './compile.ts';
 import type { PlannedFilter } from './filters.ts';
 import { adjustTypeCount, applyCountDeltas, countDeltas, countedTotal, type IndexRow } from './value-counts.ts';
 
@@ -57,8 +57,8 @@ const ITEM_COLUMNS = Prisma.raw('i."id", i."uuid", i."typeId", i."data", i."crea
 export async function readPage(db: Db, type: TypeDef, filters: PlannedFilter[], tagGroups: TagGroups, ordering: Ordering, limit: number, offset: number) {
   const { join, orderBy } = compileOrdering(ordering);
   const page = (strategy?: TagStrategy) =>
-    db.$queryRaw<ItemRow[]>`SELECT ${ITEM_COLUMNS} FROM "Item" i ${join} WHERE ${compileConditions(type.id, filters, tagGroups, strategy)} ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
-  const count = async () => Number((await db.$queryRaw<{ total: number | bigint }[]>(compileCount(type.id, filters, tagGroups)))[0].total);
+    db.$queryRaw<ItemRow[]>(bindable(Prisma.sql`SELECT ${ITEM_COLUMNS} FROM "Item" i ${join} WHERE ${compileConditions(type.id, filters, tagGroups, strategy)} ${orderBy} LIMIT ${limit} OFFSET ${offset}`));
+  const count = async () => Number((await db.$queryRaw<{ total: number | bigint }[]>(bindable(compileCount(type.id, filters, tagGroups))))[0].total);
   if (!tagGroups.length) {
     const rows = await page();
     return { items: rows.map(toStoredItem), total: (await countedTotal(db, type, filters)) ?? (await count()) };
