@@ -308,6 +308,17 @@ describe('hardening: bad input answers 4xx (issue 7)', function () {
       expect(failures).to.deep.equal([]);
     });
 
+    it('answers 400 FILTER_INVALID_PARAM for system instants PostgreSQL cannot hold (year 0, past 9999)', async () => {
+      for (const param of ['0000-01-01T00:00:00Z', '0000-12-31T23:00:00', '9999-12-31T23:59:59-14:00']) {
+        for (const property of ['created_on', 'updated_on']) {
+          const res = await server.request('SEARCH', col(), { ...w, body: { filters: [{ property, type: 'gt', param }] } });
+          expectError(res, 400, 'FILTER_INVALID_PARAM');
+        }
+      }
+      const bounds = await server.request('SEARCH', col(), { ...w, body: { filters: [{ property: 'created_on', type: 'between', param: ['0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z'] }] } });
+      expect(bounds.status, JSON.stringify(bounds.body)).to.equal(200);
+    });
+
     it('still filters by the largest values each kind holds', async () => {
       const big = await anItem(server, task.id, { title: 'Big', count: Number.MAX_SAFE_INTEGER, score: 1e308 }, w);
       for (const filter of [

@@ -45,6 +45,9 @@ const SYSTEM_TARGETS = new Map<string, Target>([
   ['updated_by', { on: 'system', column: 'updatedBy', kind: 'integer' }],
 ]);
 
+const FIRST_INSTANT = new Date('0001-01-01T00:00:00.000Z');
+const LAST_INSTANT = new Date('9999-12-31T23:59:59.999Z');
+
 const ORDERABLE: PropertyKind[] = ['string', 'text', 'integer', 'number', 'datetime', 'date', 'month', 'reference'];
 const TEXTUAL: PropertyKind[] = ['string', 'text', 'enum', 'file'];
 
@@ -106,7 +109,10 @@ function convert(target: Target, name: string, raw: unknown, zone: string): unkn
     if (target.kind === 'datetime') {
       const parsed = parseScalar({ kind: 'datetime' } as PropertyDef, raw, zone);
       if (!parsed.ok) throw Errors.filterInvalidParam({ property: name, reason: parsed.message });
-      return new Date(parsed.value as string);
+      const instant = new Date(parsed.value as string);
+      // Bound as a PostgreSQL timestamp, which has no year 0 (SQLite compares anything).
+      if (instant < FIRST_INSTANT || instant > LAST_INSTANT) throw Errors.filterInvalidParam({ property: name, reason: 'must lie between the years 1 and 9999 (UTC)' });
+      return instant;
     }
     if (target.kind === 'integer') {
       const value = typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : raw;
