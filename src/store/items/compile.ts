@@ -7,7 +7,7 @@ import type { PlannedFilter, Target } from './filters.ts';
 /**
  * Bound values one list statement may carry: SQLite refuses more than 32,766 ("too many SQL
  * variables", a 500). The request limits (MAX_FILTER_VALUES, MAX_EXPANDED_TAGS) keep well below
- * this; the guard makes any path that would not a 400 instead.
+ * this; the guard turns any path that would still exceed it into a 400, not a driver error.
  */
 export const MAX_BOUND_VALUES = 16_000;
 
