@@ -29,8 +29,10 @@ export interface Config {
   uploadMaxFiles: number;
   /** How long an upload promise id stays usable. */
   filePromiseTtlSeconds: number;
-  /** Most bytes one user may hold in unused uploads. */
+  /** Most bytes one user may hold in unused uploads (and uploads in progress). */
   uploadPendingMaxBytes: number;
+  /** Most uploads one user may have in progress at once (across processes). */
+  uploadConcurrentPerUser: number;
 }
 
 export class ConfigError extends Error {
@@ -108,6 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
     uploadMaxFiles: int('UPLOAD_MAX_FILES', 10, 1, 1000),
     filePromiseTtlSeconds: int('FILE_PROMISE_TTL_SECONDS', 3600, 1, 30 * 86_400),
     uploadPendingMaxBytes: int('UPLOAD_PENDING_MAX_BYTES', 200 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+    uploadConcurrentPerUser: int('UPLOAD_CONCURRENT_PER_USER', 3, 1, 1000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -36,6 +36,7 @@ const SERVER_VARIABLES = [
   'UPLOAD_MAX_FILES',
   'FILE_PROMISE_TTL_SECONDS',
   'UPLOAD_PENDING_MAX_BYTES',
+  'UPLOAD_CONCURRENT_PER_USER',
 ];
 
 export type Env = Record<string, string | undefined>;
