@@ -52,7 +52,7 @@ export function createServices(options: {
   return {
     database: options.database,
     identity,
-    apiKeys: new ApiKeys(db, identity, options.limiters.authPerLogin),
+    apiKeys: new ApiKeys(db, identity, options.limiters.logins),
     users: new Users(db, identity),
     groups: new Groups(db, identity),
     roles: new Roles(db, identity),

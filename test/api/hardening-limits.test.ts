@@ -198,6 +198,20 @@ describe('hardening 9: client addresses behind a proxy and the per-login limit o
     });
   });
 
+  describe('without TRUST_PROXY', () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer({ AUTH_RATE_LIMIT_PER_IP: '2', AUTH_RATE_LIMIT_PER_LOGIN: '100' });
+    });
+    after(() => server?.stop());
+
+    it('ignores X-Forwarded-For altogether and counts the connection\'s address', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await server.request('POST', '/api/v1/auth', wrong(ADMIN.email, `203.0.113.${i}`))).status);
+      expect(statuses).to.deep.equal([401, 401, 429]);
+    });
+  });
+
   describe('with TRUST_PROXY_HOPS=2', () => {
     let server: TestServer;
     before(async () => {
