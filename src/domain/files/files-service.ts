@@ -8,7 +8,7 @@ import type { Db } from '../../store/database.ts';
 import type { ActingScope } from '../acting-scope.ts';
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { FileStorage } from '../../store/files/file-storage.ts';
-import type { Reservation, UploadReservations } from '../../store/files/upload-reservations.ts';
+import type { GrantedReservation, UploadReservations } from '../../store/files/upload-reservations.ts';
 import { readOne, type Tx } from '../../store/items/item-store.ts';
 import { Errors } from '../../errors/registry.ts';
 import { assertGrant, auditRead } from '../items/access.ts';
@@ -102,13 +102,15 @@ export class FilesService {
     const limit = Math.min(property.maxFileSize ?? Infinity, this.limits.maxBytes);
     const reservation = await this.reserve(scope, Math.min(read.declaredBytes ?? Infinity, limit * this.limits.maxFiles));
     try {
-      return await this.receive(scope, type, property, read, limit, reservation.bytes, reservation.id);
-    } finally {
-      await this.reservations.release(reservation.id);
+      return await this.receive(scope, type, property, read, limit, reservation);
+    } catch (error) {
+      // Best effort: a reservation that cannot be removed now stops counting when it expires.
+      await this.reservations.release(reservation.id).catch(() => undefined);
+      throw error;
     }
   }
 
-  private async reserve(scope: ActingScope, wanted: number): Promise<Extract<Reservation, { granted: true }>> {
+  private async reserve(scope: ActingScope, wanted: number): Promise<GrantedReservation> {
     const reservation = await this.reservations.reserve({
       tenantId: scope.tenant.id,
       userId: scope.principal.userId,
@@ -123,8 +125,9 @@ export class FilesService {
     throw Errors.tooManyUploads({ limit: this.limits.concurrentPerUser, retryAfter }, { headers: { 'Retry-After': String(retryAfter) } });
   }
 
-  /** Reads and stores the files of one upload, at most `reserved` bytes in all. */
-  private async receive(scope: ActingScope, type: TypeDef, property: PropertyDef, read: ReadUploads, limit: number, reserved: number, reservationId: string): Promise<string[]> {
+  /** Reads and stores the files of one upload, at most the reservation's bytes in all; the promises replace the reservation. */
+  private async receive(scope: ActingScope, type: TypeDef, property: PropertyDef, read: ReadUploads, limit: number, reservation: GrantedReservation): Promise<string[]> {
+    const reserved = reservation.bytes;
     let files: UploadedFile[];
     try {
       files = await read(Math.min(limit, reserved));
@@ -150,7 +153,7 @@ export class FilesService {
         });
       }
       // The bytes move from the reservation to the promises at once: no reader sees neither.
-      await this.db.$transaction([this.db.filePromise.createMany({ data: rows }), this.reservations.releaseIn(reservationId)]);
+      await this.db.$transaction([this.db.filePromise.createMany({ data: rows }), this.reservations.releaseIn(reservation.id)]);
     } catch (error) {
       await this.removeBlobs(rows.map((r) => r.storageKey));
       throw error;

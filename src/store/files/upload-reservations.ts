@@ -25,7 +25,8 @@ export interface ReserveRequest {
 }
 
 /** A granted reservation holds at most `wanted` bytes: what was left of the quota, if less. */
-export type Reservation = { granted: true; id: string; bytes: number } | { granted: false; reason: 'busy' | 'quota' };
+export type Reservation = GrantedReservation | { granted: false; reason: 'busy' | 'quota' };
+export type GrantedReservation = { granted: true; id: string; bytes: number };
 
 export class UploadReservations {
   constructor(
