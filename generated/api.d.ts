@@ -21,7 +21,9 @@ export interface paths {
          * Create an API key from user credentials
          * @description Creates a new API key for `user` after checking `password`. A caller whose own
          *     key carries `generateOthersApiKeys` may omit `password` and create a key for
-         *     another user of the same tenant. Rate-limited per client IP and per login.
+         *     another user of the same tenant. Rate-limited per client IP and per login and client
+         *     IP (429 `RATE_LIMITED` with Retry-After); past a higher ceiling per login from all
+         *     addresses, attempts on that login are answered after a delay rather than refused.
          *     Fields are read as normal POST fields (form-encoded) or as JSON.
          */
         post: operations["createApiKey"];
@@ -953,7 +955,10 @@ export interface paths {
          *     to attach the file; a promise expires unused after the configured lifetime
          *     (`FILE_PROMISE_TTL_SECONDS`) and can be used once. The type, the property, the caller's
          *     `create` or `edit` grant and the caller's unused-upload quota (`UPLOAD_PENDING_MAX_BYTES`,
-         *     413 `UPLOAD_QUOTA_EXCEEDED`) are checked before the body is read. Each file must fit
+         *     413 `UPLOAD_QUOTA_EXCEEDED`) are checked before the body is read; the upload then holds
+         *     its Content-Length (at most what is left of the quota) until it ends, and a caller may
+         *     have at most `UPLOAD_CONCURRENT_PER_USER` uploads in progress (429 `TOO_MANY_UPLOADS`
+         *     with Retry-After). Each file must fit
          *     `UPLOAD_MAX_BYTES` and the property's `maxFileSize` (413 `FILE_TOO_LARGE`) and the
          *     property's `mediaTypes`, judged from the content where it can be (415); at most
          *     `UPLOAD_MAX_FILES` files per request. File names are reduced to a safe form (UTF-8 kept).

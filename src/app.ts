@@ -30,7 +30,9 @@ export interface AppOptions {
 }
 
 export function buildApp({ config, logger, contract, services, readiness, isShuttingDown }: AppOptions): Koa {
-  const app = new Koa({ proxy: config.trustProxy });
+  // Behind TRUST_PROXY_HOPS trusted proxies, each appending to X-Forwarded-For, the client is
+  // the hops-th address from the right: what is left of it the client wrote and proves nothing.
+  const app = new Koa({ proxy: config.trustProxy, maxIpsCount: config.trustProxy ? config.trustProxyHops : 0 });
   app.silent = true;
   const operation = runOperation(contract, handlers, services);
 

@@ -12,10 +12,17 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimitBytes: number;
   trustProxy: boolean;
+  /** How many trusted proxies append to X-Forwarded-For (the client is that many from the right). */
+  trustProxyHops: number;
   unknownHostFallback: boolean;
   corsOrigin: string;
   authRateLimitPerIp: number;
+  /** Attempts on one login from one address per window (then 429). */
   authRateLimitPerLogin: number;
+  /** Attempts on one login from all addresses per window; beyond, attempts are slowed. */
+  authRateLimitPerLoginGlobal: number;
+  /** The wait added to each attempt on a login past its global ceiling. */
+  authLoginSlowdownMs: number;
   authRateLimitWindowSeconds: number;
   keyRateLimitPerMinute: number;
   shutdownTimeoutMs: number;
@@ -29,8 +36,10 @@ export interface Config {
   uploadMaxFiles: number;
   /** How long an upload promise id stays usable. */
   filePromiseTtlSeconds: number;
-  /** Most bytes one user may hold in unused uploads. */
+  /** Most bytes one user may hold in unused uploads (and uploads in progress). */
   uploadPendingMaxBytes: number;
+  /** Most uploads one user may have in progress at once (across processes). */
+  uploadConcurrentPerUser: number;
 }
 
 export class ConfigError extends Error {
@@ -95,10 +104,13 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     trustProxy: bool('TRUST_PROXY', false),
+    trustProxyHops: int('TRUST_PROXY_HOPS', 1, 1, 20),
     unknownHostFallback: bool('UNKNOWN_HOST_FALLBACK', true),
     corsOrigin: read('CORS_ORIGIN') ?? '*',
     authRateLimitPerIp: int('AUTH_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
     authRateLimitPerLogin: int('AUTH_RATE_LIMIT_PER_LOGIN', 10, 1, 1_000_000),
+    authRateLimitPerLoginGlobal: int('AUTH_RATE_LIMIT_PER_LOGIN_GLOBAL', 100, 1, 1_000_000),
+    authLoginSlowdownMs: int('AUTH_LOGIN_SLOWDOWN_MS', 1000, 0, 60_000),
     authRateLimitWindowSeconds: int('AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
     keyRateLimitPerMinute: int('KEY_RATE_LIMIT_PER_MINUTE', 6000, 0, 1_000_000_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
@@ -108,6 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     uploadMaxFiles: int('UPLOAD_MAX_FILES', 10, 1, 1000),
     filePromiseTtlSeconds: int('FILE_PROMISE_TTL_SECONDS', 3600, 1, 30 * 86_400),
     uploadPendingMaxBytes: int('UPLOAD_PENDING_MAX_BYTES', 200 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+    uploadConcurrentPerUser: int('UPLOAD_CONCURRENT_PER_USER', 3, 1, 1000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

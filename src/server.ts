@@ -60,6 +60,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
         maxFiles: config.uploadMaxFiles,
         promiseTtlSeconds: config.filePromiseTtlSeconds,
         pendingMaxBytes: config.uploadPendingMaxBytes,
+        concurrentPerUser: config.uploadConcurrentPerUser,
       },
     },
   });

@@ -16,6 +16,7 @@ import { TagsService } from './domain/tags/tags-service.ts';
 import { TagAssignments } from './domain/tags/tag-assignments.ts';
 import { FilesService, type FileLimits } from './domain/files/files-service.ts';
 import type { FileStorage } from './store/files/file-storage.ts';
+import { UploadReservations } from './store/files/upload-reservations.ts';
 
 export interface Services {
   database: Database;
@@ -46,12 +47,12 @@ export function createServices(options: {
   const db = options.database.prisma;
   const identity = new IdentityResolver(db, options.generations, options.unknownHostFallback);
   const typeRegistry = new TypeRegistry(db, identity, options.generations.shared);
-  const files = new FilesService(db, typeRegistry, options.files.storage, options.files.limits);
+  const files = new FilesService(db, typeRegistry, options.files.storage, new UploadReservations(db, options.database.dialect), options.files.limits);
   const items = new ItemsService(db, typeRegistry, options.database.dialect, files);
   return {
     database: options.database,
     identity,
-    apiKeys: new ApiKeys(db, identity, options.limiters.authPerLogin),
+    apiKeys: new ApiKeys(db, identity, options.limiters.logins),
     users: new Users(db, identity),
     groups: new Groups(db, identity),
     roles: new Roles(db, identity),

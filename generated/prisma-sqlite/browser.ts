@@ -123,6 +123,11 @@ export type ItemTag = Prisma.ItemTagModel
  */
 export type FilePromise = Prisma.FilePromiseModel
 /**
+ * Model UploadReservation
+ * 
+ */
+export type UploadReservation = Prisma.UploadReservationModel
+/**
  * Model ItemFile
  * 
  */

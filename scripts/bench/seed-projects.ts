@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FilesService } from '../../src/domain/files/files-service.ts';
 import { LocalFileStorage } from '../../src/store/files/file-storage.ts';
+import { UploadReservations } from '../../src/store/files/upload-reservations.ts';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
@@ -50,7 +51,9 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
   await bootstrapIfEmpty(db, tenants, { email: admin.email, password: admin.password });
   const registry = new TypeRegistry(db, identity, false);
   // The project type has no file property: the file storage is never written.
-  const files = new FilesService(db, registry, new LocalFileStorage(path.join(os.tmpdir(), 'jetstack-bench-files')), { maxBytes: 1, maxFiles: 1, promiseTtlSeconds: 1, pendingMaxBytes: 1 });
+  const files = new FilesService(db, registry, new LocalFileStorage(path.join(os.tmpdir(), 'jetstack-bench-files')), new UploadReservations(db, database.dialect), {
+    maxBytes: 1, maxFiles: 1, promiseTtlSeconds: 1, pendingMaxBytes: 1, concurrentPerUser: 1,
+  });
   const types = new TypesService(db, registry, files);
   const type = await types.create(1, {
     systemName: 'project',

@@ -43,6 +43,8 @@ export const Errors = {
   permissionDenied: defineError<{ permission: string }>('PERMISSION_DENIED', 403, (d) => `Missing permission "${d.permission}"`),
   invalidCredentials: defineError('INVALID_CREDENTIALS', 401, () => 'Invalid user or password'),
   rateLimited: defineError<{ retryAfter: number }>('RATE_LIMITED', 429, (d) => `Too many requests; retry in ${d.retryAfter} s`),
+  // limits (uploads in progress)
+  tooManyUploads: defineError<{ limit: number; retryAfter: number }>('TOO_MANY_UPLOADS', 429, (d) => `You already have ${d.limit} uploads in progress; retry in ${d.retryAfter} s`),
   // domain
   referenceNotFound: defineError<{ property: string; id: number }>('REFERENCE_NOT_FOUND', 400, (d) => `Property "${d.property}" refers to item ${d.id}, which does not exist`),
   uniqueViolation: defineError<{ property: string }>('UNIQUE_VIOLATION', 409, (d) => `Another item already has this value of unique property "${d.property}"`),

@@ -40,7 +40,7 @@ export function uploadStage(options: { incomingDir: string; maxFiles: number }) 
     const auth = ctx.state.auth as AuthState | undefined;
     if (ctx.method !== 'POST' || !ctx.path.startsWith(prefix) || !ctx.is('multipart/form-data') || !auth?.principal) return next();
     const received: UploadedFile[] = [];
-    const read: ReadUploads = async (maxBytes) => {
+    const readFiles = async (maxBytes: number) => {
       const parse = multer({
         storage,
         // Browsers and fetch send file names as UTF-8.
@@ -63,6 +63,8 @@ export function uploadStage(options: { incomingDir: string; maxFiles: number }) 
       if (unstorable) throw Errors.invalidCharacter(unstorable);
       return files;
     };
+    // Node ends a body at its Content-Length: no upload stores more than it declared.
+    const read: ReadUploads = Object.assign(readFiles, { declaredBytes: ctx.request.length ?? null });
     ctx.state.readUploads = read;
     try {
       await next();

@@ -4,15 +4,19 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { Config } from '../config.ts';
 import type { RedisClient } from '../cache/shared-state.ts';
 import { Errors } from '../errors/registry.ts';
+import { LoginThrottle } from './login-throttle.ts';
 
 export interface Limiter {
   /** Counts one request for `key`; throws RATE_LIMITED (429 + Retry-After) when over budget. */
   consume(key: string): Promise<void>;
+  /** Counts one request for `key`; answers whether it was within the budget (never throws for it). */
+  withinBudget(key: string): Promise<boolean>;
 }
 
 export interface Limiters {
   authPerIp: Limiter;
-  authPerLogin: Limiter;
+  /** Attempts per login on POST /auth (per login and address, and a per-login ceiling). */
+  logins: LoginThrottle;
   /** Null when per-key limiting is turned off. */
   perKey: Limiter | null;
 }
@@ -42,6 +46,15 @@ function limiter(prefix: string, points: number, duration: number, redis: RedisC
         throw rejection;
       }
     },
+    async withinBudget(key) {
+      try {
+        await store.consume(key);
+        return true;
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) return false;
+        throw rejection;
+      }
+    },
   };
 }
 
@@ -49,7 +62,11 @@ export function createLimiters(config: Config, redis: RedisClient | null): Limit
   const window = config.authRateLimitWindowSeconds;
   return {
     authPerIp: limiter('auth-ip', config.authRateLimitPerIp, window, redis, config.redisPrefix),
-    authPerLogin: limiter('auth-login', config.authRateLimitPerLogin, window, redis, config.redisPrefix),
+    logins: new LoginThrottle({
+      perAddress: limiter('auth-login-ip', config.authRateLimitPerLogin, window, redis, config.redisPrefix),
+      ceiling: limiter('auth-login', config.authRateLimitPerLoginGlobal, window, redis, config.redisPrefix),
+      slowdownMs: config.authLoginSlowdownMs,
+    }),
     perKey: config.keyRateLimitPerMinute > 0 ? limiter('key', config.keyRateLimitPerMinute, 60, redis, config.redisPrefix) : null,
   };
 }

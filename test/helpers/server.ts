@@ -112,6 +112,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
     // Test files create many keys from one IP; tests of the limits set their own budgets.
     AUTH_RATE_LIMIT_PER_IP: '100000',
     AUTH_RATE_LIMIT_PER_LOGIN: '100000',
+    AUTH_RATE_LIMIT_PER_LOGIN_GLOBAL: '100000',
     ...env,
   });
   const running = await startServer(config);

@@ -13,7 +13,7 @@ export interface TestTenant {
 let counter = 0;
 
 /** Generous auth budgets so a file that creates many users and keys is never rate-limited. */
-export const RELAXED_AUTH_LIMITS = { AUTH_RATE_LIMIT_PER_IP: '100000', AUTH_RATE_LIMIT_PER_LOGIN: '100000' };
+export const RELAXED_AUTH_LIMITS = { AUTH_RATE_LIMIT_PER_IP: '100000', AUTH_RATE_LIMIT_PER_LOGIN: '100000', AUTH_RATE_LIMIT_PER_LOGIN_GLOBAL: '100000' };
 
 /** POST /auth on `host`; expects 200 and returns the key string. */
 export async function aKey(server: TestServer, login: string, password: string, host?: string): Promise<string> {

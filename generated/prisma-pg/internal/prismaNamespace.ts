@@ -411,6 +411,7 @@ export const ModelName = {
   Tag: 'Tag',
   ItemTag: 'ItemTag',
   FilePromise: 'FilePromise',
+  UploadReservation: 'UploadReservation',
   ItemFile: 'ItemFile'
 } as const
 
@@ -427,7 +428,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "itemFile"
+    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "uploadReservation" | "itemFile"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1985,6 +1986,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    UploadReservation: {
+      payload: Prisma.$UploadReservationPayload<ExtArgs>
+      fields: Prisma.UploadReservationFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.UploadReservationFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadReservationPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.UploadReservationFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadReservationPayload>
+        }
+        findFirst: {
+          args: Prisma.UploadReservationFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadReservationPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.UploadReservationFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadReservationPayload>
+        }
+        findMany: {
+          args: Prisma.UploadReservationFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadReservationPayload>[]
+        }
+        create: {
+          args: Prisma.UploadReservationCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadReservationPayload>
+        }
+        createMany: {
+          args: Prisma.UploadReservationCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.UploadReservationCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadReservationPayload>[]
+        }
+        delete: {
+          args: Prisma.UploadReservationDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadReservationPayload>
+        }
+        update: {
+          args: Prisma.UploadReservationUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadReservationPayload>
+        }
+        deleteMany: {
+          args: Prisma.UploadReservationDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.UploadReservationUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.UploadReservationUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadReservationPayload>[]
+        }
+        upsert: {
+          args: Prisma.UploadReservationUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$UploadReservationPayload>
+        }
+        aggregate: {
+          args: Prisma.UploadReservationAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateUploadReservation>
+        }
+        groupBy: {
+          args: Prisma.UploadReservationGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.UploadReservationGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.UploadReservationCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.UploadReservationCountAggregateOutputType> | number
+        }
+      }
+    }
     ItemFile: {
       payload: Prisma.$ItemFilePayload<ExtArgs>
       fields: Prisma.ItemFileFieldRefs
@@ -2352,6 +2427,17 @@ export const FilePromiseScalarFieldEnum = {
 export type FilePromiseScalarFieldEnum = (typeof FilePromiseScalarFieldEnum)[keyof typeof FilePromiseScalarFieldEnum]
 
 
+export const UploadReservationScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  bytes: 'bytes',
+  expiresAt: 'expiresAt'
+} as const
+
+export type UploadReservationScalarFieldEnum = (typeof UploadReservationScalarFieldEnum)[keyof typeof UploadReservationScalarFieldEnum]
+
+
 export const ItemFileScalarFieldEnum = {
   id: 'id',
   itemId: 'itemId',
@@ -2566,6 +2652,7 @@ export type GlobalOmitConfig = {
   tag?: Prisma.TagOmit
   itemTag?: Prisma.ItemTagOmit
   filePromise?: Prisma.FilePromiseOmit
+  uploadReservation?: Prisma.UploadReservationOmit
   itemFile?: Prisma.ItemFileOmit
 }
 

@@ -70,6 +70,7 @@ export const ModelName = {
   Tag: 'Tag',
   ItemTag: 'ItemTag',
   FilePromise: 'FilePromise',
+  UploadReservation: 'UploadReservation',
   ItemFile: 'ItemFile'
 } as const
 
@@ -338,6 +339,17 @@ export const FilePromiseScalarFieldEnum = {
 } as const
 
 export type FilePromiseScalarFieldEnum = (typeof FilePromiseScalarFieldEnum)[keyof typeof FilePromiseScalarFieldEnum]
+
+
+export const UploadReservationScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  bytes: 'bytes',
+  expiresAt: 'expiresAt'
+} as const
+
+export type UploadReservationScalarFieldEnum = (typeof UploadReservationScalarFieldEnum)[keyof typeof UploadReservationScalarFieldEnum]
 
 
 export const ItemFileScalarFieldEnum = {

@@ -8,6 +8,7 @@ import type { Db } from '../../store/database.ts';
 import type { ActingScope } from '../acting-scope.ts';
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { FileStorage } from '../../store/files/file-storage.ts';
+import type { GrantedReservation, UploadReservations } from '../../store/files/upload-reservations.ts';
 import { readOne, type Tx } from '../../store/items/item-store.ts';
 import { Errors } from '../../errors/registry.ts';
 import { assertGrant, auditRead } from '../items/access.ts';
@@ -20,8 +21,10 @@ export interface FileLimits {
   maxBytes: number;
   maxFiles: number;
   promiseTtlSeconds: number;
-  /** Most bytes one user may hold in unused uploads. */
+  /** Most bytes one user may hold in unused uploads (and uploads in progress). */
   pendingMaxBytes: number;
+  /** Most uploads one user may have in progress at once. */
+  concurrentPerUser: number;
 }
 
 
@@ -38,8 +41,20 @@ const SWEEP_GRACE_MS = 60_000;
 /** Unreferenced bytes younger than this are left alone by the orphan sweep. */
 const ORPHAN_MIN_AGE_MS = 24 * 3600_000;
 
-/** Reads the request's multipart files, each at most `maxBytes` (413 beyond). */
-export type ReadUploads = (maxBytes: number) => Promise<UploadedFile[]>;
+/**
+ * Reads the request's multipart files, each at most `maxBytes` (413 FILE_TOO_LARGE beyond);
+ * `declaredBytes` is the request's Content-Length (null when chunked), a bound on what it stores.
+ */
+export type ReadUploads = ((maxBytes: number) => Promise<UploadedFile[]>) & { readonly declaredBytes: number | null };
+
+/**
+ * How long an unreleased reservation counts. Longer than any upload can read: Node's
+ * server.requestTimeout (300 s by default) ends a request whose body has not arrived by then,
+ * and the upload then releases its reservation. Only a crashed process leaves one to expire.
+ */
+const RESERVATION_TTL_MS = 10 * 60_000;
+/** What a caller with all its upload slots busy is told to wait: an upload of a few MB. */
+const UPLOAD_BUSY_RETRY_SECONDS = 5;
 
 function entriesOf(value: unknown): FileEntry[] {
   if (value === undefined || value === null) return [];
@@ -56,6 +71,7 @@ export class FilesService {
     private readonly db: Db,
     private readonly types: TypeRegistry,
     private readonly storage: FileStorage,
+    private readonly reservations: UploadReservations,
     readonly limits: FileLimits,
   ) {}
 
@@ -73,20 +89,55 @@ export class FilesService {
   }
 
   /**
-   * Checks the target and the caller first, then reads the multipart files (`read`, bounded by
-   * the property's size limit), checks each, stores them and answers one promise id per file.
+   * Checks the target and the caller first, then reserves what the upload may store against the
+   * caller's quota and upload slots (one atomic step, so parallel uploads cannot all pass), reads
+   * the multipart files within the reservation, checks each, stores them and answers one promise
+   * id per file. The reservation ends when the promises are recorded or the upload fails.
    */
   async upload(scope: ActingScope, typeRef: string, propertyRef: string, read: ReadUploads | undefined): Promise<string[]> {
     const { type, property } = await this.fileProperty(scope, typeRef, propertyRef);
     const grant = scope.principal.typePermissions.get(type.id);
     if (!grant?.create && !grant?.edit) throw Errors.permissionDenied({ permission: `create or edit on ${type.systemName}` });
     if (!read) throw Errors.invalidUpload({ reason: 'send the files as multipart/form-data' });
-    const pending = await this.pendingBytes(scope);
-    if (pending >= this.limits.pendingMaxBytes) throw Errors.uploadQuotaExceeded({ limit: this.limits.pendingMaxBytes });
     const limit = Math.min(property.maxFileSize ?? Infinity, this.limits.maxBytes);
-    const files = await read(limit);
+    const reservation = await this.reserve(scope, Math.min(read.declaredBytes ?? Infinity, limit * this.limits.maxFiles));
+    try {
+      return await this.receive(scope, type, property, read, limit, reservation);
+    } catch (error) {
+      // Best effort: a reservation that cannot be removed now stops counting when it expires.
+      await this.reservations.release(reservation.id).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async reserve(scope: ActingScope, wanted: number): Promise<GrantedReservation> {
+    const reservation = await this.reservations.reserve({
+      tenantId: scope.tenant.id,
+      userId: scope.principal.userId,
+      wanted,
+      quotaBytes: this.limits.pendingMaxBytes,
+      maxConcurrent: this.limits.concurrentPerUser,
+      expiresAt: new Date(Date.now() + RESERVATION_TTL_MS),
+    });
+    if (reservation.granted) return reservation;
+    if (reservation.reason === 'quota') throw Errors.uploadQuotaExceeded({ limit: this.limits.pendingMaxBytes });
+    const retryAfter = UPLOAD_BUSY_RETRY_SECONDS;
+    throw Errors.tooManyUploads({ limit: this.limits.concurrentPerUser, retryAfter }, { headers: { 'Retry-After': String(retryAfter) } });
+  }
+
+  /** Reads and stores the files of one upload, at most the reservation's bytes in all; the promises replace the reservation. */
+  private async receive(scope: ActingScope, type: TypeDef, property: PropertyDef, read: ReadUploads, limit: number, reservation: GrantedReservation): Promise<string[]> {
+    const reserved = reservation.bytes;
+    let files: UploadedFile[];
+    try {
+      files = await read(Math.min(limit, reserved));
+    } catch (error) {
+      // A file over what is left of the quota, though within the size limit, is the quota's refusal.
+      if (reserved < limit && (error as { code?: string }).code === Errors.fileTooLarge.code) throw Errors.uploadQuotaExceeded({ limit: this.limits.pendingMaxBytes });
+      throw error;
+    }
     if (files.length === 0) throw Errors.invalidUpload({ reason: 'send one or more files in the multipart field "file"' });
-    if (pending + files.reduce((sum, f) => sum + f.size, 0) > this.limits.pendingMaxBytes) throw Errors.uploadQuotaExceeded({ limit: this.limits.pendingMaxBytes });
+    if (files.reduce((sum, f) => sum + f.size, 0) > reserved) throw Errors.uploadQuotaExceeded({ limit: this.limits.pendingMaxBytes });
     const accepted: { file: UploadedFile; name: string; mediaType: string }[] = [];
     // `read` already refused any file over `limit` (413 while reading).
     for (const file of files) accepted.push({ file, name: safeFileName(file.originalname), mediaType: await mediaTypeOf(file, property) });
@@ -101,21 +152,13 @@ export class FilesService {
           userId: scope.principal.userId, name, size: file.size, mediaType, storageKey, expiresAt,
         });
       }
-      await this.db.filePromise.createMany({ data: rows });
+      // The bytes move from the reservation to the promises at once: no reader sees neither.
+      await this.db.$transaction([this.db.filePromise.createMany({ data: rows }), this.reservations.releaseIn(reservation.id)]);
     } catch (error) {
       await this.removeBlobs(rows.map((r) => r.storageKey));
       throw error;
     }
     return rows.map((r) => r.id);
-  }
-
-  /** Bytes of the caller's unexpired, unused uploads in this tenant. */
-  private async pendingBytes(scope: ActingScope): Promise<number> {
-    const held = await this.db.filePromise.aggregate({
-      where: { tenantId: scope.tenant.id, userId: scope.principal.userId, expiresAt: { gt: new Date() } },
-      _sum: { size: true },
-    });
-    return held._sum.size ?? 0;
   }
 
   /**
@@ -237,6 +280,7 @@ export class FilesService {
    * bound the promise meanwhile, and then the bytes belong to an item.
    */
   async sweepExpired(now = new Date()): Promise<number> {
+    await this.reservations.sweepExpired(now);
     const cutoff = new Date(now.getTime() - SWEEP_GRACE_MS);
     const expired = await this.db.filePromise.findMany({ where: { expiresAt: { lte: cutoff } }, take: SWEEP_BATCH, select: { id: true, storageKey: true } });
     let swept = 0;
@@ -296,9 +340,10 @@ export class FilesService {
   }
 }
 
-/** A deleted tenant's promises and stored bytes (its items' file rows went with its types). */
+/** A deleted tenant's promises, reservations and stored bytes (its items' file rows went with its types). */
 export async function dropTenantFiles(db: Db, storage: FileStorage, tenantId: number): Promise<void> {
   await db.filePromise.deleteMany({ where: { tenantId } });
+  await db.uploadReservation.deleteMany({ where: { tenantId } });
   await storage.removeTenant(tenantId).catch(() => undefined);
 }
 

@@ -6,7 +6,7 @@ import type { ApiKey } from '../../../generated/prisma-sqlite/client.ts';
 import { Errors } from '../../errors/registry.ts';
 import { randomToken, safeEqualHex, sha256Hex, verifyPassword } from '../../lib/crypto.ts';
 import { parseInstant } from '../../lib/dates.ts';
-import type { Limiter } from '../../rate-limit/limiters.ts';
+import type { LoginThrottle } from '../../rate-limit/login-throttle.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
 import { assertUsable, effectiveRoles, splitKey, KEY_SEPARATOR, WITH_EFFECTIVE_ROLES, type Principal } from './principal.ts';
 import type { TenantContext } from './tenant.ts';
@@ -39,13 +39,13 @@ export class ApiKeys {
   constructor(
     private readonly db: Db,
     private readonly identity: IdentityResolver,
-    private readonly perLogin: Limiter,
+    private readonly logins: LoginThrottle,
   ) {}
 
-  /** POST /auth. `caller` is the principal of a key sent along, if any. */
-  async createFromCredentials(tenant: TenantContext, input: KeyRequest, caller: Principal | null): Promise<IssuedKey> {
+  /** POST /auth from client `address`. `caller` is the principal of a key sent along, if any. */
+  async createFromCredentials(tenant: TenantContext, input: KeyRequest, caller: Principal | null, address: string): Promise<IssuedKey> {
     const login = input.user.trim().toLowerCase();
-    await this.perLogin.consume(`${tenant.id}:${login}`);
+    await this.logins.admit(`${tenant.id}:${login}`, address);
     const user = await this.db.user.findUnique({
       where: { tenantId_login: { tenantId: tenant.id, login } },
       include: WITH_EFFECTIVE_ROLES,

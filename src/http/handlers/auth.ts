@@ -4,7 +4,7 @@ import { projectAuthToken } from '../../projection/identity.ts';
 import type { OperationHandler } from '../types.ts';
 
 export const createApiKey: OperationHandler<'createApiKey'> = async ({ body }, scope) => {
-  const issued = await scope.services.apiKeys.createFromCredentials(scope.tenant, body, scope.principal);
+  const issued = await scope.services.apiKeys.createFromCredentials(scope.tenant, body, scope.principal, scope.ip);
   return { status: 200, body: { authToken: projectAuthToken(issued.row, issued.keyString, issued.timeZone) } };
 };
 
