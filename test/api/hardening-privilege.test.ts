@@ -24,7 +24,7 @@ describe('hardening: keys minted for others carry no more than the caller holds'
 
   describe('when the target holds a system permission the caller lacks', () => {
     it("answers 403 for an operator's key, mints nothing, and the caller cannot make itself operator", async () => {
-      const minter = await aUser(server, ['useApi', 'generateOthersApiKeys']);
+      const minter = await aUser(server, ['useApi', 'generateOthersApiKeys', 'profile']);
       const operator = await aUser(server, ['useApi', 'appManagement']);
       const before = await keysOf(operator.id);
       const res = await mint(minter.key, operator.login);
@@ -175,7 +175,7 @@ describe('hardening: root operators without manageTenants cannot disarm superuse
   before(async () => {
     server = await startTestServer();
     operator = await aUser(server, ['useApi', 'appManagement']);
-    superRole = await aRole(server, ['useApi', 'manageTenants']);
+    superRole = await aRole(server, ['useApi', 'profile', 'manageTenants']);
     plainRole = await aRole(server, ['useApi']);
   });
   after(() => server.stop());
