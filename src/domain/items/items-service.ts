@@ -18,6 +18,7 @@ import { readListQuery, type ListQuery } from './list-query.ts';
 import { resolveTagGroups } from '../tags/tag-filter.ts';
 import type { FilesService } from '../files/files-service.ts';
 import { assertGrant, auditRead, isHidden, mayShow, resolveVisibleType } from './access.ts';
+import { stillReferenced, uniqueViolation } from './write-refusals.ts';
 import { wholeSecond } from '../../lib/dates.ts';
 import type { TypeRegistry } from './type-registry.ts';
 import { SPECIAL_COLLECTIONS, type PropertyDef, type TypeDef } from './type-definition.ts';
@@ -257,7 +258,7 @@ export class ItemsService {
       return await this.db.$transaction((tx) => work(tx as Tx));
     } catch (error) {
       if (error instanceof AppError) throw error;
-      // Two writers raced past checkUniques: the ItemUnique key caught it; name the property.
+      // Two writers raced past checkUniques: the ItemUnique key caught it; name the property (to a reader).
       if ((error as { code?: string }).code === 'P2002' && type.properties.some((p) => p.unique)) {
         throw uniqueViolation(scope, type, type.properties.filter((p) => p.unique));
       }
@@ -277,22 +278,6 @@ export class ItemsService {
   private async audit(scope: ActingScope, type: TypeDef, item: StoredItem): Promise<void> {
     await auditRead(this.db, scope.principal, type, item.id);
   }
-}
-
-/**
- * The refusal of a duplicate unique value. The refusal itself cannot be avoided (uniqueness
- * must hold), but a caller who may not show the type learns no more than "some unique value
- * you sent is taken": not which property, and never which item holds it.
- */
-function uniqueViolation(scope: ActingScope, type: TypeDef, properties: PropertyDef[]) {
-  if (!mayShow(scope.principal, type)) return Errors.uniqueValueTaken();
-  return Errors.uniqueViolation({ property: properties.map((p) => p.systemName).join(' or ') });
-}
-
-/** STILL_REFERENCED counting only the referencing items whose type the caller may show. */
-function stillReferenced(scope: ActingScope, refs: { itemId: number; type: TypeDef }[]) {
-  const count = new Set(refs.filter((ref) => mayShow(scope.principal, ref.type)).map((ref) => ref.itemId)).size;
-  return count > 0 ? Errors.stillReferenced({ count }) : Errors.stillReferencedHidden();
 }
 
 function isEmpty(value: unknown): boolean {
