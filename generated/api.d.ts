@@ -21,9 +21,12 @@ export interface paths {
          * Create an API key from user credentials
          * @description Creates a new API key for `user` after checking `password`. A caller whose own
          *     key carries `generateOthersApiKeys` may omit `password` and create a key for
-         *     another user of the same tenant. Rate-limited per client IP and per login and client
-         *     IP (429 `RATE_LIMITED` with Retry-After); past a higher ceiling per login from all
-         *     addresses, attempts on that login are answered after a delay rather than refused.
+         *     another user of the same tenant, but only for a user whose system permissions and type
+         *     grants are all held by the caller too (403 `KEY_EXCEEDS_CALLER` otherwise; 403
+         *     `PERMISSION_DENIED` for a holder of `manageTenants` unless the caller holds it).
+         *     Rate-limited per client IP and per login and client IP (429 `RATE_LIMITED` with
+         *     Retry-After); past a higher ceiling per login from all addresses, attempts on that
+         *     login are answered after a delay rather than refused.
          *     Fields are read as normal POST fields (form-encoded) or as JSON.
          */
         post: operations["createApiKey"];
@@ -153,7 +156,7 @@ export interface paths {
         put?: never;
         /**
          * Create an item
-         * @description Creates an item from a JSON body keyed by property system names; `id` and `uuid` are ignored. Requires the type's `create` grant. Every failing field is named in the 400 answer.
+         * @description Creates an item from a JSON body keyed by property system names; `id` and `uuid` are ignored. Requires the type's `create` grant. Every failing field is named in the 400 answer. A caller without `show` on the type is answered only `id` and `uuid`, and a 409 that does not name the unique property.
          */
         post: operations["createItem"];
         delete?: never;
@@ -207,7 +210,7 @@ export interface paths {
         get: operations["getItem"];
         /**
          * Replace an item
-         * @description Full replacement; properties left out are cleared (or get their default). Requires the type's `edit` grant.
+         * @description Full replacement; properties left out are cleared (or get their default). Requires the type's `edit` grant. A caller without `show` on the type is answered only `id` and `uuid`; a replacement that changes no value leaves `updated_on`/`updated_by` as they are.
          */
         put: operations["replaceItem"];
         post?: never;
@@ -215,7 +218,9 @@ export interface paths {
          * Delete an item
          * @description Deletes the item (204). When other items reference it: by default their references are
          *     cleared; `strict=true` answers 409 instead; `cascade=true` deletes the referencing items
-         *     too. Requires the type's `delete` grant (and that of each cascaded type).
+         *     too. Requires the type's `delete` grant (and that of each cascaded type). The 409
+         *     `STILL_REFERENCED` counts only referencing items of types the caller may show, and never
+         *     names a type the caller holds no grant on (items of such types block the delete).
          */
         delete: operations["deleteItem"];
         options?: never;
@@ -225,7 +230,9 @@ export interface paths {
          * @description Replaces the properties sent. `field+=` appends to a string, adds to a number or merges
          *     into a multi-value array; `field+==` adds only the values the array does not hold yet.
          *     A multiple file property also takes `{ add: [promiseIds], remove: [fileNames] }`; `null`
-         *     erases a file property. Requires the type's `edit` grant.
+         *     erases a file property. Requires the type's `edit` grant. A caller without `show` on the
+         *     type is answered only `id` and `uuid`. A PATCH that changes no value (`{}`) writes nothing
+         *     and leaves `updated_on`/`updated_by` as they are.
          */
         patch: operations["patchItem"];
         trace?: never;
@@ -924,7 +931,7 @@ export interface paths {
          *     makes the item's visible tags exactly the listed ones (private tags of other users that
          *     the caller cannot see are left as they are). Every listed tag must be one the caller sees
          *     (400 naming it otherwise). Requires the type's `edit` grant. Answers the item's tags after
-         *     the change.
+         *     the change (only to a caller who also holds `show`: the tags are item data).
          */
         post: operations["assignTags"];
         delete?: never;
@@ -1125,7 +1132,8 @@ export interface components {
             objectId: number;
             /** @enum {string} */
             operation: "add" | "remove" | "replace";
-            tags: components["schemas"]["Tag"][];
+            /** @description The item's tags after the change; absent for a caller without the type's `show` grant */
+            tags?: components["schemas"]["Tag"][];
         };
         /**
          * @description A file attached to an item. `url` is the download path under the tenant host (send the
@@ -1158,7 +1166,7 @@ export interface components {
             code: string;
             /** @description The request id */
             requestId?: string;
-            /** @description Field-level problems (400) */
+            /** @description Field-level problems (400). At most 50, each path and message cut to 200 characters; when more failed, a last entry without `path` says how many were left out. */
             details?: {
                 /** @description Where, e.g. `body.password` or `query.perPage` */
                 path?: string;

@@ -42,13 +42,18 @@ export const Errors = {
   userOutsideValidity: defineError('USER_OUTSIDE_VALIDITY', 403, () => "The key owner's validity window does not include now"),
   permissionDenied: defineError<{ permission: string }>('PERMISSION_DENIED', 403, (d) => `Missing permission "${d.permission}"`),
   invalidCredentials: defineError('INVALID_CREDENTIALS', 401, () => 'Invalid user or password'),
+  // privilege: what a caller may hand on or act on (issue 7)
+  keyExceedsCaller: defineError<{ login: string }>('KEY_EXCEEDS_CALLER', 403, (d) => `A key for "${d.login}" would carry permissions or type grants that you do not hold`),
   rateLimited: defineError<{ retryAfter: number }>('RATE_LIMITED', 429, (d) => `Too many requests; retry in ${d.retryAfter} s`),
   // limits (uploads in progress)
   tooManyUploads: defineError<{ limit: number; retryAfter: number }>('TOO_MANY_UPLOADS', 429, (d) => `You already have ${d.limit} uploads in progress; retry in ${d.retryAfter} s`),
   // domain
   referenceNotFound: defineError<{ property: string; id: number }>('REFERENCE_NOT_FOUND', 400, (d) => `Property "${d.property}" refers to item ${d.id}, which does not exist`),
   uniqueViolation: defineError<{ property: string }>('UNIQUE_VIOLATION', 409, (d) => `Another item already has this value of unique property "${d.property}"`),
-  stillReferenced: defineError<{ count: number }>('STILL_REFERENCED', 409, (d) => `The item is referenced by ${d.count} other item(s); delete them first or use cascade=true`),
+  // The same refusals for a caller who may not see what they would name (issue 7).
+  uniqueValueTaken: defineError('UNIQUE_VIOLATION', 409, () => 'A unique value sent is already taken'),
+  stillReferenced: defineError<{ count: number }>('STILL_REFERENCED', 409, (d) => `The item is referenced by ${d.count} other item(s) you can see; delete them first or use cascade=true`),
+  stillReferencedHidden: defineError('STILL_REFERENCED', 409, () => 'The item is referenced by items you cannot see; it cannot be deleted'),
   notFound: defineError<{ what: string; id: string | number }>('NOT_FOUND', 404, (d) => `${d.what} ${d.id} not found`),
   conflict: defineError<{ message: string }>('CONFLICT', 409, (d) => d.message),
   badRequest: defineError<{ message: string }>('BAD_REQUEST', 400, (d) => d.message),

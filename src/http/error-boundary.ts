@@ -1,9 +1,11 @@
-// The only place that maps errors to HTTP: registry errors as they are, body-parser and
-// Koa errors to registry codes, anything else to 500 INTERNAL, logged once with the request id.
+// The only place that maps errors to HTTP: registry errors as they are (their body bounded),
+// body-parser and Koa errors to registry codes, anything else to 500 INTERNAL, logged once with
+// the request id.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { AppError } from '../errors/define-error.ts';
 import { Errors } from '../errors/registry.ts';
+import { boundDetails, boundText, MAX_MESSAGE } from '../errors/bounded-details.ts';
 import { writeResponse } from './write-response.ts';
 
 interface HttpLikeError {
@@ -41,10 +43,10 @@ export function errorBoundary(logger: Logger, bodyLimit: number) {
         status: appError.status,
         headers: appError.headers,
         body: {
-          message: appError.message,
+          message: boundText(appError.message, MAX_MESSAGE),
           code: appError.code,
           ...(requestId ? { requestId } : {}),
-          ...(appError.details?.length ? { details: appError.details } : {}),
+          ...(appError.details?.length ? { details: boundDetails(appError.details) } : {}),
         },
       });
     }

@@ -29,6 +29,12 @@ function expectError(res: ApiResponse, status: number, code: string) {
   expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
 }
 
+/** A caller without the grant: 403, or the unknown type's 404 when they hold no grant on the type at all (issue 7). */
+function expectDenied(res: ApiResponse, hidden: boolean) {
+  if (hidden) expectError(res, 404, 'NOT_FOUND');
+  else expectError(res, 403, 'PERMISSION_DENIED');
+}
+
 /** A type with one property of every kind (and a unique code, a reference and a multi reference). */
 function taskProperties(personType: number): PropertySpec[] {
   return [
@@ -372,7 +378,8 @@ describe('/collection', () => {
       expect(byCreator.replace('c', '')).to.equal('bad');
       // System timestamps are whole seconds: let the patch land in a later second than the creates.
       await new Promise((resolve) => setTimeout(resolve, 1100));
-      const patched = await server.request('PATCH', col(type.id, `/${items[0].id}`), { key: other.key, body: { rank: 3 } });
+      // A real change: a PATCH that changes no value leaves updated_on as it is.
+      const patched = await server.request('PATCH', col(type.id, `/${items[0].id}`), { key: other.key, body: { rank: 4 } });
       expect(patched.status).to.equal(200);
       expect(await order({ orderBy: 'updated_on', orderDir: 'desc' })).to.match(/^b/);
       expect(await order({ orderBy: 'updated_on', orderDir: 'asc' })).to.match(/b$/);
@@ -818,7 +825,8 @@ describe('/collection', () => {
     });
 
     it('records the acting user as updated_by, created_by unchanged', async () => {
-      const editor = await aUserWithGrants(server, [{ typeId: task.id, edit: true }]);
+      // With show: a writer without it is answered only id and uuid.
+      const editor = await aUserWithGrants(server, [{ typeId: task.id, show: true, edit: true }]);
       const item = await anItem(server, task.id, { title: 'Who' }, w);
       const res = await server.request('PATCH', col(task.id, `/${item.uuid}`), { key: editor.key, body: { count: 1 } });
       expect(res.status).to.equal(200);
@@ -1190,8 +1198,8 @@ describe('/collection', () => {
         for (const who of ['none', 'create', 'edit', 'delete'] as const) {
           for (const [method, path] of reads()) {
             const res = await server.request(method, path, { ...as(who), body: method === 'GET' ? undefined : {} });
-            expectError(res, 403, 'PERMISSION_DENIED');
-            expect(res.body.message, `${who} ${method} ${path}`).to.contain('show');
+            expectDenied(res, who === 'none');
+            if (who !== 'none') expect(res.body.message, `${who} ${method} ${path}`).to.contain('show');
           }
         }
       });
@@ -1207,16 +1215,17 @@ describe('/collection', () => {
     describe('create', () => {
       it('answers 403 PERMISSION_DENIED without create and creates nothing', async () => {
         for (const who of ['none', 'show', 'edit', 'delete'] as const) {
-          expectError(await server.request('POST', col(type.id), { ...as(who), body: { title: `by ${who}` } }), 403, 'PERMISSION_DENIED');
+          expectDenied(await server.request('POST', col(type.id), { ...as(who), body: { title: `by ${who}` } }), who === 'none');
         }
         const listed = await server.request('GET', col(type.id), as('show'));
         expect(listed.body.stats.total).to.equal(1);
       });
 
-      it('answers 201 with create (the created item is returned even without show)', async () => {
+      it('answers 201 with create (only id and uuid without show)', async () => {
         const res = await server.request('POST', col(type.id), { ...as('create'), body: { title: 'by create' } });
         expect(res.status).to.equal(201);
-        expect(res.body.created_by).to.equal(users.create.id);
+        expect(Object.keys(res.body).sort()).to.deep.equal(['id', 'uuid']);
+        expect((await server.request('GET', col(type.id, `/${res.body.id}`), as('show'))).body.created_by).to.equal(users.create.id);
         expect((await server.request('DELETE', col(type.id, `/${res.body.id}`), as('delete'))).status).to.equal(204);
       });
     });
@@ -1224,8 +1233,8 @@ describe('/collection', () => {
     describe('edit', () => {
       it('answers 403 PERMISSION_DENIED on PUT and PATCH without edit, and changes nothing', async () => {
         for (const who of ['none', 'show', 'create', 'delete'] as const) {
-          expectError(await server.request('PUT', col(type.id, `/${item.id}`), { ...as(who), body: { title: 'x' } }), 403, 'PERMISSION_DENIED');
-          expectError(await server.request('PATCH', col(type.id, `/${item.id}`), { ...as(who), body: { title: 'x' } }), 403, 'PERMISSION_DENIED');
+          expectDenied(await server.request('PUT', col(type.id, `/${item.id}`), { ...as(who), body: { title: 'x' } }), who === 'none');
+          expectDenied(await server.request('PATCH', col(type.id, `/${item.id}`), { ...as(who), body: { title: 'x' } }), who === 'none');
         }
         expect((await server.request('GET', col(type.id, `/${item.id}`), as('show'))).body.title).to.equal('Guarded');
       });
@@ -1239,7 +1248,7 @@ describe('/collection', () => {
     describe('delete', () => {
       it('answers 403 PERMISSION_DENIED without delete, and deletes nothing', async () => {
         for (const who of ['none', 'show', 'create', 'edit'] as const) {
-          expectError(await server.request('DELETE', col(type.id, `/${item.id}`), as(who)), 403, 'PERMISSION_DENIED');
+          expectDenied(await server.request('DELETE', col(type.id, `/${item.id}`), as(who)), who === 'none');
         }
         expect((await server.request('GET', col(type.id, `/${item.id}`), as('show'))).status).to.equal(200);
       });
@@ -1251,7 +1260,7 @@ describe('/collection', () => {
     });
 
     describe('when the user holds grants on type B but none on type A', () => {
-      it('answers 403 on A and 200 on B', async () => {
+      it('answers 404 on A, as for an unknown type, and 200 on B', async () => {
         const b = await aType(server, [{ systemName: 'title', kind: 'string' }]);
         const onlyB = await aUserWithGrants(server, allGrants(b.id));
         const bItem = await anItem(server, b.id, { title: 'B item' }, { key: onlyB.key });
@@ -1263,7 +1272,7 @@ describe('/collection', () => {
           ['PATCH', col(type.id, `/${item.id}`), { title: 'x' }],
           ['DELETE', col(type.id, `/${item.id}`)],
         ] as [string, string, unknown?][]) {
-          expectError(await server.request(method, path, { key: onlyB.key, body }), 403, 'PERMISSION_DENIED');
+          expectError(await server.request(method, path, { key: onlyB.key, body }), 404, 'NOT_FOUND');
         }
         // B's item id through A's collection is not found either way.
         expect((await server.request('GET', col(b.id, `/${bItem.id}`), { key: onlyB.key })).status).to.equal(200);
@@ -1272,13 +1281,13 @@ describe('/collection', () => {
     });
 
     describe('when a grant is revoked', () => {
-      it('answers 403 on the very next request', async () => {
+      it('answers 404 (the type is hidden now) on the very next request', async () => {
         const reader = await aUserWithGrants(server, [{ typeId: type.id, show: true }]);
         expect((await server.request('GET', col(type.id), { key: reader.key })).status).to.equal(200);
         const patched = await server.request('PATCH', `/api/v1/admin/roles/${reader.roleId}`, { key: server.adminKey, body: { typePermissions: [] } });
         expect(patched.status).to.equal(200);
-        expectError(await server.request('GET', col(type.id), { key: reader.key }), 403, 'PERMISSION_DENIED');
-        expectError(await server.request('GET', col(type.id, `/${item.id}`), { key: reader.key }), 403, 'PERMISSION_DENIED');
+        expectError(await server.request('GET', col(type.id), { key: reader.key }), 404, 'NOT_FOUND');
+        expectError(await server.request('GET', col(type.id, `/${item.id}`), { key: reader.key }), 404, 'NOT_FOUND');
       });
     });
 
@@ -1502,7 +1511,7 @@ describe('/collection', () => {
     it('writes no entry for a denied or missing read', async () => {
       const count = (await audit()).length;
       const outsider = await aUserWithGrants(server, []);
-      expectError(await server.request('GET', col(type.id, `/${item.id}`), { key: outsider.key }), 403, 'PERMISSION_DENIED');
+      expectError(await server.request('GET', col(type.id, `/${item.id}`), { key: outsider.key }), 404, 'NOT_FOUND');
       expectError(await server.request('GET', col(type.id, '/987654'), { key: reader.key }), 404, 'NOT_FOUND');
       expect(await audit()).to.have.length(count);
     });

@@ -48,7 +48,8 @@ const BODIES: Record<Key, (o: Fixture['owners']) => Record<string, unknown>> = {
     due_on: '2026-03-01', period: '2026-03', status: 'in_progress', owner: o.o2, labels: ['blue'],
   }),
   C: (o) => ({
-    name: 'Gamma', notes: 'Quick silver', qty: 10, price: -3.5, active: true, due_at: '2026-06-15T12:30:00Z',
+    // qty 9 here, 10 after the writer's PATCH: a PATCH that changes no value stamps nothing (issue 7).
+    name: 'Gamma', notes: 'Quick silver', qty: 9, price: -3.5, active: true, due_at: '2026-06-15T12:30:00Z',
     due_on: '2026-06-15', period: '2026-06', status: 'done', owner: o.o1, labels: ['green'],
   }),
   D: () => ({ name: 'Alphabet soup', qty: -2, price: 100, active: false, status: 'open', labels: ['red'] }),

@@ -11,7 +11,7 @@ import type { FileStorage } from '../../store/files/file-storage.ts';
 import type { GrantedReservation, UploadReservations } from '../../store/files/upload-reservations.ts';
 import { readOne, type Tx } from '../../store/items/item-store.ts';
 import { Errors } from '../../errors/registry.ts';
-import { assertGrant, auditRead } from '../items/access.ts';
+import { assertGrant, auditRead, resolveVisibleType } from '../items/access.ts';
 import { FileChanges, FileToken, type FileEntry } from '../items/kinds.ts';
 import { accepts, freeName, mediaTypeOf, safeFileName, type UploadedFile } from './file-rules.ts';
 import type { TypeRegistry } from '../items/type-registry.ts';
@@ -81,7 +81,7 @@ export class FilesService {
   }
 
   private async fileProperty(scope: ActingScope, typeRef: string, propertyRef: string): Promise<{ type: TypeDef; property: PropertyDef }> {
-    const type = await this.types.resolve(scope.tenant.id, typeRef, scope.generation);
+    const type = await resolveVisibleType(this.types, scope, typeRef);
     const property = type.bySystemName.get(propertyRef) ?? type.properties.find((p) => String(p.id) === propertyRef);
     if (!property) throw Errors.notFound({ what: `Property of ${type.systemName}`, id: propertyRef });
     if (property.kind !== 'file') throw Errors.invalidUpload({ reason: `property "${property.systemName}" is not a file property` });
@@ -326,7 +326,7 @@ export class FilesService {
 
   /** The bytes of one attached file, for a principal that may read the item. */
   async open(scope: ActingScope, collection: string, itemRef: string, propertyName: string, name: string): Promise<{ entry: FileEntry; stream: Readable }> {
-    const type = await this.types.resolve(scope.tenant.id, collection, scope.generation);
+    const type = await resolveVisibleType(this.types, scope, collection);
     assertGrant(scope.principal, type, 'show');
     const item = await readOne(this.db, type.id, itemRef);
     if (!item) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: itemRef });

@@ -8,6 +8,8 @@ import { randomToken, safeEqualHex, sha256Hex, verifyPassword } from '../../lib/
 import { parseInstant } from '../../lib/dates.ts';
 import type { LoginThrottle } from '../../rate-limit/login-throttle.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
+import { assertMayActOn } from './membership.ts';
+import { exceeds } from './permissions.ts';
 import { assertUsable, effectiveRoles, splitKey, KEY_SEPARATOR, WITH_EFFECTIVE_ROLES, type Principal } from './principal.ts';
 import type { TenantContext } from './tenant.ts';
 
@@ -58,9 +60,12 @@ export class ApiKeys {
     } else if (!user) {
       throw Errors.notFound({ what: 'User', id: login });
     } else {
-      // A key without the password is the account: only a peer may mint one for a superuser.
+      // A key without the password is the account: only a peer may mint one for a superuser,
+      // and no key may carry more than the caller holds, or generateOthersApiKeys would lead to
+      // every permission of the tenant (an operator's key first, then the operator role).
       const peer = tenant.isRoot && caller.permissions.has('manageTenants');
       if (!peer && effective!.permissions.has('manageTenants')) throw Errors.permissionDenied({ permission: 'manageTenants' });
+      if (exceeds(effective!, caller)) throw Errors.keyExceedsCaller({ login });
     }
     if (!user) throw Errors.invalidCredentials();
 
@@ -107,7 +112,11 @@ export class ApiKeys {
     });
   }
 
-  async revokeById(tenantId: number, id: number): Promise<void> {
+  /** DELETE /admin/keys/{id}: a superuser's key only by a peer (revoking it disarms them). */
+  async revokeById(tenantId: number, id: number, mayGrantTenants = false): Promise<void> {
+    const key = await this.db.apiKey.findFirst({ where: { id, tenantId, revokedAt: null }, select: { userId: true } });
+    if (!key) throw Errors.notFound({ what: 'API key', id });
+    await assertMayActOn(this.db, tenantId, key.userId, mayGrantTenants);
     const { count } = await this.db.apiKey.updateMany({ where: { id, tenantId, revokedAt: null }, data: { revokedAt: new Date() } });
     if (count === 0) throw Errors.notFound({ what: 'API key', id });
     await this.identity.changed();

@@ -48,8 +48,10 @@ export class Groups {
 
   async update(tenantId: number, id: number, input: GroupInput, mayGrantTenants = false) {
     const current = await this.get(tenantId, id);
+    // A group that carries manageTenants is a superuser's: only a peer may change it (its
+    // roles, its members or its name), as only a peer may change a superuser's account.
+    await assertMayAssignRoles(this.db, tenantId, current.roles.map((r) => r.roleId), mayGrantTenants);
     await this.checkMembers(tenantId, input, mayGrantTenants);
-    if (input.users) await assertMayAssignRoles(this.db, tenantId, current.roles.map((r) => r.roleId), mayGrantTenants);
     const group = await translated('Group', () =>
       this.db.$transaction(async (tx) => {
         if (input.roles) {
@@ -67,7 +69,9 @@ export class Groups {
     return group;
   }
 
-  async delete(tenantId: number, id: number) {
+  async delete(tenantId: number, id: number, mayGrantTenants = false) {
+    const current = await this.get(tenantId, id);
+    await assertMayAssignRoles(this.db, tenantId, current.roles.map((r) => r.roleId), mayGrantTenants);
     const { count } = await this.db.group.deleteMany({ where: { tenantId, id } });
     if (count === 0) throw Errors.notFound({ what: 'Group', id });
     await this.identity.changed();

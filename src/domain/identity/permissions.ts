@@ -38,3 +38,21 @@ export function parsePermissions(stored: string): Permission[] {
     return [];
   }
 }
+
+/** What a principal holds: system permissions and per-type grants. */
+export interface Holdings {
+  permissions: ReadonlySet<Permission>;
+  typePermissions: ReadonlyMap<number, TypeGrant>;
+}
+
+const TYPE_ACTIONS: TypeAction[] = ['show', 'create', 'edit', 'delete'];
+
+/** Whether `held` carries a system permission or a type action that `ceiling` does not. */
+export function exceeds(held: Holdings, ceiling: Holdings): boolean {
+  for (const permission of held.permissions) if (!ceiling.permissions.has(permission)) return true;
+  for (const [typeId, grant] of held.typePermissions) {
+    const limit = ceiling.typePermissions.get(typeId);
+    if (TYPE_ACTIONS.some((action) => grant[action] && !limit?.[action])) return true;
+  }
+  return false;
+}

@@ -1,6 +1,7 @@
 // The generic collection: who may do what on a type, and the reads and writes of its items.
 // No Koa, no status codes; one transaction per write; the caller projects the result.
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { Db } from '../../store/database.ts';
 import type { ActingScope } from '../acting-scope.ts';
 import { Errors } from '../../errors/registry.ts';
@@ -16,11 +17,22 @@ import { readInput } from './item-input.ts';
 import { readListQuery, type ListQuery } from './list-query.ts';
 import { resolveTagGroups } from '../tags/tag-filter.ts';
 import type { FilesService } from '../files/files-service.ts';
-import { assertGrant, auditRead } from './access.ts';
+import { assertGrant, auditRead, isHidden, mayShow, resolveVisibleType } from './access.ts';
+import { stillReferenced, uniqueViolation } from './write-refusals.ts';
 import { wholeSecond } from '../../lib/dates.ts';
 import type { TypeRegistry } from './type-registry.ts';
 import { SPECIAL_COLLECTIONS, type PropertyDef, type TypeDef } from './type-definition.ts';
 
+
+/**
+ * An item a write produced, and whether the writer may see it: without `show` the answer is
+ * its `id` and `uuid` only (an edit grant must not be a way to read items).
+ */
+export interface WrittenItem {
+  type: TypeDef;
+  item: StoredItem;
+  visible: boolean;
+}
 
 export interface ItemPage {
   type: TypeDef;
@@ -54,7 +66,7 @@ export class ItemsService {
   async typeFor(scope: ActingScope, collection: string | number, action: TypeAction): Promise<TypeDef> {
     // Reached only by routes the special collections do not have (e.g. /collection/tags/get-by/...).
     if (typeof collection === 'string' && SPECIAL_COLLECTIONS.includes(collection)) throw Errors.badRequest({ message: `The ${collection} collection has no such route` });
-    const type = await this.types.resolve(scope.tenant.id, collection, scope.generation);
+    const type = await resolveVisibleType(this.types, scope, collection);
     this.assertGrant(scope, type, action);
     return type;
   }
@@ -91,11 +103,11 @@ export class ItemsService {
     return { type, item: found };
   }
 
-  async createOne(scope: ActingScope, collection: string, body: unknown): Promise<{ type: TypeDef; item: StoredItem }> {
+  async createOne(scope: ActingScope, collection: string, body: unknown): Promise<WrittenItem> {
     const type = await this.typeFor(scope, collection, 'create');
     const input = readInput(type, 'create', body, scope.principal.timeZone);
     const data = withDefaults(type, input);
-    const item = await this.write(type, async (tx) => {
+    const item = await this.write(scope, type, async (tx) => {
       const files = await this.files.bind(tx, scope, type, null, data);
       this.assertComplete(type, data);
       await this.checkReferences(tx, scope, type, data);
@@ -106,21 +118,22 @@ export class ItemsService {
           createdOn: now, updatedOn: now, createdBy: scope.principal.userId, updatedBy: scope.principal.userId,
         },
       });
-      await this.checkUniques(tx, type, row.id, data);
+      await this.checkUniques(tx, scope, type, row.id, data);
       await writeIndex(tx, type, row.id, data, false);
       await this.files.apply(tx, row.id, files);
       return toStoredItem(row);
     });
-    return { type, item };
+    // The answer holds only what the caller sent and the type's defaults: no read to audit.
+    return { type, item, visible: mayShow(scope.principal, type) };
   }
 
-  async replaceOne(scope: ActingScope, collection: string, item: string, body: unknown) {
+  async replaceOne(scope: ActingScope, collection: string, item: string, body: unknown): Promise<WrittenItem> {
     const type = await this.typeFor(scope, collection, 'edit');
     const input = readInput(type, 'replace', body, scope.principal.timeZone);
     return this.update(scope, type, item, () => withDefaults(type, input));
   }
 
-  async patchOne(scope: ActingScope, collection: string, item: string, body: unknown) {
+  async patchOne(scope: ActingScope, collection: string, item: string, body: unknown): Promise<WrittenItem> {
     const type = await this.typeFor(scope, collection, 'edit');
     const input = readInput(type, 'patch', body, scope.principal.timeZone);
     return this.update(scope, type, item, (current) => {
@@ -137,7 +150,7 @@ export class ItemsService {
     const type = await this.typeFor(scope, collection, 'delete');
     const all = await this.types.all(scope.tenant.id, scope.generation);
     let unusedFiles: string[] = [];
-    await this.write(type, async (tx) => {
+    await this.write(scope, type, async (tx) => {
       const found = await this.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
       const doomed = new Set<number>([found.id]);
@@ -148,17 +161,20 @@ export class ItemsService {
         const properties = all.flatMap((t) => t.properties.filter((p) => p.kind === 'reference' && p.referenceType === current.typeId));
         const refs = (await referencesTo(tx, properties.map((p) => p.id), current.id)).filter((r) => !doomed.has(r.itemId));
         if (!refs.length) continue;
-        if (options.strict) throw Errors.stillReferenced({ count: new Set(refs.map((r) => r.itemId)).size });
+        const typeOf = (ref: { propertyId: number }) => all.find((t) => t.properties.some((p) => p.id === ref.propertyId))!;
+        if (options.strict) throw stillReferenced(scope, refs.map((ref) => ({ itemId: ref.itemId, type: typeOf(ref) })));
         for (const ref of refs) {
           const property = properties.find((p) => p.id === ref.propertyId)!;
+          const referencingType = typeOf(ref);
+          // A type hidden from the caller is not named: its items still hold the reference.
+          if (isHidden(scope.principal, referencingType)) throw Errors.stillReferencedHidden();
           if (!options.cascade) {
             // Clearing the reference edits the referencing item: that needs edit on its type.
-            this.assertGrant(scope, all.find((t) => t.properties.includes(property))!, 'edit');
+            this.assertGrant(scope, referencingType, 'edit');
             clear.push({ itemId: ref.itemId, property, target: current.id });
             continue;
           }
           const referencing = (await tx.item.findUnique({ where: { id: ref.itemId } }))!;
-          const referencingType = all.find((t) => t.id === referencing.typeId)!;
           this.assertGrant(scope, referencingType, 'delete');
           doomed.add(referencing.id);
           if (doomed.size > MAX_CASCADE) throw Errors.conflict({ message: `cascade would delete more than ${MAX_CASCADE} items` });
@@ -174,21 +190,26 @@ export class ItemsService {
     await this.files.removeBlobs(unusedFiles);
   }
 
-  private async update(scope: ActingScope, type: TypeDef, item: string, next: (current: Record<string, unknown>) => Record<string, unknown>) {
+  private async update(scope: ActingScope, type: TypeDef, item: string, next: (current: Record<string, unknown>) => Record<string, unknown>): Promise<WrittenItem> {
     let unusedFiles: string[] = [];
-    const updated = await this.write(type, async (tx) => {
+    const updated = await this.write(scope, type, async (tx) => {
       const found = await this.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
       const data = next(found.data);
+      // A write that changes no value (an empty PATCH) is no change: updated_on/_by stay.
+      if (isDeepStrictEqual(data, found.data)) return found;
       const files = await this.files.bind(tx, scope, type, found.data, data);
       this.assertComplete(type, data);
       await this.checkReferences(tx, scope, type, data);
-      await this.checkUniques(tx, type, found.id, data);
+      await this.checkUniques(tx, scope, type, found.id, data);
       unusedFiles = await this.files.apply(tx, found.id, files);
       return rewriteItem(tx, type, found.id, data, { userId: scope.principal.userId, at: wholeSecond() });
     });
     await this.files.removeBlobs(unusedFiles);
-    return { type, item: updated };
+    // The answer shows the whole item, fields not sent included: for a reader, that is a read.
+    const visible = mayShow(scope.principal, type);
+    if (visible) await this.audit(scope, type, updated);
+    return { type, item: updated, visible };
   }
 
   /** Removes a deleted item's id from the reference properties that held it. */
@@ -217,7 +238,9 @@ export class ItemsService {
       if (property.kind !== 'reference' || isEmpty(data[property.systemName])) continue;
       const ids = ([] as number[]).concat(data[property.systemName] as number | number[]);
       const target = await this.types.resolve(scope.tenant.id, property.referenceType!, scope.generation);
-      // Whether an id exists in a type is only for those who may see that type.
+      // Whether an id exists in a type is only for those who may see that type; a type hidden
+      // from the caller is named by the property that refers to it, not by its own name.
+      if (isHidden(scope.principal, target)) throw Errors.permissionDenied({ permission: `show on the type that property "${property.systemName}" refers to` });
       this.assertGrant(scope, target, 'show');
       const found = await existingIds(tx, target.id, ids);
       const missing = ids.find((id) => !found.has(id));
@@ -225,20 +248,19 @@ export class ItemsService {
     }
   }
 
-  private async checkUniques(tx: Tx, type: TypeDef, itemId: number, data: Record<string, unknown>): Promise<void> {
+  private async checkUniques(tx: Tx, scope: ActingScope, type: TypeDef, itemId: number, data: Record<string, unknown>): Promise<void> {
     const clash = await conflictingUniques(tx, type, itemId, data);
-    if (clash.length) throw Errors.uniqueViolation({ property: type.properties.find((p) => p.id === clash[0])!.systemName });
+    if (clash.length) throw uniqueViolation(scope, type, [type.properties.find((p) => p.id === clash[0])!]);
   }
 
-  private async write<T>(type: TypeDef, work: (tx: Tx) => Promise<T>): Promise<T> {
+  private async write<T>(scope: ActingScope, type: TypeDef, work: (tx: Tx) => Promise<T>): Promise<T> {
     try {
       return await this.db.$transaction((tx) => work(tx as Tx));
     } catch (error) {
       if (error instanceof AppError) throw error;
-      // Two writers raced past checkUniques: the ItemUnique key caught it; name the property.
+      // Two writers raced past checkUniques: the ItemUnique key caught it; name the property (to a reader).
       if ((error as { code?: string }).code === 'P2002' && type.properties.some((p) => p.unique)) {
-        const unique = type.properties.filter((p) => p.unique);
-        throw Errors.uniqueViolation({ property: unique.length === 1 ? unique[0].systemName : unique.map((p) => p.systemName).join(' or ') });
+        throw uniqueViolation(scope, type, type.properties.filter((p) => p.unique));
       }
       throw translatePrismaError(error, `Item of ${type.systemName}`);
     }

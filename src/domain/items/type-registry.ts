@@ -13,6 +13,11 @@ interface TenantTypes {
   byName: Map<string, TypeDef>;
 }
 
+/** The answer for a type name or id that names no type (and for one hidden from the caller). */
+export function collectionNotFound(collection: string | number) {
+  return Errors.notFound({ what: 'Collection', id: String(collection) });
+}
+
 export class TypeRegistry {
   private readonly tenants = new Map<number, TenantTypes>();
 
@@ -26,7 +31,7 @@ export class TypeRegistry {
   async resolve(tenantId: number, collection: string | number, generation: number | null): Promise<TypeDef> {
     const types = await this.load(tenantId, generation);
     const type = /^\d+$/.test(String(collection)) ? types.byId.get(Number(collection)) : types.byName.get(String(collection));
-    if (!type) throw Errors.notFound({ what: 'Collection', id: String(collection) });
+    if (!type) throw collectionNotFound(collection);
     return type;
   }
 

@@ -10,6 +10,7 @@ import type { TypeDef } from '../items/type-definition.ts';
 import type { ItemsService } from '../items/items-service.ts';
 import type { ActingScope } from '../acting-scope.ts';
 import { visibleTagsWhere } from './tag-visibility.ts';
+import { mayShow } from '../items/access.ts';
 import { tagWrite } from './tag-write.ts';
 
 export type AssignOperation = 'add' | 'remove' | 'replace';
@@ -18,6 +19,13 @@ export interface ItemTags {
   type: TypeDef;
   itemId: number;
   tags: Tag[];
+}
+
+/** tags.assign's result: the item's tags after the change, null for a caller without `show`. */
+export interface AssignedTags {
+  type: TypeDef;
+  itemId: number;
+  tags: Tag[] | null;
 }
 
 const BY_NAME = [{ name: 'asc' as const }, { id: 'asc' as const }];
@@ -36,8 +44,11 @@ export class TagAssignments {
     return { type, itemId: found.id, tags: await tagsOf(this.db, scope.principal, found.id) };
   }
 
-  /** tags.assign: add, remove or replace the item's visible tags; needs `edit` on its type. */
-  async assign(scope: ActingScope, collection: string | number, item: string | number, operation: AssignOperation, tags: number[]): Promise<ItemTags> {
+  /**
+   * tags.assign: add, remove or replace the item's visible tags; needs `edit` on its type. The
+   * item's tags after the change are item data: only a caller with `show` is answered them.
+   */
+  async assign(scope: ActingScope, collection: string | number, item: string | number, operation: AssignOperation, tags: number[]): Promise<AssignedTags> {
     const type = await this.items.typeFor(scope, collection, 'edit');
     const wanted = [...new Set(tags)];
     return tagWrite(this.db, async (tx) => {
@@ -54,7 +65,7 @@ export class TagAssignments {
         const rows = Prisma.join(wanted.map((tagId) => Prisma.sql`(${found.id}, ${tagId})`));
         await tx.$executeRaw`INSERT INTO "ItemTag" ("itemId", "tagId") VALUES ${rows} ON CONFLICT DO NOTHING`;
       }
-      return { type, itemId: found.id, tags: await tagsOf(tx, scope.principal, found.id) };
+      return { type, itemId: found.id, tags: mayShow(scope.principal, type) ? await tagsOf(tx, scope.principal, found.id) : null };
     });
   }
 }

@@ -53,8 +53,8 @@ export const updateGroup: OperationHandler<'updateGroup'> = async ({ params, bod
   body: projectGroup(await scope.services.groups.update(scope.tenant.id, params.groupId, body, mayGrantTenants(scope))),
 });
 
-export const deleteGroup: OperationHandler<'deleteGroup'> = async ({ params }, { services, tenant }) => {
-  await services.groups.delete(tenant.id, params.groupId);
+export const deleteGroup: OperationHandler<'deleteGroup'> = async ({ params }, scope) => {
+  await scope.services.groups.delete(scope.tenant.id, params.groupId, mayGrantTenants(scope));
   return { status: 204, body: undefined };
 };
 
@@ -88,7 +88,7 @@ export const listApiKeys: OperationHandler<'listApiKeys'> = async ({ query }, { 
   body: { data: (await services.apiKeys.list(tenant.id, query)).map((k) => projectApiKey(k, principal.timeZone)) },
 });
 
-export const deleteApiKey: OperationHandler<'deleteApiKey'> = async ({ params }, { services, tenant }) => {
-  await services.apiKeys.revokeById(tenant.id, params.keyId);
+export const deleteApiKey: OperationHandler<'deleteApiKey'> = async ({ params }, scope) => {
+  await scope.services.apiKeys.revokeById(scope.tenant.id, params.keyId, mayGrantTenants(scope));
   return { status: 204, body: undefined };
 };

@@ -4,6 +4,7 @@ import type { components } from '../../../generated/api.d.ts';
 import { fieldControls } from '../../domain/items/list-query.ts';
 import type { TypeDef } from '../../domain/items/type-definition.ts';
 import type { StoredItem } from '../../store/items/item-store.ts';
+import type { WrittenItem } from '../../domain/items/items-service.ts';
 import { projectItem, projectPropsMeta } from '../../projection/items.ts';
 import type { AuthedScope, OperationHandler } from '../types.ts';
 
@@ -16,6 +17,11 @@ function projectOne(scope: AuthedScope, type: TypeDef, item: StoredItem, query: 
     multiValueShape: scope.tenant.settings.multiValueShape,
     fields: fieldControls(type, query),
   }) as Item;
+}
+
+/** A write's answer: the item for a caller who may show it, else only its id and uuid. */
+function projectWritten(scope: AuthedScope, written: WrittenItem): Item {
+  return written.visible ? projectOne(scope, written.type, written.item, {}) : { id: written.item.id, uuid: written.item.uuid };
 }
 
 async function listPage(scope: AuthedScope, collection: string, query: Record<string, unknown>, body?: Record<string, unknown>) {
@@ -49,18 +55,15 @@ export const getItemBy: OperationHandler<'getItemBy'> = async ({ params, query }
 };
 
 export const createItem: OperationHandler<'createItem'> = async ({ params, body }, scope) => {
-  const { type, item } = await scope.services.items.createOne(scope, params.collection, body);
-  return { status: 201, body: projectOne(scope, type, item, {}) };
+  return { status: 201, body: projectWritten(scope, await scope.services.items.createOne(scope, params.collection, body)) };
 };
 
 export const replaceItem: OperationHandler<'replaceItem'> = async ({ params, body }, scope) => {
-  const { type, item } = await scope.services.items.replaceOne(scope, params.collection, params.item, body);
-  return { status: 200, body: projectOne(scope, type, item, {}) };
+  return { status: 200, body: projectWritten(scope, await scope.services.items.replaceOne(scope, params.collection, params.item, body)) };
 };
 
 export const patchItem: OperationHandler<'patchItem'> = async ({ params, body }, scope) => {
-  const { type, item } = await scope.services.items.patchOne(scope, params.collection, params.item, body);
-  return { status: 200, body: projectOne(scope, type, item, {}) };
+  return { status: 200, body: projectWritten(scope, await scope.services.items.patchOne(scope, params.collection, params.item, body)) };
 };
 
 export const deleteItem: OperationHandler<'deleteItem'> = async ({ params, query }, scope) => {

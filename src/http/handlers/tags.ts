@@ -64,5 +64,5 @@ export const getObjectTags: OperationHandler<'getObjectTags'> = async ({ query }
 export const assignTags: OperationHandler<'assignTags'> = async ({ body }, scope) => {
   const { type, itemId, tags } = await scope.services.tagAssignments.assign(scope, body.type, body.item, body.operation, body.tags);
   const context = projection(scope);
-  return { status: 200, body: { typeId: type.id, objectId: itemId, operation: body.operation, tags: tags.map((tag) => projectTag(tag, context)) } };
+  return { status: 200, body: { typeId: type.id, objectId: itemId, operation: body.operation, ...(tags ? { tags: tags.map((tag) => projectTag(tag, context)) } : {}) } };
 };
