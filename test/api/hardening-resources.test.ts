@@ -8,7 +8,9 @@ import { expect } from 'chai';
 import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.ts';
 import { aTenant, RELAXED_AUTH_LIMITS } from '../helpers/tenants.ts';
 import { aType, aUserWithGrants, allGrants, systemName, type As } from '../helpers/collections.ts';
-import { inputValidatorCount, MAX_INPUT_VALIDATORS } from '../../src/domain/items/item-input.ts';
+import { inputSchema, inputValidatorCount, MAX_INPUT_VALIDATORS } from '../../src/domain/items/item-input.ts';
+import { InputValidators } from '../../src/domain/items/input-validators.ts';
+import type { PropertyDef, TypeDef } from '../../src/domain/items/type-definition.ts';
 import { MAX_DEFINITION_BYTES, MAX_ENUM_VALUES, MAX_PROPERTIES, MAX_VALUES_PER_ITEM } from '../../src/domain/items/limits.ts';
 
 function expectError(res: ApiResponse, status: number, code: string) {
@@ -32,6 +34,15 @@ function rawStatus(url: string, path: string, headers: Record<string, string>): 
   });
 }
 
+/** A type definition as the registry would give it: `version` changes with every edit. */
+function aTypeDef(id: number, version: string, enumValues: string[]): TypeDef {
+  const property: PropertyDef = {
+    id, systemName: 'status', name: 'status', kind: 'enum', required: false, unique: false, multiple: false,
+    defaultValue: null, enumValues, referenceType: null, mediaTypes: null, maxFileSize: null,
+  };
+  return { id, tenantId: 1, systemName: `t${id}`, name: `t${id}`, readLog: false, properties: [property], bySystemName: new Map([['status', property]]), version };
+}
+
 const MALFORMED_HOSTS = ['a'.repeat(16 * 1024), `${'a'.repeat(256)}.test`, 'exa$mple.test', 'bad host.test', 'a/b.test', 'example.test:99999999', '[zz::1]', 'example.test:', '.'];
 
 describe('hardening: resource exhaustion', () => {
@@ -49,7 +60,7 @@ describe('hardening: resource exhaustion', () => {
       const create = (value: string) => server.request('POST', `/api/v1/collection/${type.id}`, { ...as, body: { status: value } });
       expect((await create('v0')).status).to.equal(201);
       const before = inputValidatorCount();
-      for (let edit = 1; edit <= 25; edit++) {
+      for (let edit = 1; edit <= 12; edit++) {
         const values = Array.from({ length: edit + 1 }, (_, i) => `v${i}`);
         const patched = await server.request('PATCH', `/api/v1/admin/types/${type.id}/properties/${status.id}`, { key: server.adminKey, body: { enumValues: values } });
         expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
@@ -57,6 +68,23 @@ describe('hardening: resource exhaustion', () => {
       }
       expect(inputValidatorCount() - before).to.be.at.most(0);
       expect(inputValidatorCount()).to.be.at.most(MAX_INPUT_VALIDATORS);
+    });
+
+    it('evicts beyond its bound (count and property weight) and recompiles an evicted type from its newest definition', () => {
+      const validators = new InputValidators(inputSchema, { max: 2, maxWeight: 10 });
+      const first = aTypeDef(1, 'v1', ['a']);
+      expect(validators.get(first, 'create')({ status: 'a' })).to.equal(true);
+      validators.get(aTypeDef(2, 'v1', ['a']), 'create');
+      validators.get(aTypeDef(3, 'v1', ['a']), 'create');
+      expect(validators.size).to.equal(2);
+      // Type 1 was evicted; its next use compiles the definition it has now.
+      const edited = aTypeDef(1, 'v2', ['b']);
+      expect(validators.get(edited, 'create')({ status: 'a' })).to.equal(false);
+      expect(validators.get(edited, 'create')({ status: 'b' })).to.equal(true);
+      expect(validators.size).to.equal(2);
+      // A new version replaces the entry of the old one instead of adding a second.
+      validators.get(aTypeDef(1, 'v3', ['c']), 'create');
+      expect(validators.size).to.equal(2);
     });
 
     it('validates against the newest definition after each edit (a removed value is refused, an added one accepted)', async () => {
