@@ -172,9 +172,8 @@ export async function writeIndex(tx: Tx, type: TypeDef, itemId: number, data: Re
     tx.$executeRaw`INSERT INTO "ItemValue" ("itemId", "propertyId", "position", "text", "num", "folded")
       VALUES ${Prisma.join(batch.map((v) => Prisma.sql`(${v.itemId}, ${v.propertyId}, ${v.position}, ${v.text}, ${v.num}, ${v.folded})`))}`,
   );
-  await insertInBatches(uniques, (batch) =>
-    tx.$executeRaw`INSERT INTO "ItemUnique" ("propertyId", "value", "itemId") VALUES ${Prisma.join(batch.map((u) => Prisma.sql`(${u.propertyId}, ${u.value}, ${u.itemId})`))}`,
-  );
+  // Through Prisma: a race past checkUniques must surface as P2002 (write() names the property).
+  await insertInBatches(uniques, (batch) => tx.itemUnique.createMany({ data: batch }));
   await applyCountDeltas(tx, countDeltas(type, removed, values));
 }
 
