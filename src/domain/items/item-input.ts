@@ -52,7 +52,7 @@ export function inputValidatorCount(): number {
 }
 
 /** Values an item holds over all its properties (each is one index row). */
-export function countValues(data: Record<string, unknown>): number {
+function countValues(data: Record<string, unknown>): number {
   let count = 0;
   for (const value of Object.values(data)) {
     if (value === undefined || value === null) continue;
@@ -62,7 +62,7 @@ export function countValues(data: Record<string, unknown>): number {
 }
 
 /** 400 TOO_MANY_VALUES when an item (or the body that would make it) holds too many values. */
-export function assertValueCount(data: Record<string, unknown>): void {
+function assertValueCount(data: Record<string, unknown>): void {
   const count = countValues(data);
   if (count > MAX_VALUES_PER_ITEM) throw Errors.tooManyValues({ count, limit: MAX_VALUES_PER_ITEM });
 }
