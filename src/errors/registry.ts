@@ -34,6 +34,10 @@ export const Errors = {
   notImplemented: defineError('NOT_IMPLEMENTED', 501, () => 'This route is reserved and not implemented'),
   // tenancy
   tenantNotFound: defineError<{ host: string }>('TENANT_NOT_FOUND', 404, (d) => `No tenant answers host "${d.host}"`),
+  // resource limits: one tenant must not exhaust the process for the others
+  invalidHost: defineError('INVALID_HOST', 400, () => 'The Host header is not a host name with an optional port (at most 260 characters)'),
+  typeTooLarge: defineError<{ reason: string }>('TYPE_TOO_LARGE', 400, (d) => `The type definition is too large: ${d.reason}`),
+  tooManyValues: defineError<{ count: number; limit: number }>('TOO_MANY_VALUES', 400, (d) => `The item would hold ${d.count} values; at most ${d.limit} values per item are allowed (multi-value properties count each value)`),
   // authentication and authorisation
   apiKeyMissing: defineError('API_KEY_MISSING', 403, () => 'An API key is required (key, x-api-key or Authorization: Bearer)'),
   apiKeyInvalid: defineError('API_KEY_INVALID', 403, () => 'The API key is invalid or revoked'),

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { IdentityResolver } from '../domain/identity/identity-resolver.ts';
+import { Errors } from '../errors/registry.ts';
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -25,11 +26,26 @@ export function requestLog(logger: Logger, isShuttingDown: () => boolean) {
   };
 }
 
+/**
+ * A host name (letters, digits, `-`, `_`, dots) or a bracketed IPv6 literal, with an optional
+ * port: the shape of every TenantHost (contract `Host`, at most 260 characters). Anything else
+ * is refused before it reaches a memo or a query, so client text cannot fill memory.
+ */
+const VALID_HOST = /^(?:[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_.])?|\[[0-9a-f:.]{2,45}\])(?::[0-9]{1,5})?$/i;
+const MAX_HOST_LENGTH = 260;
+
+export function isValidHost(host: string): boolean {
+  return host.length <= MAX_HOST_LENGTH && VALID_HOST.test(host);
+}
+
+/** Host → tenant. With TRUST_PROXY, Koa's `ctx.host` is X-Forwarded-Host: the same checks apply to it. */
 export function resolveTenant(identity: IdentityResolver) {
   return async function tenantStage(ctx: Context, next: Next) {
+    const host = ctx.host || 'localhost';
+    if (!isValidHost(host)) throw Errors.invalidHost();
     const generation = await identity.currentGeneration();
     ctx.state.identityGeneration = generation;
-    ctx.state.tenant = await identity.tenantForHost(ctx.host || 'localhost', generation);
+    ctx.state.tenant = await identity.tenantForHost(host, generation);
     await next();
   };
 }

@@ -1,6 +1,8 @@
 // Host → tenant and key → principal, memoized in process and revocable everywhere at once:
 // each memo entry remembers the shared "identity" generation it was built under, and any
 // change to tenants, users, roles, groups or keys bumps that generation after commit.
+// Every memo is a bounded LRU keyed only by what the database knows (tenant hosts, valid keys).
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../../store/database.ts';
 import type { Generations } from '../../cache/shared-state.ts';
 import { Errors } from '../../errors/registry.ts';
@@ -8,7 +10,16 @@ import { loadPrincipal, type Principal } from './principal.ts';
 import { toTenantContext, type TenantContext } from './tenant.ts';
 
 export const IDENTITY_GENERATION = 'identity';
+/** Valid keys in use at once per process; a principal is a few hundred bytes. */
 const MAX_PRINCIPALS = 10_000;
+/** Mapped hosts (a tenant has at most 50), with or without a port. */
+const MAX_KNOWN_HOSTS = 10_000;
+/**
+ * Hosts that map to no tenant, remembered only as "unknown" (no copy of anything) so that a
+ * client on an unmapped host costs no query per request. Its own, smaller LRU: random hosts
+ * churn this one and never evict a real tenant's entry.
+ */
+const MAX_UNKNOWN_HOSTS = 1_000;
 /**
  * Without a shared store the generation only sees changes made through this process; changes
  * from elsewhere (the admin scripts, another process on the same database) are picked up when
@@ -23,8 +34,10 @@ interface Memo<T> {
 }
 
 export class IdentityResolver {
-  private readonly tenants = new Map<string, Memo<TenantContext>>();
-  private readonly principals = new Map<string, Memo<Principal>>();
+  private readonly knownHosts = new LRUCache<string, Memo<TenantContext>>({ max: MAX_KNOWN_HOSTS });
+  private readonly unknownHosts = new LRUCache<string, Memo<true>>({ max: MAX_UNKNOWN_HOSTS });
+  private readonly principals = new LRUCache<string, Memo<Principal>>({ max: MAX_PRINCIPALS });
+  /** The one shared entry every unknown host answers with (UNKNOWN_HOST_FALLBACK). */
   private rootTenant: Memo<TenantContext> | null = null;
 
   constructor(
@@ -46,7 +59,8 @@ export class IdentityResolver {
   }
 
   forget(): void {
-    this.tenants.clear();
+    this.knownHosts.clear();
+    this.unknownHosts.clear();
     this.principals.clear();
     this.rootTenant = null;
   }
@@ -60,13 +74,25 @@ export class IdentityResolver {
     return { value, generation, loadedAt: Date.now() };
   }
 
+  /** Memo sizes, for tests of the bounds. */
+  memoSizes(): { knownHosts: number; unknownHosts: number; principals: number } {
+    return { knownHosts: this.knownHosts.size, unknownHosts: this.unknownHosts.size, principals: this.principals.size };
+  }
+
+  /** `rawHost` has passed the request stage's shape check (isValidHost). */
   async tenantForHost(rawHost: string, generation: number | null): Promise<TenantContext> {
     const host = rawHost.toLowerCase();
-    const memo = this.tenants.get(host);
-    if (this.fresh(memo, generation)) return memo.value;
-    const tenant = await this.loadTenant(host, generation);
-    if (generation !== null) this.tenants.set(host, this.memo(tenant, generation));
-    return tenant;
+    const known = this.knownHosts.get(host);
+    if (this.fresh(known, generation)) return known.value;
+    if (!this.fresh(this.unknownHosts.get(host), generation)) {
+      const mapped = await this.mappedTenant(host);
+      if (mapped) {
+        if (generation !== null) this.knownHosts.set(host, this.memo(mapped, generation));
+        return mapped;
+      }
+      if (generation !== null) this.unknownHosts.set(host, this.memo(true, generation));
+    }
+    return this.unknownHostTenant(host, generation);
   }
 
   async principalForKey(tenant: TenantContext, keyString: string, generation: number | null): Promise<Principal> {
@@ -74,21 +100,23 @@ export class IdentityResolver {
     const memo = this.principals.get(memoKey);
     if (this.fresh(memo, generation)) return memo.value;
     const principal = await loadPrincipal(this.db, tenant, keyString);
-    if (generation !== null) {
-      if (this.principals.size >= MAX_PRINCIPALS) this.principals.delete(this.principals.keys().next().value!);
-      this.principals.set(memoKey, this.memo(principal, generation));
-    }
+    // Only keys that loaded are remembered: an invalid key string throws before this line.
+    if (generation !== null) this.principals.set(memoKey, this.memo(principal, generation));
     return principal;
   }
 
-  private async loadTenant(host: string, generation: number | null): Promise<TenantContext> {
+  /** The tenant a host (or, without its port, its name) is mapped to. */
+  private async mappedTenant(host: string): Promise<TenantContext | null> {
     const hostname = host.replace(/:\d+$/, '');
     const mapped = await this.db.tenantHost.findFirst({
       where: { host: { in: hostname === host ? [host] : [host, hostname] } },
       include: { tenant: true },
       orderBy: { host: 'desc' },
     });
-    if (mapped) return toTenantContext(mapped.tenant);
+    return mapped ? toTenantContext(mapped.tenant) : null;
+  }
+
+  private async unknownHostTenant(host: string, generation: number | null): Promise<TenantContext> {
     if (!this.unknownHostFallback) throw Errors.tenantNotFound({ host });
     if (this.fresh(this.rootTenant, generation)) return this.rootTenant.value;
     const root = await this.db.tenant.findFirst({ where: { isRoot: true } });

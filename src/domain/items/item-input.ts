@@ -1,17 +1,16 @@
-// Body validation against the type: ajv schemas compiled from the type definition (cached per
-// type version, rebuilt when the type changes), then conversion to stored form in the acting
-// user's zone. Every failing field is reported at once.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+// Body validation against the type: ajv schemas compiled from the type definition (one per
+// type and mode, rebuilt when the type changes, bounded: input-validators.ts), then conversion
+// to stored form in the acting user's zone. Every failing field is reported at once.
+import type { ErrorObject } from 'ajv';
 import { Errors } from '../../errors/registry.ts';
 import type { ErrorDetail } from '../../errors/define-error.ts';
 import { FileChanges, FileToken, parseScalar, scalarSchema } from './kinds.ts';
 import { SYSTEM_FIELDS, type PropertyDef, type TypeDef } from './type-definition.ts';
+import { InputValidators } from './input-validators.ts';
+import { MAX_VALUES_PER_ITEM, MAX_VALUES_PER_PROPERTY as MAX_VALUES } from './limits.ts';
 
+export { MAX_INPUT_VALIDATORS } from './input-validators.ts';
 export type InputMode = 'create' | 'replace' | 'patch';
-const MAX_VALUES = 1000;
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-const compiled = new Map<string, ValidateFunction>();
 
 function valueSchema(property: PropertyDef, allowNull: boolean): Record<string, unknown> {
   const scalar = scalarSchema(property, 'input');
@@ -44,14 +43,28 @@ export function inputSchema(type: TypeDef, mode: InputMode): Record<string, unkn
   return { type: 'object', properties, required, additionalProperties: false };
 }
 
-function validatorFor(type: TypeDef, mode: InputMode): ValidateFunction {
-  const key = `${type.version}|${mode}`;
-  let validate = compiled.get(key);
-  if (!validate) {
-    validate = ajv.compile(inputSchema(type, mode));
-    compiled.set(key, validate);
+/** One per process: validators depend only on the definition, whichever server compiled them. */
+const validators = new InputValidators<InputMode>(inputSchema);
+
+/** How many validators are compiled and held (tests check the bound). */
+export function inputValidatorCount(): number {
+  return validators.size;
+}
+
+/** Values an item holds over all its properties (each is one index row). */
+function countValues(data: Record<string, unknown>): number {
+  let count = 0;
+  for (const value of Object.values(data)) {
+    if (value === undefined || value === null) continue;
+    count += Array.isArray(value) ? value.length : 1;
   }
-  return validate;
+  return count;
+}
+
+/** 400 TOO_MANY_VALUES when an item (or the body that would make it) holds too many values. */
+function assertValueCount(data: Record<string, unknown>): void {
+  const count = countValues(data);
+  if (count > MAX_VALUES_PER_ITEM) throw Errors.tooManyValues({ count, limit: MAX_VALUES_PER_ITEM });
 }
 
 function details(errors: ErrorObject[]): ErrorDetail[] {
@@ -85,7 +98,9 @@ export function readInput(type: TypeDef, mode: InputMode, rawBody: unknown, zone
     throw Errors.validationFailed(undefined, { details: [{ path: 'body', message: 'must be a JSON object' }] });
   }
   const body = withoutSystemFields(rawBody as Record<string, unknown>);
-  const validate = validatorFor(type, mode);
+  // Counted before any per-value work: an over-wide body costs no validation or conversion.
+  assertValueCount(body);
+  const validate = validators.get(type, mode);
   // Shape problems and value problems (impossible dates, unsafe integers) are reported together.
   const problems: ErrorDetail[] = validate(body) ? [] : details(validate.errors ?? []);
   const failed = new Set(problems.map((p) => p.path));

@@ -10,6 +10,7 @@ import { parseScalar } from './kinds.ts';
 import type { TypeRegistry } from './type-registry.ts';
 import type { FilesService } from '../files/files-service.ts';
 import { SPECIAL_COLLECTIONS, SYSTEM_FIELDS, isObjectPrototypeName, toTypeDef, type PropertyDef, type PropertyKind, type PropertyOptions } from './type-definition.ts';
+import { MAX_DEFINITION_BYTES, MAX_ENUM_VALUES, MAX_PROPERTIES } from './limits.ts';
 
 export interface PropertyInput {
   systemName?: string;
@@ -64,6 +65,7 @@ export class TypesService {
     const names = (input.properties ?? []).map((p) => p.systemName);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw invalid('body.properties', `property "${duplicate}" is defined twice`);
+    assertDefinitionFits(input.properties ?? []);
     const created = await translated('Type', () =>
       this.db.$transaction(async (tx) => {
         const type = await tx.itemType.create({ data: { tenantId, systemName: input.systemName, name: input.name ?? input.systemName, readLog: input.readLog ?? false } });
@@ -105,6 +107,7 @@ export class TypesService {
   async addProperty(tenantId: number, typeId: number, input: PropertyInput & { systemName: string; kind: PropertyKind }) {
     const type = await this.get(tenantId, typeId);
     if (type.bySystemName.has(input.systemName)) throw Errors.conflict({ message: `Property ${input.systemName} already exists` });
+    assertDefinitionFits([...type.properties.map(asInput), input]);
     await translated('Property', () => this.db.$transaction(async (tx) => {
       const row = await this.propertyRow(tx, tenantId, typeId, type.systemName, input, type.properties.length, 'body');
       if (input.required && row.defaultValue === null && (await tx.item.count({ where: { typeId } })) > 0) {
@@ -133,6 +136,7 @@ export class TypesService {
     };
     if (input.enumValues && property.kind !== 'enum') throw invalid('body.enumValues', 'only enum properties have values');
     checkFileOptions(property.kind, input, 'body');
+    assertDefinitionFits(type.properties.map((p) => asInput(p.id === propertyId ? next : p)));
     const defaultValue =
       input.default !== undefined ? storedDefault(next, input.default, 'body.default') : reshapeDefault(property.defaultValue, property.multiple, next.multiple);
     if (next.kind === 'enum' && defaultValue !== null) {
@@ -294,6 +298,32 @@ async function eachItemBatch(tx: Tx, typeId: number, work: (rows: { id: number; 
     if (!rows.length) return;
     await work(rows.map((row) => ({ id: row.id, data: JSON.parse(row.data) as Record<string, unknown> })));
     after = rows[rows.length - 1].id;
+  }
+}
+
+/** A stored property in the form the API takes and shows it (what the definition limits measure). */
+function asInput(property: PropertyDef): PropertyInput {
+  return {
+    systemName: property.systemName, name: property.name, kind: property.kind,
+    required: property.required, unique: property.unique, multiple: property.multiple, default: property.defaultValue,
+    ...(property.kind === 'enum' ? { enumValues: property.enumValues } : {}),
+    ...(property.referenceType !== null ? { referenceType: property.referenceType } : {}),
+    ...(property.mediaTypes ? { mediaTypes: property.mediaTypes } : {}),
+    ...(property.maxFileSize ? { maxFileSize: property.maxFileSize } : {}),
+  };
+}
+
+/**
+ * 400 TYPE_TOO_LARGE unless a type with these properties stays within the limits: every
+ * validator, schema and memo of a type grows with its definition, and an edit compiles anew.
+ */
+function assertDefinitionFits(properties: PropertyInput[]): void {
+  if (properties.length > MAX_PROPERTIES) throw Errors.typeTooLarge({ reason: `at most ${MAX_PROPERTIES} properties per type` });
+  const wide = properties.find((p) => (p.enumValues?.length ?? 0) > MAX_ENUM_VALUES);
+  if (wide) throw Errors.typeTooLarge({ reason: `property "${wide.systemName}" has more than ${MAX_ENUM_VALUES} enum values` });
+  const bytes = Buffer.byteLength(JSON.stringify(properties));
+  if (bytes > MAX_DEFINITION_BYTES) {
+    throw Errors.typeTooLarge({ reason: `its properties would take ${bytes} bytes; at most ${MAX_DEFINITION_BYTES} bytes per type (names, defaults and enum values count)` });
   }
 }
 
