@@ -41,7 +41,8 @@ const ORPHAN_MIN_AGE_MS = 24 * 3600_000;
 /** Reads the request's multipart files, each at most `maxBytes` (413 beyond). */
 export type ReadUploads = (maxBytes: number) => Promise<UploadedFile[]>;
 
-function entriesOf(value: unknown): FileEntry[] {
+/** The stored file entries of a file property value (one, several or none). */
+export function entriesOf(value: unknown): FileEntry[] {
   if (value === undefined || value === null) return [];
   return (Array.isArray(value) ? value : [value]) as FileEntry[];
 }
