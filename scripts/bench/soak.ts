@@ -288,7 +288,7 @@ try {
   console.log(`latency over the whole soak: p50 ${soak.latency.p50} ms, p99 ${soak.latency.p99} ms (corrected for coordinated omission)`);
   console.log(`RSS after warm-up: ${(rssFirst / 2 ** 20).toFixed(1)} MB (median of the first ${third} samples) → ${(rssLast / 2 ** 20).toFixed(1)} MB (last ${third}): ${(rssGrowth * 100).toFixed(1)}% (bound ${MAX_RSS_GROWTH * 100}%)`);
   console.log(`p99 per window after warm-up: ${p99First.toFixed(1)} ms (median of the first ${third}) → ${p99Last.toFixed(1)} ms (last ${third}): × ${p99Ratio.toFixed(2)} (bound × ${MAX_P99_RATIO})`);
-  console.log(`event-loop delay p99 per window: median ${median(steady.map((w) => w.serverSample.loopP99Ms))} ms, worst ${Math.max(...steady.map((w) => w.serverSample.loopP99Ms))} ms`);
+  console.log(`event-loop delay p99 per window: median ${median(steady.map((w) => w.serverSample.loopP99Ms)).toFixed(1)} ms, worst ${Math.max(...steady.map((w) => w.serverSample.loopP99Ms))} ms`);
   const ok = rssGrowth < MAX_RSS_GROWTH && p99Ratio <= MAX_P99_RATIO && non2xx.length === 0 && soak.errors === 0;
   console.log(`verdict: ${ok ? 'PASS' : 'FAIL'}${non2xx.length ? ` (non-2xx answers: ${JSON.stringify(non2xx)})` : ''}`);
   process.exitCode = ok ? 0 : 1;
