@@ -25,14 +25,32 @@ export interface Process {
   stop(): Promise<void>;
 }
 
-/** Spawns `node --import tsx <script>` with env, waits until `readyPath` answers. */
-export async function startProcess(script: string, env: Record<string, string>, readyPath = '/healthz'): Promise<Process> {
+/**
+ * Spawns `node --import tsx [--import <preload>…] <script>` with env, waits until `readyPath`
+ * answers. With `onStderrLine`, stderr is read line by line instead of passed through.
+ */
+export async function startProcess(
+  script: string,
+  env: Record<string, string>,
+  readyPath = '/healthz',
+  options: { preload?: string[]; onStderrLine?: (line: string) => void } = {},
+): Promise<Process> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const preload = (options.preload ?? []).flatMap((file) => ['--import', file]);
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, script], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', options.onStderrLine ? 'pipe' : 'inherit'],
   });
+  if (options.onStderrLine) {
+    const onLine = options.onStderrLine;
+    let pending = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) onLine(line);
+    });
+  }
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -1,11 +1,12 @@
 // The only place that maps errors to HTTP: registry errors as they are (their body bounded),
-// body-parser and Koa errors to registry codes, anything else to 500 INTERNAL, logged once with
-// the request id.
+// body-parser and Koa errors to registry codes, a database that cannot answer to 503
+// DATABASE_UNAVAILABLE, anything else to 500 INTERNAL, logged once with the request id.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { AppError } from '../errors/define-error.ts';
 import { Errors } from '../errors/registry.ts';
 import { boundDetails, boundText, MAX_MESSAGE } from '../errors/bounded-details.ts';
+import { databaseUnavailable, isDatabaseUnavailable } from '../store/translate-prisma-error.ts';
 import { writeResponse } from './write-response.ts';
 
 interface HttpLikeError {
@@ -19,6 +20,8 @@ interface HttpLikeError {
 
 export function toAppError(error: unknown, bodyLimit: number): AppError {
   if (error instanceof AppError) return error;
+  // Any query on the way may meet a database that is down: none of them is the request's fault.
+  if (isDatabaseUnavailable(error)) return databaseUnavailable();
   const http = error as HttpLikeError;
   const status = http?.status ?? http?.statusCode;
   if (http?.type === 'entity.too.large' || status === 413) return Errors.payloadTooLarge({ limit: http.limit ?? bodyLimit });
@@ -36,7 +39,10 @@ export function errorBoundary(logger: Logger, bodyLimit: number) {
     } catch (error) {
       const appError = toAppError(error, bodyLimit);
       const requestId = String(ctx.state.requestId ?? '');
-      if (appError.status >= 500) {
+      if (appError.code === Errors.databaseUnavailable.code) {
+        // One line per refused request, without the stack: an outage must not flood the log.
+        logger.warn({ requestId, method: ctx.method, path: ctx.path, reason: reasonOf(error) }, 'database unavailable');
+      } else if (appError.status >= 500) {
         logger.error({ err: error, requestId, method: ctx.method, path: ctx.path }, 'request failed');
       }
       writeResponse(ctx, {
@@ -51,4 +57,9 @@ export function errorBoundary(logger: Logger, bodyLimit: number) {
       });
     }
   };
+}
+
+function reasonOf(error: unknown): string {
+  const message = (error as { message?: unknown })?.message;
+  return typeof message === 'string' ? (message.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '') : String(error);
 }

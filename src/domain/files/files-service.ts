@@ -56,7 +56,8 @@ const RESERVATION_TTL_MS = 10 * 60_000;
 /** What a caller with all its upload slots busy is told to wait: an upload of a few MB. */
 const UPLOAD_BUSY_RETRY_SECONDS = 5;
 
-function entriesOf(value: unknown): FileEntry[] {
+/** The stored file entries of a file property value (one, several or none). */
+export function entriesOf(value: unknown): FileEntry[] {
   if (value === undefined || value === null) return [];
   return (Array.isArray(value) ? value : [value]) as FileEntry[];
 }

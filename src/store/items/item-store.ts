@@ -106,8 +106,8 @@ export function uniqueKey(value: unknown): string {
   return json.length <= 200 ? json : `h:${createHash('sha256').update(json).digest('hex')}`;
 }
 
-/** Index rows and unique keys for an item's stored data. */
-function indexRows(type: TypeDef, itemId: number, data: Record<string, unknown>) {
+/** Index rows and unique keys for an item's stored data (also what scripts/db/verify.ts expects). */
+export function indexRows(type: TypeDef, itemId: number, data: Record<string, unknown>) {
   const values: { itemId: number; propertyId: number; position: number; text: string | null; num: number | null; folded: string | null }[] = [];
   const uniques: { propertyId: number; value: string; itemId: number }[] = [];
   for (const property of type.properties) {
