@@ -5,6 +5,8 @@ export const Errors = {
   // request: parsing and validation
   invalidJson: defineError('INVALID_JSON', 400, () => 'The request body is not valid JSON'),
   invalidBody: defineError<{ reason: string }>('INVALID_BODY', 400, (d) => `The request body could not be read: ${d.reason}`),
+  // request: Content-Encoding (http/request-body.ts)
+  unsupportedContentEncoding: defineError<{ encoding: string }>('UNSUPPORTED_CONTENT_ENCODING', 400, (d) => `Content-Encoding "${d.encoding}" is not supported: send one of gzip, deflate, br or identity (multipart uploads: identity only)`),
   payloadTooLarge: defineError<{ limit: number }>('PAYLOAD_TOO_LARGE', 413, (d) => `The request body exceeds ${d.limit} bytes`),
   validationFailed: defineError('VALIDATION_FAILED', 400, () => 'The request is invalid'),
   invalidPath: defineError<{ segment: string }>('INVALID_PATH', 400, (d) => `Malformed path segment "${d.segment}"`),
