@@ -2,6 +2,7 @@
 // and a graceful shutdown that stops accepting, finishes in-flight requests, then closes.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { applyMigrations } from './store/migrate.ts';
@@ -13,6 +14,7 @@ import { loadContract } from './http/contract.ts';
 import { createServices, type Services } from './services.ts';
 import { bootstrapIfEmpty, type BootstrapResult } from './domain/identity/bootstrap.ts';
 import { buildApp } from './app.ts';
+import { parserErrorResponse } from './http/error-boundary.ts';
 import { loggerOutput, stdoutLog, type LogOutput } from './process/log-output.ts';
 import { runShutdownSteps, totalLimitMs, type ShutdownStep } from './process/shutdown-steps.ts';
 
@@ -118,6 +120,13 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   // reaches validation (400) instead of Node's bodyless 431.
   const server = createServer({ maxHeaderSize: 64 * 1024 }, app.callback());
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // As Node does by default: answer only when no response of this connection has begun (a
+    // pipelined request may still be in flight), and only to a client that can still read it.
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) socket.write(parserErrorResponse(error));
+    socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -230,6 +230,18 @@ describe('hardening: request body encodings (finding 12)', function () {
         then: 'end',
       },
       {
+        name: 'identity, more bytes than Content-Length (the rest is no valid request)',
+        head: (id) => ['POST /api/v1/auth HTTP/1.1', 'Host: localhost', 'Content-Type: application/json', `Content-Length: ${credentials.length - 8}`, `x-request-id: ${id}`],
+        body: credentials,
+        then: 'end',
+      },
+      {
+        name: 'identity, fewer bytes than Content-Length, then the client stops sending',
+        head: (id) => ['POST /api/v1/auth HTTP/1.1', 'Host: localhost', 'Content-Type: application/json', `Content-Length: ${credentials.length + 50}`, `x-request-id: ${id}`],
+        body: credentials,
+        then: 'end',
+      },
+      {
         name: 'identity, fewer bytes than Content-Length, then the client aborts',
         head: (id) => ['POST /api/v1/auth HTTP/1.1', 'Host: localhost', 'Content-Type: application/json', `Content-Length: ${credentials.length + 50}`, `x-request-id: ${id}`],
         body: credentials,
@@ -248,13 +260,27 @@ describe('hardening: request body encodings (finding 12)', function () {
         then: 'destroy',
       },
     ];
+    it('a request head over 64 KiB answers 431 HEADERS_TOO_LARGE with an Error body (from the HTTP parser, not a bodyless reply)', async () => {
+      const received = await sendRaw(['GET /api/v1/app/backend.version HTTP/1.1', 'Host: localhost', `x-padding: ${'a'.repeat(70 * 1024)}`], Buffer.alloc(0), 'end');
+      expect(received).to.match(/^HTTP\/1\.1 431 /);
+      expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).to.include({ code: 'HEADERS_TOO_LARGE' });
+    });
+
     for (const { name, head, body, then } of cases) {
       it(`${name}: the request ends as a 4xx (answered when the client still listens), never a 500`, async () => {
         const id = `enc-${Math.random().toString(36).slice(2)}`;
         const received = await sendRaw(head(id), body, then);
         const record = await logged(id);
         expect(record.status, JSON.stringify(record)).to.be.within(400, 499);
-        if (received) expect(received).to.match(/^HTTP\/1\.1 4\d\d /);
+        if (then === 'end') {
+          // The client still listens: the first answer it reads is a 4xx with an Error body.
+          expect(received).to.match(/^HTTP\/1\.1 4\d\d /);
+          const [head, rest] = [received.slice(0, received.indexOf('\r\n\r\n')), received.slice(received.indexOf('\r\n\r\n') + 4)];
+          const length = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+          const error = JSON.parse(rest.slice(0, length));
+          expect(error.code, received).to.be.a('string').and.match(/^[A-Z_]+$/);
+          expect(error.message, received).to.be.a('string').and.not.equal('');
+        }
         expect(records.filter((r) => r.level >= 50 && r.requestId === id)).to.deep.equal([]);
       });
     }
