@@ -14,6 +14,7 @@ import { authenticate } from './http/authenticate.ts';
 import { runOperation } from './http/run-operation.ts';
 import { uploadStage } from './http/upload.ts';
 import { writeResponse } from './http/write-response.ts';
+import { contentEncodingStage, guardBodyReading } from './http/request-body.ts';
 import { handlers } from './http/handlers/index.ts';
 
 export const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'key', 'x-api-key', 'x-custom-auth-headers'];
@@ -48,13 +49,14 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
   });
   app.use(rateLimit(services.limiters));
   app.use(authenticate(services.identity));
-  const parseBody = bodyParser({
+  const parseBody = guardBodyReading(bodyParser({
     enableTypes: ['json', 'form'],
     jsonLimit: config.bodyLimitBytes,
     formLimit: config.bodyLimitBytes,
     parsedMethods: BODY_METHODS,
     encoding: 'utf-8',
-  });
+  }));
+  app.use(contentEncodingStage(BODY_METHODS));
   app.use(uploadStage({ incomingDir: services.files.incomingDir, maxFiles: config.uploadMaxFiles }));
   app.use(function bodyStage(ctx, next) {
     // GET and HEAD (most traffic) carry no body: skip the parser's checks altogether.

@@ -1,7 +1,12 @@
-// Entry point: start on the configured port and stop gracefully on SIGTERM / SIGINT.
+// Entry point: start on the configured port and stop gracefully on SIGTERM / SIGINT (process/signals.ts).
 import { ConfigError, loadConfig } from './config.ts';
 import { startServer } from './server.ts';
 import { bootstrapNotice } from './bootstrap-notice.ts';
+import { exitOnSignals } from './process/signals.ts';
+import { withinMs } from './lib/time-bound.ts';
+
+/** How long the last log lines may take to leave before the exit. */
+const EXIT_FLUSH_MS = 200;
 
 let config;
 try {
@@ -21,15 +26,16 @@ if (running.bootstrap) {
   console.log(bootstrapNotice(running.bootstrap, running.url));
 }
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    running.logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    running.stop().then(
-      () => process.exit(0),
-      (error) => {
-        running.logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+exitOnSignals({
+  logger: running.logger,
+  stop: running.stop,
+  deadlineMs: running.shutdownDeadlineMs,
+  exit(code) {
+    // The lines just logged (why we exit) get a moment to leave; then nothing still queued for
+    // a stdout nobody reads may hold the exit.
+    void withinMs(EXIT_FLUSH_MS, running.logOutput.drain().catch(() => undefined)).then(() => {
+      running.logOutput.abandon();
+      process.exit(code);
+    });
+  },
+});

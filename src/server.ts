@@ -2,6 +2,7 @@
 // and a graceful shutdown that stops accepting, finishes in-flight requests, then closes.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { applyMigrations } from './store/migrate.ts';
@@ -13,6 +14,18 @@ import { loadContract } from './http/contract.ts';
 import { createServices, type Services } from './services.ts';
 import { bootstrapIfEmpty, type BootstrapResult } from './domain/identity/bootstrap.ts';
 import { buildApp } from './app.ts';
+import { parserErrorResponse } from './http/error-boundary.ts';
+import { loggerOutput, stdoutLog, type LogOutput } from './process/log-output.ts';
+import { runShutdownSteps, totalLimitMs, type ShutdownStep } from './process/shutdown-steps.ts';
+
+/** After SHUTDOWN_TIMEOUT_MS has closed every connection, how long the listener may take to report closed. */
+const HTTP_CLOSE_GRACE_MS = 1_000;
+const DATABASE_CLOSE_MS = 2_000;
+const REDIS_QUIT_MS = 1_000;
+/** How long the last log lines may take to leave; a stdout nobody reads gets no longer. */
+const LOG_FLUSH_MS = 1_000;
+/** Past every step's limit, for the exit itself (see process/signals.ts). */
+const DEADLINE_MARGIN_MS = 1_000;
 
 export interface RunningServer {
   url: string;
@@ -20,13 +33,18 @@ export interface RunningServer {
   services: Services;
   bootstrap: BootstrapResult | null;
   logger: Logger;
+  /** Where the logger's lines go; drain it, then abandon it, before exiting the process. */
+  logOutput: LogOutput;
+  /** Stops accepting, finishes in-flight requests, closes everything; each step bounded. Rejects with ShutdownIncomplete when a step did not finish. */
   stop(): Promise<void>;
+  /** The longest stop() can take: SHUTDOWN_DRAIN_MS + SHUTDOWN_TIMEOUT_MS + a few seconds of bounded steps. */
+  shutdownDeadlineMs: number;
 }
 
 export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
-  // Asynchronous writes: under load, lines queue while a write is in flight and go out
-  // together (a synchronous write per request cost ~15% of a small request's throughput).
-  const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+  const stdout = options.logger ? null : stdoutLog();
+  const logger = options.logger ?? pino({ level: config.logLevel }, stdout!.stream);
+  const logOutput = stdout?.output ?? loggerOutput(logger);
   const applied = await applyMigrations(config.databaseUrl, (message) => logger.info(message));
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const database = await openDatabase({ databaseUrl: config.databaseUrl });
@@ -103,6 +121,13 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   // reaches validation (400) instead of Node's bodyless 431.
   const server = createServer({ maxHeaderSize: 64 * 1024 }, app.callback());
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // As Node does by default: answer only when no response of this connection has begun (a
+    // pipelined request may still be in flight), and only to a client that can still read it.
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) socket.write(parserErrorResponse(error));
+    socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -110,6 +135,36 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+
+  // Keep-alive sockets become idle as their last response ends: they are closed as they do, and
+  // whatever is still open after SHUTDOWN_TIMEOUT_MS is closed by force.
+  let sweep: NodeJS.Timeout | undefined;
+  let force: NodeJS.Timeout | undefined;
+  const stopSweeping = () => {
+    clearInterval(sweep);
+    clearTimeout(force);
+  };
+  const steps: ShutdownStep[] = [
+    {
+      name: 'http',
+      limitMs: config.shutdownTimeoutMs + HTTP_CLOSE_GRACE_MS,
+      run: async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        sweep = setInterval(() => server.closeIdleConnections(), 50);
+        server.closeIdleConnections();
+        force = setTimeout(() => {
+          logger.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, 'requests still in flight at SHUTDOWN_TIMEOUT_MS: closing their connections');
+          server.closeAllConnections();
+        }, config.shutdownTimeoutMs);
+        await closed;
+        stopSweeping();
+      },
+      abandon: stopSweeping,
+    },
+    { name: 'database', limitMs: DATABASE_CLOSE_MS, run: () => database.close() },
+    ...(redis ? [redisStep(redis)] : []),
+    { name: 'logs', limitMs: LOG_FLUSH_MS, run: () => logOutput.drain() },
+  ];
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -120,18 +175,27 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       // /readyz answers 503 from now on; connections already queued for accept (or sent by a
       // balancer that has not noticed yet) are still served during the drain.
       if (config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Keep-alive sockets become idle as their last response ends: close them as they do.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
-      await closed;
-      clearInterval(sweep);
-      clearTimeout(timer);
-      await database.close();
-      if (redis) await redis.quit().catch(() => undefined);
-      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+      await runShutdownSteps(steps);
     })());
+  const shutdownDeadlineMs = config.shutdownDrainMs + totalLimitMs(steps) + DEADLINE_MARGIN_MS;
 
-  return { url, server, services, bootstrap, logger, stop };
+  return { url, server, services, bootstrap, logger, logOutput, stop, shutdownDeadlineMs };
+}
+
+function redisStep(redis: RedisClient): ShutdownStep {
+  const drop = () => {
+    try {
+      redis.destroy();
+    } catch {
+      // already closed
+    }
+  };
+  return {
+    name: 'redis',
+    limitMs: REDIS_QUIT_MS,
+    // A client that cannot quit cleanly (Redis is down, the client closed) has nothing to lose.
+    run: () => (redis.isOpen ? redis.quit().then(() => undefined, drop) : Promise.resolve()),
+    // A Redis that stopped answering never replies to QUIT: drop the socket instead.
+    abandon: drop,
+  };
 }

@@ -5,6 +5,12 @@ export const Errors = {
   // request: parsing and validation
   invalidJson: defineError('INVALID_JSON', 400, () => 'The request body is not valid JSON'),
   invalidBody: defineError<{ reason: string }>('INVALID_BODY', 400, (d) => `The request body could not be read: ${d.reason}`),
+  // request: HTTP framing Node's parser refuses before Koa sees a request (server.ts clientError)
+  malformedRequest: defineError('MALFORMED_REQUEST', 400, () => 'The request is not valid HTTP/1.1 (its framing, e.g. a Content-Length that disagrees with the bytes sent, could not be parsed)'),
+  headersTooLarge: defineError('HEADERS_TOO_LARGE', 431, () => 'The request head (request line and headers) is too large'),
+  requestTimeout: defineError('REQUEST_TIMEOUT', 408, () => 'The request was not received in time'),
+  // request: Content-Encoding (http/request-body.ts)
+  unsupportedContentEncoding: defineError<{ encoding: string }>('UNSUPPORTED_CONTENT_ENCODING', 400, (d) => `Content-Encoding "${d.encoding}" is not supported: send one of gzip, deflate, br or identity (multipart uploads: identity only)`),
   payloadTooLarge: defineError<{ limit: number }>('PAYLOAD_TOO_LARGE', 413, (d) => `The request body exceeds ${d.limit} bytes`),
   validationFailed: defineError('VALIDATION_FAILED', 400, () => 'The request is invalid'),
   invalidPath: defineError<{ segment: string }>('INVALID_PATH', 400, (d) => `Malformed path segment "${d.segment}"`),

@@ -1,6 +1,7 @@
 // The only place that maps errors to HTTP: registry errors as they are (their body bounded),
 // body-parser and Koa errors to registry codes, a database that cannot answer to 503
 // DATABASE_UNAVAILABLE, anything else to 500 INTERNAL, logged once with the request id.
+import { STATUS_CODES } from 'node:http';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { AppError } from '../errors/define-error.ts';
@@ -62,4 +63,28 @@ export function errorBoundary(logger: Logger, bodyLimit: number) {
 function reasonOf(error: unknown): string {
   const message = (error as { message?: unknown })?.message;
   return typeof message === 'string' ? (message.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '') : String(error);
+}
+
+/**
+ * The raw response to bytes Node's HTTP parser refused before any request existed (its
+ * 'clientError'): the statuses Node itself would send, with an Error body instead of none.
+ */
+export function parserErrorResponse(error: NodeJS.ErrnoException): string {
+  const appError =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? Errors.headersTooLarge()
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? Errors.requestTimeout()
+        : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+          ? Errors.payloadTooLarge({ limit: 16 * 1024 })
+          : Errors.malformedRequest();
+  const body = JSON.stringify({ message: appError.message, code: appError.code });
+  return [
+    `HTTP/1.1 ${appError.status} ${STATUS_CODES[appError.status]}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
 }

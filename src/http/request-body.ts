@@ -1,0 +1,67 @@
+// Request bodies and their Content-Encoding. The body parser (co-body, inflating through
+// `inflation`) takes gzip, deflate and br, but answers any other coding with an unregistered 415,
+// lets zlib's errors on corrupt data escape as 500s, and waits forever when a client aborts a
+// compressed body (raw-body listens for 'aborted' on the inflating stream, which never emits it).
+// These two stages close those gaps; what a client sends as a body never ends as a 500.
+import type { Context, Middleware, Next } from 'koa';
+import { Errors } from '../errors/registry.ts';
+
+/** What the body parser inflates (RFC 9110 §8.4.1: coding names are case-insensitive). */
+export const CONTENT_CODINGS = ['gzip', 'deflate', 'br'];
+
+/**
+ * Refuses a Content-Encoding the body cannot be read with (a list of codings is not supported),
+ * and any coding on a multipart body, which the upload reader takes as it comes. Normalizes the
+ * name to lower case, as the parser compares it exactly. GET and HEAD bodies are never read.
+ */
+export function contentEncodingStage(bodyMethods: readonly string[]) {
+  return async function contentEncodingStage(ctx: Context, next: Next) {
+    const header = ctx.get('content-encoding');
+    if (!header || !bodyMethods.includes(ctx.method)) return next();
+    const coding = header.trim().toLowerCase();
+    if (coding === 'identity' || coding === '') {
+      delete ctx.req.headers['content-encoding'];
+      return next();
+    }
+    if (!CONTENT_CODINGS.includes(coding) || ctx.is('multipart/form-data')) {
+      throw Errors.unsupportedContentEncoding({ encoding: header.slice(0, 100) }, { headers: { 'Accept-Encoding': CONTENT_CODINGS.join(', ') } });
+    }
+    ctx.req.headers['content-encoding'] = coding;
+    return next();
+  };
+}
+
+/**
+ * Runs the body parser with two guards for compressed bodies: data the decoder rejects is the
+ * client's (400 INVALID_BODY, not the 500 a bare zlib error becomes), and a request closed before
+ * its body was complete fails at once instead of waiting for an end that never comes.
+ */
+export function guardBodyReading(parseBody: Middleware) {
+  return async function bodyStage(ctx: Context, next: Next) {
+    const coding = ctx.req.headers['content-encoding'];
+    if (!coding) return parseBody(ctx, next);
+    let parsed = false;
+    let onClose = () => undefined as void;
+    const aborted = new Promise<never>((_, reject) => {
+      onClose = () => {
+        if (!ctx.req.complete) reject(Errors.invalidBody({ reason: 'the client closed the request before its body was complete' }));
+      };
+      ctx.req.once('close', onClose);
+    });
+    try {
+      await Promise.race([parseBody(ctx, async () => void (parsed = true)), aborted]);
+    } catch (error) {
+      throw isDecoderError(error) ? Errors.invalidBody({ reason: `its ${coding} data is corrupt or truncated` }) : error;
+    } finally {
+      ctx.req.off('close', onClose);
+    }
+    // The parser answers by itself (499) when the request was closed before it started.
+    if (parsed) await next();
+  };
+}
+
+/** zlib's and brotli's errors: no HTTP status, a zlib errno (negative). */
+function isDecoderError(error: unknown): boolean {
+  const e = error as { status?: unknown; errno?: unknown; code?: unknown };
+  return e instanceof Error && e.status === undefined && typeof e.errno === 'number' && typeof e.code === 'string' && /^(Z_|ERR__ERROR_|ERR_BROTLI)/.test(e.code);
+}
