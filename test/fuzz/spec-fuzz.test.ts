@@ -1,0 +1,127 @@
+// The spec-driven fuzz: seeded requests for every operation of openapi.yaml (SEARCH and QUERY
+// aliases included) against a populated tenant, each answer checked against the contract.
+// Failures are collected, grouped by operation + status + code + rule, one reproducer each.
+//   FUZZ_SEED  (default below)  FUZZ_RUNS  cases per operation (default 80)
+//   FUZZ_ONLY  operation names, comma-separated (`searchItems@SEARCH` for an alias)  FUZZ_CASE  one case index
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { RELAXED_AUTH_LIMITS } from '../helpers/tenants.ts';
+import { caseArbitrary, type FuzzCase } from './cases.ts';
+import { contractOperations, type FuzzOperation } from './contract-operations.ts';
+import { problemsOf, send, writeRequest, type FuzzRequest, type FuzzResponse, type Problem } from './exchange.ts';
+import { buildFixture, type Fixture } from './fixture.ts';
+import { valueArbitrary } from './schema-arbitrary.ts';
+
+const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 80);
+const ONLY = process.env.FUZZ_ONLY ? new Set(process.env.FUZZ_ONLY.split(',')) : null;
+const ONE_CASE = process.env.FUZZ_CASE === undefined ? null : Number(process.env.FUZZ_CASE);
+const VALID_SHARE = 0.3;
+// .mocharc.json's spec glob would add every other test file to a focused run.
+const MOCHA = 'npx mocha --no-config --import=tsx --exit test/fuzz/spec-fuzz.test.ts';
+
+/** Reads first, then creates, then changes, then deletes: earlier phases keep the fixture's rows. */
+function phase(operation: FuzzOperation): number {
+  if (operation.method === 'DELETE' || operation.operationId === 'revokeApiKey') return 3;
+  if (operation.method === 'PUT' || operation.method === 'PATCH') return 2;
+  return operation.method === 'POST' && !operation.operationId.startsWith('search') ? 1 : 0;
+}
+
+/** A stable 32-bit seed per operation, so FUZZ_ONLY replays the same cases. */
+function seedOf(name: string): number {
+  let hash = SEED | 0;
+  for (const ch of name) hash = Math.imul(hash ^ ch.charCodeAt(0), 16777619);
+  return hash >>> 0;
+}
+
+function casesOf(operation: FuzzOperation, fixture: Fixture): FuzzCase[] {
+  const seed = seedOf(operation.name);
+  const valid = Math.ceil(RUNS * VALID_SHARE);
+  return [
+    ...fc.sample(caseArbitrary(operation, fixture, false), { seed, numRuns: valid }),
+    ...fc.sample(caseArbitrary(operation, fixture, true), { seed: seed + 1, numRuns: RUNS - valid }),
+  ];
+}
+
+interface Finding {
+  count: number;
+  reproducer: string;
+}
+
+function show(bytes: Buffer | undefined): string {
+  if (!bytes?.length) return '(none)';
+  const text = bytes.toString('utf8');
+  const shown = Buffer.from(text, 'utf8').equals(bytes) ? JSON.stringify(text.length > 600 ? `${text.slice(0, 600)}…(${bytes.length} bytes)` : text) : `base64:${bytes.subarray(0, 600).toString('base64')}`;
+  return shown;
+}
+
+function reproducer(operation: FuzzOperation, index: number, c: FuzzCase, req: FuzzRequest, res: FuzzResponse, problems: Problem[]): string {
+  const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, typeof v === 'string' && v.length > 200 ? `${v.slice(0, 40)}…(${v.length} chars)` : v]));
+  return [
+    `replay: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS} FUZZ_ONLY=${operation.name} FUZZ_CASE=${index} ${MOCHA}`,
+    `case #${index}: auth ${c.auth.name}, mutation ${c.mutation ? c.mutation.kind : 'none (valid request)'}`,
+    `${req.method} ${req.path.length > 600 ? `${req.path.slice(0, 600)}…` : req.path}`,
+    `headers: ${JSON.stringify(headers)}`,
+    `body: ${show(req.body)}`,
+    `→ ${res.status || res.error} ${res.text.slice(0, 400)}`,
+    ...problems.map((p) => `✗ ${p.kind}: ${p.message}`),
+  ].join('\n      ');
+}
+
+describe('spec-driven fuzz: every operation of openapi.yaml', function () {
+  this.timeout(900_000);
+  let server: TestServer;
+  let fixture: Fixture;
+
+  before(async () => {
+    server = await startTestServer({ ...RELAXED_AUTH_LIMITS, KEY_RATE_LIMIT_PER_MINUTE: '0' });
+    fixture = await buildFixture(server);
+  });
+  after(() => server?.stop());
+
+  it(`answers every generated request (${RUNS} per operation, seed ${SEED}) with a documented status and body, no 5xx, no 2xx without a key that may act`, async () => {
+    const { contract, operations } = await contractOperations();
+    const filter = contract.document.components!.schemas!.Filter as never;
+    fixture.hints.filters = fc.array(valueArbitrary(filter, fixture.hints), { maxLength: 3 }).map((filters) => JSON.stringify(filters));
+    const findings = new Map<string, Finding>();
+    const succeeded = new Set<string>();
+    let requests = 0;
+    const chosen = operations.filter((o) => !ONLY || ONLY.has(o.name) || ONLY.has(o.operationId)).sort((a, b) => phase(a) - phase(b));
+    expect(chosen, 'FUZZ_ONLY names no operation').to.not.be.empty;
+    const started = Date.now();
+
+    for (const operation of chosen) {
+      const cases = casesOf(operation, fixture);
+      for (const [index, c] of cases.entries()) {
+        if (ONE_CASE !== null && index !== ONE_CASE) continue;
+        const req = writeRequest(operation.template, c.parts);
+        const res = await send(server.url, req);
+        requests++;
+        const tenant = fixture.tenantOf(c.parts.headers.host as string | undefined);
+        const pathMutated = c.mutation?.kind === 'pathParam' || c.mutation?.kind === 'pathRaw';
+        const problems = await problemsOf(contract, req, res, {
+          keyValid: c.auth.keyTenant === tenant,
+          permissions: c.auth.permissions,
+          crossTenant: !pathMutated && c.tuple?.tenant != null && c.tuple.tenant !== tenant,
+        });
+        if (res.status >= 200 && res.status < 300 && req.method === operation.method) succeeded.add(operation.name);
+        for (const problem of problems) {
+          const code = (res.body as { code?: string } | undefined)?.code ?? '-';
+          const key = `${operation.name} → ${res.status} ${code} [${problem.kind}]`;
+          const finding = findings.get(key);
+          if (finding) finding.count++;
+          else findings.set(key, { count: 1, reproducer: reproducer(operation, index, c, req, res, problems) });
+        }
+      }
+    }
+
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const missed = chosen.filter((o) => !succeeded.has(o.name)).map((o) => o.name);
+    console.log(`      fuzz: ${requests} requests in ${seconds} s, ${succeeded.size}/${chosen.length} operations answered 2xx at least once (seed ${SEED})`);
+    if (missed.length) console.log(`      no 2xx: ${missed.join(', ')}`);
+    const report = [...findings.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, f]) => `  ${key} ×${f.count}\n      ${f.reproducer}`);
+    if (report.length) expect.fail(`${findings.size} distinct failures in ${requests} requests (seed ${SEED}):\n${report.join('\n')}`);
+    if (!ONLY) expect(requests, 'requests per run').to.be.at.least(5000);
+  });
+});
