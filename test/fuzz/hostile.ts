@@ -181,7 +181,7 @@ export function mutate(parts: RequestParts, m: Mutation, queryNames: string[]): 
       next.headers.host = pickFrom(['', 'UNKNOWN.EXAMPLE', 'a..b', '[::1]:99999', '..', 'x'.repeat(300), 'localhost:0', 'exa mple'], m.pick);
       break;
     case 'method':
-      next.method = pickFrom(['HEAD', 'OPTIONS', 'SEARCH', 'QUERY', 'PROPFIND', 'TRACE', 'CONNECT', 'get'], m.pick);
+      next.method = pickFrom(['HEAD', 'OPTIONS', 'SEARCH', 'QUERY', 'PROPFIND', 'TRACE', 'PURGE'], m.pick);
       break;
   }
   return next;
