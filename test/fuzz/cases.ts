@@ -4,14 +4,14 @@
 import fc from 'fast-check';
 import type { FuzzOperation, JsonSchema } from './contract-operations.ts';
 import type { AuthVariant, Fixture, PathTuple } from './fixture.ts';
-import { mutate, mutationArbitrary, type Mutation, type RequestParts } from './hostile.ts';
+import { hostileValue, mutate, mutationArbitrary, type Mutation, type RequestParts } from './hostile.ts';
 import { valueArbitrary } from './schema-arbitrary.ts';
 
 export interface FuzzCase {
   parts: RequestParts;
   auth: AuthVariant;
   tuple: PathTuple | null;
-  mutation: Mutation | null;
+  mutations: Mutation[];
 }
 
 const ITEM_BODIES = new Set(['createItem', 'replaceItem', 'patchItem']);
@@ -71,12 +71,14 @@ const withAuth = (parts: RequestParts, auth: AuthVariant): RequestParts => ({ ..
 export function caseArbitrary(operation: FuzzOperation, fixture: Fixture, hostile: boolean): fc.Arbitrary<FuzzCase> {
   const queryNames = operation.parameters.filter((p) => p.in === 'query').map((p) => p.name);
   const valid = fc.constantFrom(...fixture.validAuths);
-  if (!hostile) return fc.tuple(validParts(operation, fixture), valid).map(([{ parts, tuple }, auth]) => ({ parts: withAuth(parts, auth), auth, tuple, mutation: null }));
+  if (!hostile) return fc.tuple(validParts(operation, fixture), valid).map(([{ parts, tuple }, auth]) => ({ parts: withAuth(parts, auth), auth, tuple, mutations: [] }));
+  // Hostile values also stand in for the hinted ones (orderBy, filter params, item fields…).
+  const poisoned: Fixture = { ...fixture, hints: Object.fromEntries(Object.entries(fixture.hints).map(([name, hint]) => [name, fc.oneof({ weight: 3, arbitrary: hint }, { weight: 1, arbitrary: hostileValue })])) };
   const anyAuth = fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: fc.constantFrom(...fixture.invalidAuths) });
-  return fc.tuple(validParts(operation, fixture), anyAuth, mutationArbitrary, fc.boolean()).map(([{ parts, tuple }, auth, mutation, skip]) => {
+  return fc.tuple(validParts(operation, poisoned), anyAuth, fc.array(mutationArbitrary, { minLength: 1, maxLength: 2 }), fc.boolean()).map(([{ parts, tuple }, auth, mutations, skip]) => {
     // A bad key alone is hostile enough half of the time.
-    const applied = auth.keyTenant === null && skip ? null : mutation;
-    const authed = withAuth(parts, auth);
-    return { parts: applied ? mutate(authed, applied, queryNames) : authed, auth, tuple, mutation: applied };
+    const applied = auth.keyTenant === null && skip ? [] : mutations;
+    const mutated = applied.reduce((acc, m) => mutate(acc, m, queryNames), withAuth(parts, auth));
+    return { parts: mutated, auth, tuple, mutations: applied };
   });
 }

@@ -33,6 +33,11 @@ export interface Fixture {
   tuples(operation: FuzzOperation): PathTuple[];
   /** The tenant's concrete item input schema for a collection (create/replace or patch). */
   itemSchema(collection: string, patch: boolean): JsonSchema | undefined;
+  /**
+   * What the key may do now: fuzzed writes (a group gaining a member, a user reactivated) can
+   * change a principal during the run, so a 2xx that looks like a bypass is checked again.
+   */
+  recheck(auth: AuthVariant, tenant: 'A' | 'B'): Promise<{ keyValid: boolean; permissions: ReadonlySet<string> }>;
   /** The tenant a request's Host selects (unknown hosts fall back to the root tenant, A). */
   tenantOf(host: string | undefined): 'A' | 'B';
 }
@@ -85,10 +90,12 @@ export async function buildFixture(server: TestServer): Promise<Fixture> {
   const types = [ref, main, logged, editable, ...doomed];
 
   const power = await aUserWithGrants(server, allGrants(...types.map((t) => t.id)), { permissions: [...SYSTEM_PERMISSIONS] });
-  const reader = await aUserWithGrants(server, [{ typeId: main.id, show: true }]);
-  const lapsed = await aUserWithGrants(server, allGrants(main.id));
-  const revoked = await aUserWithGrants(server, allGrants(main.id));
-  const expiring = await aUserWithGrants(server, allGrants(main.id));
+  // `profile` on every principal: recheck() reads a key's current permissions with user.current.
+  const plain = { permissions: ['useApi', 'profile'] };
+  const reader = await aUserWithGrants(server, [{ typeId: main.id, show: true }], plain);
+  const lapsed = await aUserWithGrants(server, allGrants(main.id), plain);
+  const revoked = await aUserWithGrants(server, allGrants(main.id), plain);
+  const expiring = await aUserWithGrants(server, allGrants(main.id), plain);
   await ok(server, 'PATCH', `/api/v1/admin/users/${lapsed.id}`, { ...admin, body: { active: false } });
   await ok(server, 'PATCH', `/api/v1/admin/users/${expiring.id}`, { ...admin, body: { validTo: '2001-01-01T00:00:00Z' } });
   await ok(server, 'POST', '/api/v1/deauth', { body: { key: revoked.key } });
@@ -146,7 +153,7 @@ export async function buildFixture(server: TestServer): Promise<Fixture> {
     power_('power(key)', { key: power.key }), power_('power(key)', { key: power.key }), power_('power(key)', { key: power.key }), power_('power(key)', { key: power.key }),
     power_('power(x-api-key)', { 'x-api-key': power.key }), power_('power(bearer)', { authorization: `Bearer ${power.key}` }),
     { name: 'rootAdmin', headers: { key: server.adminKey }, keyTenant: 'A', permissions: new Set(adminMe.permissions) },
-    { name: 'reader(useApi only)', headers: { key: reader.key }, keyTenant: 'A', permissions: new Set(['useApi']) },
+    { name: 'reader(useApi, profile)', headers: { key: reader.key }, keyTenant: 'A', permissions: new Set(plain.permissions) },
     // manageTenants acts in the root tenant only.
     { name: 'tenantB-admin', headers: { key: b.admin.key, ...bHeaders }, keyTenant: 'B', permissions: new Set((bMe.permissions as string[]).filter((p) => p !== 'manageTenants')) },
   ];
@@ -183,7 +190,7 @@ export async function buildFixture(server: TestServer): Promise<Fixture> {
     '/admin/users/{userId}': { read: [A({ userId: power.id }), A({ userId: reader.id }), B({ userId: b.admin.id })], write: doomedUsers.slice(1).map((u) => A({ userId: u.id })) },
     '/admin/groups/{groupId}': { read: doomedGroups.map((g) => A({ groupId: g.id })) },
     '/admin/roles/{roleId}': { read: [A({ roleId: power.roleId }), B({ roleId: bRole.id })], write: doomedRoles.map((r) => A({ roleId: r.id })) },
-    '/admin/keys/{keyId}': { read: doomedKeys.map((k) => A({ keyId: k.id })) },
+    '/admin/keys/{keyId}': { read: doomedKeys.slice(4).map((k) => A({ keyId: k.id })) },
     '/collection/tags/{item}': { read: tags.map((t) => A({ item: t.id })), remove: doomedTags.map((t) => A({ item: t.id })) },
     '/upload/{typeId}/{propertyId}': { read: [A({ typeId: main.systemName, propertyId: 'attachment' }), A({ typeId: main.id, propertyId: 'gallery' }), A({ typeId: main.systemName, propertyId: 'title' }), A({ typeId: editable.systemName, propertyId: 'p4' })] },
     '/files/{collection}/{item}/{property}/{name}': { read: [A({ collection: main.systemName, item: items[0].id, property: 'attachment', name: fileName }), A({ collection: main.id, item: items[0].uuid, property: 'attachment', name: fileName })] },
@@ -197,7 +204,7 @@ export async function buildFixture(server: TestServer): Promise<Fixture> {
     wrapFields: pick('status', 'title,labels'), propsMeta: pick('true', 'title,status'), search: pick('child', 'tag', 'Ü'),
     tags: pick([tags[0].id], [tags[0].id, tags[1].id], [tags[2].id], [tags[3].id]), parent: pick(tags[0].id, 0, 'root', null),
     type: pick(main.systemName, main.id), item: pick(...items.map((i) => i.id), items[1].uuid),
-    key: pick(...doomedKeys.map((k) => k.keyString)), user: pick(power.login, keyOwner.login), roles: pick([doomedRoles[0].id], [doomedRoles[1].id, doomedRoles[2].id]),
+    key: pick(...doomedKeys.slice(0, 4).map((k) => k.keyString)), user: pick(power.login, keyOwner.login), roles: pick([doomedRoles[0].id], [doomedRoles[1].id, doomedRoles[2].id]),
     groups: pick([doomedGroups[0].id]), users: pick([doomedUsers[1].id], [doomedUsers[2].id, doomedUsers[3].id]), referenceType: pick(ref.id, ref.systemName),
     timezone: pick('Europe/Prague', 'UTC', 'America/New_York'), defaultTimeZone: pick('UTC', 'Asia/Tokyo'), valid: pick('2030-01-01', '2030-01-01 10:00:00', '9999-12-31'),
     validFrom: isoDates, validTo: pick('2099-12-31T23:59:59Z', '2030-01-01'),
@@ -205,7 +212,10 @@ export async function buildFixture(server: TestServer): Promise<Fixture> {
     due: isoDates, day: pick('2026-05-22', '2026-02-28'), month: pick('2026-05', '1999-12'), target: pick(...refItems.map((r) => r.id), refItems[0].uuid),
     attachment: fc.oneof(fc.constantFrom(...promises), fc.constant(null)), gallery: fc.constantFrom(...promises).map((p) => [p]),
     '@createApiKey': pick({ user: power.login, password: power.password }, { user: reader.login, password: reader.password, valid: '2030-01-01', description: 'fuzz' }, { user: keyOwner.login }),
-    '@revokeApiKey': fc.constantFrom(...doomedKeys.map((k) => ({ key: k.keyString }))),
+    '@revokeApiKey': fc.constantFrom(...doomedKeys.slice(0, 4).map((k) => ({ key: k.keyString }))),
+    // Valid combinations the schema alone rarely finds (kind-specific fields, fresh names).
+    '@createProperty': fc.record({ systemName: fc.stringMatching(/^q[a-z0-9_]{3,12}$/), kind: fc.constantFrom('string', 'text', 'integer', 'number', 'boolean', 'date', 'datetime', 'month', 'file') }, { requiredKeys: ['systemName', 'kind'] }),
+    '@updateProperty': fc.record({ name: fc.string({ minLength: 1, maxLength: 30 }) }),
   };
 
   return {
@@ -213,6 +223,13 @@ export async function buildFixture(server: TestServer): Promise<Fixture> {
     invalidAuths,
     hints,
     tenantOf: (host) => (host === b.host ? 'B' : 'A'),
+    async recheck(auth, tenant) {
+      const headers = { ...auth.headers, ...(tenant === 'B' ? bHeaders : {}) };
+      delete (headers as { host?: string }).host;
+      const me = await server.request('GET', '/api/v1/app/user.current', { headers, host: tenant === 'B' ? b.host : undefined });
+      if (me.status !== 200) return { keyValid: false, permissions: none };
+      return { keyValid: true, permissions: new Set((me.body.permissions as string[]).filter((p) => tenant === 'A' || p !== 'manageTenants')) };
+    },
     tuples(operation) {
       const entry = byTemplate[operation.template];
       if (!entry) return [];

@@ -60,7 +60,7 @@ function reproducer(operation: FuzzOperation, index: number, c: FuzzCase, req: F
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, typeof v === 'string' && v.length > 200 ? `${v.slice(0, 40)}…(${v.length} chars)` : v]));
   return [
     `replay: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS} FUZZ_ONLY=${operation.name} FUZZ_CASE=${index} ${MOCHA}`,
-    `case #${index}: auth ${c.auth.name}, mutation ${c.mutation ? c.mutation.kind : 'none (valid request)'}`,
+    `case #${index}: auth ${c.auth.name}, mutations ${c.mutations.map((m) => m.kind).join(' + ') || 'none (valid request)'}`,
     `${req.method} ${req.path.length > 600 ? `${req.path.slice(0, 600)}…` : req.path}`,
     `headers: ${JSON.stringify(headers)}`,
     `body: ${show(req.body)}`,
@@ -99,12 +99,10 @@ describe('spec-driven fuzz: every operation of openapi.yaml', function () {
         const res = await send(server.url, req);
         requests++;
         const tenant = fixture.tenantOf(c.parts.headers.host as string | undefined);
-        const pathMutated = c.mutation?.kind === 'pathParam' || c.mutation?.kind === 'pathRaw';
-        const problems = await problemsOf(contract, req, res, {
-          keyValid: c.auth.keyTenant === tenant,
-          permissions: c.auth.permissions,
-          crossTenant: !pathMutated && c.tuple?.tenant != null && c.tuple.tenant !== tenant,
-        });
+        const pathMutated = c.mutations.some((m) => m.kind === 'pathParam' || m.kind === 'pathRaw');
+        const crossTenant = !pathMutated && c.tuple?.tenant != null && c.tuple.tenant !== tenant;
+        let problems = await problemsOf(contract, req, res, { keyValid: c.auth.keyTenant === tenant, permissions: c.auth.permissions, crossTenant });
+        if (problems.some((p) => p.kind.endsWith('bypass'))) problems = await problemsOf(contract, req, res, { ...(await fixture.recheck(c.auth, tenant)), crossTenant });
         if (res.status >= 200 && res.status < 300 && req.method === operation.method) succeeded.add(operation.name);
         for (const problem of problems) {
           const code = (res.body as { code?: string } | undefined)?.code ?? '-';
@@ -117,8 +115,9 @@ describe('spec-driven fuzz: every operation of openapi.yaml', function () {
     }
 
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    const missed = chosen.filter((o) => !succeeded.has(o.name)).map((o) => o.name);
-    console.log(`      fuzz: ${requests} requests in ${seconds} s, ${succeeded.size}/${chosen.length} operations answered 2xx at least once (seed ${SEED})`);
+    // The reserved relation routes answer 501 by contract: they have no 2xx to reach.
+    const missed = chosen.filter((o) => !succeeded.has(o.name) && !o.documented.includes('501')).map((o) => o.name);
+    console.log(`      fuzz: ${requests} requests in ${seconds} s, ${succeeded.size}/${chosen.length} operations answered 2xx at least once (seed ${SEED}; ${chosen.length - succeeded.size - missed.length} have only 501)`);
     if (missed.length) console.log(`      no 2xx: ${missed.join(', ')}`);
     const report = [...findings.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, f]) => `  ${key} ×${f.count}\n      ${f.reproducer}`);
     if (report.length) expect.fail(`${findings.size} distinct failures in ${requests} requests (seed ${SEED}):\n${report.join('\n')}`);
