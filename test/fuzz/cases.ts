@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import type { FuzzOperation, JsonSchema } from './contract-operations.ts';
 import type { AuthVariant, Fixture, PathTuple } from './fixture.ts';
-import { hostileValue, mutate, mutationArbitrary, type Mutation, type RequestParts } from './hostile.ts';
+import { hostileValue, mutate, transportMutation, valueMutation, type Mutation, type RequestParts } from './hostile.ts';
 import { valueArbitrary } from './schema-arbitrary.ts';
 
 export interface FuzzCase {
@@ -12,6 +12,8 @@ export interface FuzzCase {
   auth: AuthVariant;
   tuple: PathTuple | null;
   mutations: Mutation[];
+  /** Hinted fields drew hostile values too (hostile cases by values). */
+  hostileHints: boolean;
 }
 
 const ITEM_BODIES = new Set(['createItem', 'replaceItem', 'patchItem']);
@@ -71,14 +73,25 @@ const withAuth = (parts: RequestParts, auth: AuthVariant): RequestParts => ({ ..
 export function caseArbitrary(operation: FuzzOperation, fixture: Fixture, hostile: boolean): fc.Arbitrary<FuzzCase> {
   const queryNames = operation.parameters.filter((p) => p.in === 'query').map((p) => p.name);
   const valid = fc.constantFrom(...fixture.validAuths);
-  if (!hostile) return fc.tuple(validParts(operation, fixture), valid).map(([{ parts, tuple }, auth]) => ({ parts: withAuth(parts, auth), auth, tuple, mutations: [] }));
+  if (!hostile) return fc.tuple(validParts(operation, fixture), valid).map(([{ parts, tuple }, auth]) => ({ parts: withAuth(parts, auth), auth, tuple, mutations: [], hostileHints: false }));
   // Hostile values also stand in for the hinted ones (orderBy, filter params, item fields…).
   const poisoned: Fixture = { ...fixture, hints: Object.fromEntries(Object.entries(fixture.hints).map(([name, hint]) => [name, fc.oneof({ weight: 3, arbitrary: hint }, { weight: 1, arbitrary: hostileValue })])) };
   const anyAuth = fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: fc.constantFrom(...fixture.invalidAuths) });
-  return fc.tuple(validParts(operation, poisoned), anyAuth, fc.array(mutationArbitrary, { minLength: 1, maxLength: 2 }), fc.boolean()).map(([{ parts, tuple }, auth, mutations, skip]) => {
-    // A bad key alone is hostile enough half of the time.
-    const applied = auth.keyTenant === null && skip ? [] : mutations;
-    const mutated = applied.reduce((acc, m) => mutate(acc, m, queryNames), withAuth(parts, auth));
-    return { parts: mutated, auth, tuple, mutations: applied };
-  });
+  // Values reach the handlers' code, transport cases mostly the shared stages: weigh them so,
+  // and keep them apart so that a class of failure names its cause (`via hints+query`).
+  const byValues = fc.tuple(validParts(operation, poisoned), anyAuth, fc.array(valueMutation, { maxLength: 2 })).map(([{ parts, tuple }, auth, mutations]) => ({
+    parts: mutations.reduce((acc, m) => mutate(acc, m, queryNames), withAuth(parts, auth)),
+    auth,
+    tuple,
+    mutations,
+    hostileHints: true,
+  }));
+  const byTransport = fc.tuple(validParts(operation, fixture), anyAuth, transportMutation).map(([{ parts, tuple }, auth, mutation]) => ({
+    parts: mutate(withAuth(parts, auth), mutation, queryNames),
+    auth,
+    tuple,
+    mutations: [mutation],
+    hostileHints: false,
+  }));
+  return fc.oneof({ weight: 2, arbitrary: byValues }, { weight: 1, arbitrary: byTransport });
 }

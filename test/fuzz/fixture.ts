@@ -111,7 +111,7 @@ export async function buildFixture(server: TestServer): Promise<Fixture> {
     }, as),
   );
   const victims = await times(8, (i) => anItem(server, main.systemName, { title: `victim ${i}`, target: refItems[0].id }, as));
-  const promises = await promisesFor(server, power, main.systemName, 'attachment', 30);
+  const promises = await promisesFor(server, power, main.systemName, 'attachment', 50);
   const file = (items[0].attachment as { name: string }[] | { name: string })!;
   const fileName = Array.isArray(file) ? file[0].name : file.name;
 
@@ -210,7 +210,8 @@ export async function buildFixture(server: TestServer): Promise<Fixture> {
     validFrom: isoDates, validTo: pick('2099-12-31T23:59:59Z', '2030-01-01'),
     param: fc.oneof(pick('alpha', 'open', 'c1', '2026-03-01', '2026-03', '2026-02-15T10:00:00+02:00', 5, 1.5, true, null), fc.constant(['open', 'done']), fc.constant([0, 10]), fc.constant(['2026-01-01', '2026-12-31'])),
     due: isoDates, day: pick('2026-05-22', '2026-02-28'), month: pick('2026-05', '1999-12'), target: pick(...refItems.map((r) => r.id), refItems[0].uuid),
-    attachment: fc.oneof(fc.constantFrom(...promises), fc.constant(null)), gallery: fc.constantFrom(...promises).map((p) => [p]),
+    attachment: fc.oneof(fc.constantFrom(...promises), fc.constant(null)), gallery: fc.oneof(fc.constantFrom(...promises).map((p) => [p]), fc.constant([])),
+    code: fc.oneof({ weight: 5, arbitrary: fc.uuid() }, { weight: 1, arbitrary: pick('c1') }),
     '@createApiKey': pick({ user: power.login, password: power.password }, { user: reader.login, password: reader.password, valid: '2030-01-01', description: 'fuzz' }, { user: keyOwner.login }),
     '@revokeApiKey': fc.constantFrom(...doomedKeys.slice(0, 4).map((k) => ({ key: k.keyString }))),
     // Valid combinations the schema alone rarely finds (kind-specific fields, fresh names).

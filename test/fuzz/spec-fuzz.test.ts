@@ -3,6 +3,7 @@
 // Failures are collected, grouped by operation + status + code + rule, one reproducer each.
 //   FUZZ_SEED  (default below)  FUZZ_RUNS  cases per operation (default 80)
 //   FUZZ_ONLY  operation names, comma-separated (`searchItems@SEARCH` for an alias)  FUZZ_CASE  one case index
+//   FUZZ_VERBOSE=1  print every request and its status
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -17,6 +18,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 80);
 const ONLY = process.env.FUZZ_ONLY ? new Set(process.env.FUZZ_ONLY.split(',')) : null;
 const ONE_CASE = process.env.FUZZ_CASE === undefined ? null : Number(process.env.FUZZ_CASE);
+const VERBOSE = Boolean(process.env.FUZZ_VERBOSE);
 const VALID_SHARE = 0.3;
 // .mocharc.json's spec glob would add every other test file to a focused run.
 const MOCHA = 'npx mocha --no-config --import=tsx --exit test/fuzz/spec-fuzz.test.ts';
@@ -56,11 +58,13 @@ function show(bytes: Buffer | undefined): string {
   return shown;
 }
 
+const cause = (c: FuzzCase) => [...(c.hostileHints ? ['hints'] : []), ...c.mutations.map((m) => m.kind)].join('+') || 'valid request';
+
 function reproducer(operation: FuzzOperation, index: number, c: FuzzCase, req: FuzzRequest, res: FuzzResponse, problems: Problem[]): string {
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, typeof v === 'string' && v.length > 200 ? `${v.slice(0, 40)}…(${v.length} chars)` : v]));
   return [
     `replay: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS} FUZZ_ONLY=${operation.name} FUZZ_CASE=${index} ${MOCHA}`,
-    `case #${index}: auth ${c.auth.name}, mutations ${c.mutations.map((m) => m.kind).join(' + ') || 'none (valid request)'}`,
+    `case #${index}: auth ${c.auth.name}, via ${cause(c)}`,
     `${req.method} ${req.path.length > 600 ? `${req.path.slice(0, 600)}…` : req.path}`,
     `headers: ${JSON.stringify(headers)}`,
     `body: ${show(req.body)}`,
@@ -98,6 +102,7 @@ describe('spec-driven fuzz: every operation of openapi.yaml', function () {
         const req = writeRequest(operation.template, c.parts);
         const res = await send(server.url, req);
         requests++;
+        if (VERBOSE) console.log(`      #${index} ${req.method} ${req.path.slice(0, 120)} → ${res.status} ${res.text.slice(0, 160)}`);
         const tenant = fixture.tenantOf(c.parts.headers.host as string | undefined);
         const pathMutated = c.mutations.some((m) => m.kind === 'pathParam' || m.kind === 'pathRaw');
         const crossTenant = !pathMutated && c.tuple?.tenant != null && c.tuple.tenant !== tenant;
@@ -106,7 +111,8 @@ describe('spec-driven fuzz: every operation of openapi.yaml', function () {
         if (res.status >= 200 && res.status < 300 && req.method === operation.method) succeeded.add(operation.name);
         for (const problem of problems) {
           const code = (res.body as { code?: string } | undefined)?.code ?? '-';
-          const key = `${operation.name} → ${res.status} ${code} [${problem.kind}]`;
+          // The mutations are part of the class: one 500 from a corrupt body must not hide another.
+          const key = `${operation.name} → ${res.status} ${code} [${problem.kind}] via ${cause(c)}`;
           const finding = findings.get(key);
           if (finding) finding.count++;
           else findings.set(key, { count: 1, reproducer: reproducer(operation, index, c, req, res, problems) });
