@@ -75,7 +75,7 @@ export function caseArbitrary(operation: FuzzOperation, fixture: Fixture, hostil
   const valid = fc.constantFrom(...fixture.validAuths);
   if (!hostile) return fc.tuple(validParts(operation, fixture), valid).map(([{ parts, tuple }, auth]) => ({ parts: withAuth(parts, auth), auth, tuple, mutations: [], hostileHints: false }));
   // Hostile values also stand in for the hinted ones (orderBy, filter params, item fields…).
-  const poisoned: Fixture = { ...fixture, hints: Object.fromEntries(Object.entries(fixture.hints).map(([name, hint]) => [name, fc.oneof({ weight: 3, arbitrary: hint }, { weight: 1, arbitrary: hostileValue })])) };
+  const poisoned: Fixture = { ...fixture, hints: Object.fromEntries(Object.entries(fixture.hints).map(([name, hint]) => [name, fc.oneof({ weight: 2, arbitrary: hint }, { weight: 1, arbitrary: hostileValue })])) };
   const anyAuth = fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: fc.constantFrom(...fixture.invalidAuths) });
   // Values reach the handlers' code, transport cases mostly the shared stages: weigh them so,
   // and keep them apart so that a class of failure names its cause (`via hints+query`).

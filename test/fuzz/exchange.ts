@@ -90,12 +90,13 @@ export function writeRequest(template: string, parts: RequestParts): FuzzRequest
   return { method: parts.method, path: query ? `${path}?${query}` : path, headers, body };
 }
 
+/** One connection per request: a malformed request (or Node's 431) closing its socket cannot reset the next. */
 export function send(baseUrl: string, req: FuzzRequest, timeoutMs = 20_000): Promise<FuzzResponse> {
   return new Promise((resolve) => {
     const failed = (error: Error) => resolve({ status: 0, headers: {}, text: '', body: undefined, error: `${error.name}: ${error.message}` });
     let outgoing;
     try {
-      outgoing = httpRequest(new URL(req.path, baseUrl), { method: req.method, headers: req.headers, timeout: timeoutMs }, (res) => {
+      outgoing = httpRequest(new URL(req.path, baseUrl), { method: req.method, headers: req.headers, timeout: timeoutMs, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', failed);

@@ -18,28 +18,26 @@ function nested(depth: number, leaf: unknown, asArray: boolean): unknown {
   return value;
 }
 
-export const HOSTILE_STRINGS: string[] = [
-  '', ' ', '\t\n', 'a'.repeat(5_000), 'é'.repeat(70_000),
-  '\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '\udbff\udbff', '\ufeffbom', '\u202egnp.exe', '🤖'.repeat(300), 'Ｉｎｔｅｒｎａｌ', 'İı',
-  '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__',
-  "' OR '1'='1", "1'; DROP TABLE \"Item\"; --", '1 UNION SELECT * FROM "User"', '%', '_', '\\', '"', "'", '`', '$1', '?',
-  '../../../../etc/passwd', '..\\..\\windows\\win.ini', '/etc/passwd', 'a/../../b', 'CON', '.', '..', '~',
-  '${7*7}', '{{7*7}}', '<script>alert(1)</script>', 'javascript:alert(1)', 'a\r\nSet-Cookie: x=1',
-  'NaN', 'Infinity', '-Infinity', '-0', '1e308', '1e400', '9007199254740992', '9007199254740993', '-9007199254740993',
-  '2147483647', '2147483648', '-2147483649', '18446744073709551616', '0x1F', '1.5', ' 1', '1 ', '+1', '00001', '1,2', '[]', '{}', 'null', 'true', 'undefined',
-  '2026-13-45', '0000-00-00T00:00:00Z', '9999-12-31T23:59:59+14:00', '2026-02-30', 'yesterday',
-];
+// Grouped so that each kind is drawn as often as the others (prototype names are few but matter).
+const STRING_KINDS: Record<string, string[]> = {
+  size: ['', ' ', '\t\n', 'a'.repeat(5_000), 'é'.repeat(70_000)],
+  unicode: ['\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '\udbff\udbff', '\ufeffbom', '\u202egnp.exe', '🤖'.repeat(300), 'Ｉｎｔｅｒｎａｌ', 'İı'],
+  prototype: ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'],
+  injection: ["' OR '1'='1", "1'; DROP TABLE \"Item\"; --", '1 UNION SELECT * FROM "User"', '%', '_', '\\', '"', "'", '`', '$1', '?', '${7*7}', '{{7*7}}', '<script>alert(1)</script>', 'javascript:alert(1)', 'a\r\nSet-Cookie: x=1'],
+  path: ['../../../../etc/passwd', '..\\..\\windows\\win.ini', '/etc/passwd', 'a/../../b', 'CON', '.', '..', '~'],
+  numeric: ['NaN', 'Infinity', '-Infinity', '-0', '1e308', '1e400', '9007199254740992', '9007199254740993', '-9007199254740993', '2147483647', '2147483648', '-2147483649', '18446744073709551616', '0x1F', '1.5', ' 1', '1 ', '+1', '00001', '1,2', '[]', '{}', 'null', 'true', 'undefined'],
+  dates: ['2026-13-45', '0000-00-00T00:00:00Z', '9999-12-31T23:59:59+14:00', '2026-02-30', 'yesterday', '-271821-04-20', '+275760-09-13T00:00:00Z'],
+};
 
-export const HOSTILE_VALUES: unknown[] = [
-  null, true, false, 0, -1, -0, 1.5, 2 ** 31, -(2 ** 31) - 1, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, -(2 ** 53) - 2, 1e308, -1e308, 5e-324, 1e21,
-  raw('1e400'), raw('-1e400'), raw('1e-400'), raw('123456789012345678901234567890'), raw('9007199254740993'),
-  [], {}, [null], [[]], [{}], ['a', 1, null, true], Array.from({ length: 40_000 }, (_, i) => i + 1), Array.from({ length: 2_000 }, () => 'x'.repeat(20)),
-  nested(2_000, 1, true), nested(2_000, 1, false), nested(60, 'deep', false),
-  JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}'), { toString: 'x', valueOf: 1, hasOwnProperty: null },
-];
+const VALUE_KINDS: Record<string, unknown[]> = {
+  numbers: [0, -1, -0, 1.5, 2 ** 31, -(2 ** 31) - 1, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, -(2 ** 53) - 2, 1e308, -1e308, 5e-324, 1e21, raw('1e400'), raw('-1e400'), raw('1e-400'), raw('123456789012345678901234567890'), raw('9007199254740993')],
+  shapes: [null, true, false, [], {}, [null], [[]], [{}], ['a', 1, null, true]],
+  big: [Array.from({ length: 40_000 }, (_, i) => i + 1), Array.from({ length: 2_000 }, () => 'x'.repeat(20)), nested(2_000, 1, true), nested(2_000, 1, false), nested(60, 'deep', false)],
+  prototype: [JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}'), { toString: 'x', valueOf: 1, hasOwnProperty: null }],
+};
 
-export const hostileString = fc.constantFrom(...HOSTILE_STRINGS);
-export const hostileValue = fc.oneof(fc.constantFrom(...HOSTILE_VALUES), hostileString);
+export const hostileString = fc.oneof(...Object.values(STRING_KINDS).map((kind) => fc.constantFrom(...kind)));
+export const hostileValue = fc.oneof({ weight: 3, arbitrary: hostileString }, ...Object.values(VALUE_KINDS).map((kind) => ({ weight: 1, arbitrary: fc.constantFrom(...kind) })));
 
 /** What a request is made of before it is written; mutations change one part. */
 export interface RequestParts {
