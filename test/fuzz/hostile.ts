@@ -73,7 +73,12 @@ function encodedBodies(json: string): [string, Buffer][] {
   ];
 }
 
-const VALUE_MUTATIONS = ['bodyField', 'bodyFieldDrop', 'bodyWhole', 'bodyExtraField', 'query', 'queryDuplicate', 'queryUnknown', 'pathParam', 'pathRaw'] as const;
+// `sharpField` three times: it aims the values that broke code before at the fields that exist.
+const VALUE_MUTATIONS = ['sharpField', 'sharpField', 'sharpField', 'bodyField', 'bodyFieldDrop', 'bodyWhole', 'bodyExtraField', 'query', 'queryDuplicate', 'queryUnknown', 'pathParam', 'pathRaw'] as const;
+/** Prototype names, lone surrogates, NUL and numbers at and past the safe range. */
+export const SHARP: unknown[] = ['constructor', '__proto__', 'toString', 'hasOwnProperty', '\ud800', 'a\udc00', '\u0000', raw('1e400'), raw('9007199254740993'), 2 ** 53, 1e308, -1e308, Array.from({ length: 33_000 }, (_, i) => i + 1)];
+// In a URL a long list only meets Node's 64 KiB head limit (431): its sharp form is in bodies.
+const asText = (value: unknown) => (typeof value === 'string' ? value.replace(/^\u0001raw:/, '') : Array.isArray(value) ? value.slice(0, 50).join(',') : String(value));
 const TRANSPORT_MUTATIONS = ['malformedJson', 'corruptBytes', 'contentType', 'contentEncoding', 'hugeBody', 'hugeHeader', 'oddHost', 'method'] as const;
 export type MutationKind = (typeof VALUE_MUTATIONS)[number] | (typeof TRANSPORT_MUTATIONS)[number];
 
@@ -107,6 +112,11 @@ function setAt(root: unknown, at: (string | number)[], value: unknown, drop = fa
 
 const pickFrom = <T>(list: T[], pick: number): T => list[pick % list.length];
 
+/** Where `sharpField` can aim: each query entry, path parameter and body field of `parts`. */
+export function sharpTargets(parts: RequestParts) {
+  return [...parts.query.map((_, i) => ['query', i] as const), ...Object.keys(parts.path).map((name) => ['path', name] as const), ...pathsOf(parts.body).map((at) => ['body', at] as const)];
+}
+
 /** `parts` with one hostile change; `queryNames` are the operation's declared query parameters. */
 export function mutate(parts: RequestParts, m: Mutation, queryNames: string[]): RequestParts {
   const next: RequestParts = { ...parts, path: { ...parts.path }, encoded: { ...parts.encoded }, query: [...parts.query], headers: { ...parts.headers } };
@@ -121,6 +131,17 @@ export function mutate(parts: RequestParts, m: Mutation, queryNames: string[]): 
       const paths = pathsOf(parts.body);
       if (paths.length) next.body = setAt(parts.body, pickFrom(paths, m.pick), m.value);
       else next.body = m.value;
+      break;
+    }
+    case 'sharpField': {
+      // One existing query parameter, path parameter or body field (any depth) gets a sharp value.
+      const targets = sharpTargets(parts);
+      if (!targets.length) break;
+      const sharp = pickFrom(SHARP, Math.floor(m.pick / targets.length));
+      const [where, at] = pickFrom(targets, m.pick);
+      if (where === 'query') next.query[at] = [next.query[at][0], asText(sharp)];
+      else if (where === 'path') next.path[at] = asText(sharp);
+      else next.body = setAt(parts.body, at, sharp);
       break;
     }
     case 'bodyFieldDrop': {

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { RELAXED_AUTH_LIMITS } from '../helpers/tenants.ts';
 import { caseArbitrary, type FuzzCase } from './cases.ts';
+import { mutate, SHARP, sharpTargets } from './hostile.ts';
 import { contractOperations, type FuzzOperation } from './contract-operations.ts';
 import { problemsOf, send, writeRequest, type FuzzRequest, type FuzzResponse, type Problem } from './exchange.ts';
 import { buildFixture, type Fixture } from './fixture.ts';
@@ -20,6 +21,7 @@ const ONLY = process.env.FUZZ_ONLY ? new Set(process.env.FUZZ_ONLY.split(',')) :
 const ONE_CASE = process.env.FUZZ_CASE === undefined ? null : Number(process.env.FUZZ_CASE);
 const VERBOSE = Boolean(process.env.FUZZ_VERBOSE);
 const VALID_SHARE = 0.3;
+const SWEEP_SHARE = 0.3;
 // .mocharc.json's spec glob would add every other test file to a focused run.
 const MOCHA = 'npx mocha --no-config --import=tsx --exit test/fuzz/spec-fuzz.test.ts';
 
@@ -37,13 +39,16 @@ function seedOf(name: string): number {
   return hash >>> 0;
 }
 
-function casesOf(operation: FuzzOperation, fixture: Fixture): FuzzCase[] {
-  const seed = seedOf(operation.name);
-  const valid = Math.ceil(RUNS * VALID_SHARE);
-  return [
-    ...fc.sample(caseArbitrary(operation, fixture, false), { seed, numRuns: valid }),
-    ...fc.sample(caseArbitrary(operation, fixture, true), { seed: seed + 1, numRuns: RUNS - valid }),
-  ];
+/** A sweep of `bases`: each field of each gets one sharp value (seeded), as one case each. */
+function sweepOf(bases: FuzzCase[], seed: number, count: number): FuzzCase[] {
+  const picks = fc.sample(fc.nat(SHARP.length - 1), { seed, numRuns: 500 });
+  return bases
+    .flatMap((base) => sharpTargets(base.parts).map((_, target, all) => ({ base, pick: target + all.length * picks[(target + base.parts.query.length) % picks.length] })))
+    .slice(0, count)
+    .map(({ base, pick }) => {
+      const mutation = { kind: 'sharpField' as const, pick, value: null, text: '' };
+      return { ...base, parts: mutate(base.parts, mutation, []), mutations: [mutation], hostileHints: false };
+    });
 }
 
 interface Finding {
@@ -96,28 +101,44 @@ describe('spec-driven fuzz: every operation of openapi.yaml', function () {
     const started = Date.now();
 
     for (const operation of chosen) {
-      const cases = casesOf(operation, fixture);
-      for (const [index, c] of cases.entries()) {
-        if (ONE_CASE !== null && index !== ONE_CASE) continue;
+      const seed = seedOf(operation.name);
+      let index = 0;
+      const run = async (c: FuzzCase): Promise<boolean> => {
+        const at = index++;
+        // Valid cases always run: the sweep starts from the ones that answered 2xx.
+        if (ONE_CASE !== null && at !== ONE_CASE && c.mutations.length) return false;
         const req = writeRequest(operation.template, c.parts);
         const res = await send(server.url, req);
         requests++;
-        if (VERBOSE) console.log(`      #${index} ${req.method} ${req.path.slice(0, 120)} → ${res.status} ${res.text.slice(0, 160)}`);
+        if (VERBOSE) console.log(`      #${at} ${req.method} ${req.path.slice(0, 120)} → ${res.status} ${res.text.slice(0, 160)}`);
         const tenant = fixture.tenantOf(c.parts.headers.host as string | undefined);
-        const pathMutated = c.mutations.some((m) => m.kind === 'pathParam' || m.kind === 'pathRaw');
+        const pathMutated = c.mutations.some((m) => m.kind === 'pathParam' || m.kind === 'pathRaw' || m.kind === 'sharpField');
         const crossTenant = !pathMutated && c.tuple?.tenant != null && c.tuple.tenant !== tenant;
         let problems = await problemsOf(contract, req, res, { keyValid: c.auth.keyTenant === tenant, permissions: c.auth.permissions, crossTenant });
         if (problems.some((p) => p.kind.endsWith('bypass'))) problems = await problemsOf(contract, req, res, { ...(await fixture.recheck(c.auth, tenant)), crossTenant });
-        if (res.status >= 200 && res.status < 300 && req.method === operation.method) succeeded.add(operation.name);
+        const ok = res.status >= 200 && res.status < 300;
+        if (ok && req.method === operation.method) succeeded.add(operation.name);
+        if (ONE_CASE !== null && at !== ONE_CASE) return ok;
         for (const problem of problems) {
           const code = (res.body as { code?: string } | undefined)?.code ?? '-';
-          // The mutations are part of the class: one 500 from a corrupt body must not hide another.
+          // The cause is part of the class: one 500 from a corrupt body must not hide another.
           const key = `${operation.name} → ${res.status} ${code} [${problem.kind}] via ${cause(c)}`;
           const finding = findings.get(key);
           if (finding) finding.count++;
-          else findings.set(key, { count: 1, reproducer: reproducer(operation, index, c, req, res, problems) });
+          else findings.set(key, { count: 1, reproducer: reproducer(operation, at, c, req, res, problems) });
         }
-      }
+        return ok;
+      };
+      // Valid cases; then a sweep giving each field of the richest that answered 2xx one sharp
+      // value (random sampling alone rarely puts `constructor` into `orderBy` with a valid key);
+      // then random hostile cases. RUNS cases in all.
+      const valid = fc.sample(caseArbitrary(operation, fixture, false), { seed, numRuns: Math.ceil(RUNS * VALID_SHARE) });
+      const passed: FuzzCase[] = [];
+      for (const c of valid) if (await run(c)) passed.push(c);
+      const bases = (passed.length ? passed : valid).sort((a, b) => sharpTargets(b.parts).length - sharpTargets(a.parts).length).slice(0, 3);
+      const sweep = sweepOf(bases, seed + 2, Math.ceil(RUNS * SWEEP_SHARE));
+      for (const c of sweep) await run(c);
+      for (const c of fc.sample(caseArbitrary(operation, fixture, true), { seed: seed + 1, numRuns: Math.max(0, RUNS - valid.length - sweep.length) })) await run(c);
     }
 
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
