@@ -32,7 +32,7 @@ describe('fuzz checker (test/fuzz/exchange.ts problemsOf)', () => {
   });
 
   it('reports a status the operation does not document', async () => {
-    expect(await kinds('GET', '/api/v1/schema/things', json(400, { message: 'bad', code: 'VALIDATION_FAILED' }))).to.deep.equal(['contract']);
+    expect(await kinds('GET', '/api/v1/schema/things', json(409, { message: 'taken', code: 'CONFLICT' }))).to.deep.equal(['contract']);
   });
 
   it('reports a body the contract does not allow', async () => {
