@@ -148,6 +148,7 @@ describe('spec-driven fuzz: every operation of openapi.yaml', function () {
     if (missed.length) console.log(`      no 2xx: ${missed.join(', ')}`);
     const report = [...findings.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, f]) => `  ${key} ×${f.count}\n      ${f.reproducer}`);
     if (report.length) expect.fail(`${findings.size} distinct failures in ${requests} requests (seed ${SEED}):\n${report.join('\n')}`);
-    if (!ONLY) expect(requests, 'requests per run').to.be.at.least(5000);
+    // The CI run (no FUZZ_ONLY, default FUZZ_RUNS) must stay at 5,000 requests or more.
+    if (!ONLY && !process.env.FUZZ_RUNS) expect(requests, 'requests per run').to.be.at.least(5000);
   });
 });
