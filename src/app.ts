@@ -14,7 +14,7 @@ import { authenticate } from './http/authenticate.ts';
 import { runOperation } from './http/run-operation.ts';
 import { uploadStage } from './http/upload.ts';
 import { writeResponse } from './http/write-response.ts';
-import { contentEncodingStage, guardBodyReading } from './http/request-body.ts';
+import { contentEncodingStage, discardIgnoredBody, guardBodyReading } from './http/request-body.ts';
 import { handlers } from './http/handlers/index.ts';
 
 export const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'key', 'x-api-key', 'x-custom-auth-headers'];
@@ -58,9 +58,10 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
   }));
   app.use(contentEncodingStage(BODY_METHODS));
   app.use(uploadStage({ incomingDir: services.files.incomingDir, maxFiles: config.uploadMaxFiles }));
+  const discardBody = discardIgnoredBody(config.bodyLimitBytes);
   app.use(function bodyStage(ctx, next) {
     // GET and HEAD (most traffic) carry no body: skip the parser's checks altogether.
-    return BODY_METHODS.includes(ctx.method) ? parseBody(ctx, next) : next();
+    return BODY_METHODS.includes(ctx.method) ? parseBody(ctx, next) : discardBody(ctx, next);
   });
   app.use(async function operationStage(ctx) {
     writeResponse(ctx, await operation(ctx));

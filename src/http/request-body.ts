@@ -65,3 +65,29 @@ function isDecoderError(error: unknown): boolean {
   const e = error as { status?: unknown; errno?: unknown; code?: unknown };
   return e instanceof Error && e.status === undefined && typeof e.errno === 'number' && typeof e.code === 'string' && /^(Z_|ERR__ERROR_|ERR_BROTLI)/.test(e.code);
 }
+
+/**
+ * A GET or HEAD body is meaningless (RFC 9110 §9.3.1) and never parsed, but it is read to its end
+ * and dropped before the request goes on: answering while the client is still sending makes the
+ * server close a socket with unread data, and the TCP reset that follows can destroy the answer
+ * before the client reads it. Nothing is kept, so the cost is the bytes' transfer alone (bounded
+ * by Node's requestTimeout); one larger than the body limit is refused once read.
+ */
+export function discardIgnoredBody(limit: number) {
+  return async function discardIgnoredBodyStage(ctx: Context, next: Next) {
+    const req = ctx.req;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (!(declared > 0) && !req.headers['transfer-encoding']) return next();
+    const received = await new Promise<number>((resolve, reject) => {
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => void (bytes += chunk.length));
+      req.once('end', () => resolve(bytes));
+      req.once('error', reject);
+      req.once('close', () => {
+        if (!req.complete) reject(Errors.invalidBody({ reason: 'the client closed the request before its body was complete' }));
+      });
+    });
+    if (received > limit) throw Errors.invalidBody({ reason: `a ${ctx.method} request carries no body, and this one exceeds ${limit} bytes` });
+    return next();
+  };
+}
