@@ -22,8 +22,7 @@ const ONE_CASE = process.env.FUZZ_CASE === undefined ? null : Number(process.env
 const VERBOSE = Boolean(process.env.FUZZ_VERBOSE);
 const VALID_SHARE = 0.3;
 const SWEEP_SHARE = 0.3;
-// .mocharc.json's spec glob would add every other test file to a focused run.
-const MOCHA = 'npx mocha --no-config --import=tsx --exit test/fuzz/spec-fuzz.test.ts';
+const MOCHA = 'npx mocha test/fuzz/spec-fuzz.test.ts';
 
 /** Reads first, then creates, then changes, then deletes: earlier phases keep the fixture's rows. */
 function phase(operation: FuzzOperation): number {
