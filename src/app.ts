@@ -11,7 +11,10 @@ import { errorBoundary } from './http/error-boundary.ts';
 import { health, type ReadinessCheck } from './http/health.ts';
 import { rateLimit } from './http/rate-limit.ts';
 import { authenticate } from './http/authenticate.ts';
-import { runOperation } from './http/run-operation.ts';
+import { matchOperationStage } from './http/match-operation.ts';
+import { authorizeStage } from './http/authorize.ts';
+import { validateRequestStage } from './http/validate-request.ts';
+import { dispatchStage } from './http/dispatch.ts';
 import { uploadStage } from './http/upload.ts';
 import { writeResponse } from './http/write-response.ts';
 import { contentEncodingStage, discardIgnoredBody, guardBodyReading } from './http/request-body.ts';
@@ -35,7 +38,6 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
   // the hops-th address from the right: what is left of it the client wrote and proves nothing.
   const app = new Koa({ proxy: config.trustProxy, maxIpsCount: config.trustProxy ? config.trustProxyHops : 0 });
   app.silent = true;
-  const operation = runOperation(contract, handlers, services);
 
   app.use(requestLog(logger, isShuttingDown));
   app.use(errorBoundary(logger, config.bodyLimitBytes));
@@ -49,6 +51,8 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
   });
   app.use(rateLimit(services.limiters));
   app.use(authenticate(services.identity));
+  // From here on the operation and its policy (x-permission, x-cache) are known: matchedOperation(ctx).
+  app.use(matchOperationStage(contract));
   const parseBody = guardBodyReading(bodyParser({
     enableTypes: ['json', 'form'],
     jsonLimit: config.bodyLimitBytes,
@@ -63,8 +67,13 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
     // GET and HEAD (most traffic) carry no body: skip the parser's checks altogether.
     return BODY_METHODS.includes(ctx.method) ? parseBody(ctx, next) : discardBody(ctx, next);
   });
-  app.use(async function operationStage(ctx) {
-    writeResponse(ctx, await operation(ctx));
-  });
+  // ── The response cache (issue 8, ARCHITECTURE.md §5) goes HERE. ──
+  // Known at this point: tenant, principal (ctx.state.auth), the operation with its x-cache class
+  // (matchedOperation(ctx).policy.cache) and decoded path parameters, the query, and a SEARCH,
+  // QUERY or POST-search body parsed (ctx.request.body), all part of the key. Not yet run:
+  // authorize, validation, the handler and any database work, which a hit skips.
+  app.use(authorizeStage());
+  app.use(validateRequestStage(contract));
+  app.use(dispatchStage(handlers, services));
   return app;
 }

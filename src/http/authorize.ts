@@ -1,10 +1,13 @@
-// The operation policy, enforced: a principal that may act now, useApi, and the permission
-// the operation declares. The only place that turns "who" into allowed or 403.
+// The authorize stage: the matched operation's x-permission, enforced (a principal that may act
+// now, useApi, and the permission the operation declares). The only place that turns "who" into
+// allowed or 403.
+import type { Context, Next } from 'koa';
 import { Errors } from '../errors/registry.ts';
 import { assertUsable, type Principal } from '../domain/identity/principal.ts';
 import type { TenantContext } from '../domain/identity/tenant.ts';
 import type { AppError } from '../errors/define-error.ts';
 import type { OperationPolicy } from './operation-policy.ts';
+import { matchedOperation } from './match-operation.ts';
 
 export interface AuthState {
   /** A key was sent. */
@@ -28,6 +31,27 @@ export function authorize(policy: OperationPolicy, auth: AuthState, tenant: Tena
     if (!held) throw Errors.permissionDenied({ permission: policy.access });
   }
   return principal;
+}
+
+/** Puts the principal the handler acts as on ctx.state (read it with `authorizedPrincipal`). */
+export function authorizeStage() {
+  return async function authorizeStage(ctx: Context, next: Next) {
+    const { policy } = matchedOperation(ctx);
+    const principal = authorize(policy, ctx.state.auth as AuthState, ctx.state.tenant as TenantContext, new Date());
+    ctx.state.authorized = { principal } satisfies Authorized;
+    await next();
+  };
+}
+
+interface Authorized {
+  principal: Principal | null;
+}
+
+/** The authorize stage's result: null for public and key-optional access without a usable key. */
+export function authorizedPrincipal(ctx: Context): Principal | null {
+  const authorized = ctx.state.authorized as Authorized | undefined;
+  if (!authorized) throw new Error('the authorize stage has not run for this request');
+  return authorized.principal;
 }
 
 function usable(principal: Principal, now: Date): boolean {

@@ -1,12 +1,24 @@
 // Each operation's policy as data read from openapi.yaml (x-permission, x-cache); the server
 // refuses to start when an operation lacks one, so no route is exposed by omission.
 import { isPermission, type Permission } from '../domain/identity/permissions.ts';
+import type { OperationId } from './types.ts';
 
 export type Access = 'public' | 'key-optional' | 'useApi' | Permission;
-export type CacheClass = 'none' | 'list' | 'item';
+
+/**
+ * An operation's `x-cache` class, the response cache's input (ARCHITECTURE.md §5): `none` is
+ * never cached; `list` answers (lists, searches) depend on a whole type; `item` answers on one
+ * item (get one, get-by). Any other value in openapi.yaml stops the server and spec:validate.
+ */
+export const CACHE_CLASSES = ['none', 'list', 'item'] as const;
+export type CacheClass = (typeof CACHE_CLASSES)[number];
+
+export function isCacheClass(value: unknown): value is CacheClass {
+  return CACHE_CLASSES.includes(value as CacheClass);
+}
 
 export interface OperationPolicy {
-  operationId: string;
+  operationId: OperationId;
   method: string;
   path: string;
   access: Access;
@@ -14,7 +26,6 @@ export interface OperationPolicy {
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
-const CACHE_CLASSES: CacheClass[] = ['none', 'list', 'item'];
 
 interface Document {
   paths?: Record<string, Record<string, { operationId?: string; 'x-permission'?: string; 'x-cache'?: string }>>;
@@ -32,9 +43,10 @@ export function readOperationPolicies(document: Document): Map<string, Operation
       if (!access || !(['public', 'key-optional', 'useApi'].includes(access) || isPermission(access))) {
         problems.push(`${where} has no valid x-permission (got ${JSON.stringify(access)})`);
       }
-      if (!cache || !CACHE_CLASSES.includes(cache as CacheClass)) problems.push(`${where} has no valid x-cache (got ${JSON.stringify(cache)})`);
-      if (operationId && access && cache) {
-        policies.set(operationId, { operationId, method, path, access: access as Access, cache: cache as CacheClass });
+      if (!isCacheClass(cache)) problems.push(`${where} has no valid x-cache (got ${JSON.stringify(cache)})`);
+      if (operationId && access && isCacheClass(cache)) {
+        // The generated OperationId union is the same list (both come from openapi.yaml).
+        policies.set(operationId, { operationId: operationId as OperationId, method, path, access: access as Access, cache });
       }
     }
   }

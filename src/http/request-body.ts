@@ -2,7 +2,9 @@
 // `inflation`) takes gzip, deflate and br, but answers any other coding with an unregistered 415,
 // lets zlib's errors on corrupt data escape as 500s, and waits forever when a client aborts a
 // compressed body (raw-body listens for 'aborted' on the inflating stream, which never emits it).
-// These two stages close those gaps; what a client sends as a body never ends as a 500.
+// These two stages close those gaps; what a client sends as a body never ends as a 500. A body
+// no stage reads (GET, HEAD, a refused route) is read to its end before the answer (readToEnd).
+import type { IncomingMessage } from 'node:http';
 import type { Context, Middleware, Next } from 'koa';
 import { Errors } from '../errors/registry.ts';
 
@@ -66,27 +68,39 @@ function isDecoderError(error: unknown): boolean {
   return e instanceof Error && e.status === undefined && typeof e.errno === 'number' && typeof e.code === 'string' && /^(Z_|ERR__ERROR_|ERR_BROTLI)/.test(e.code);
 }
 
+/** Whether the request carries body bytes (a positive Content-Length or a chunked body). */
+export function hasBody(req: IncomingMessage): boolean {
+  return Number(req.headers['content-length'] ?? 0) > 0 || Boolean(req.headers['transfer-encoding']);
+}
+
+/**
+ * Reads a body nobody will use to its end, keeping nothing, and resolves with its size.
+ * Answering while the client is still sending makes the server close a socket with unread data,
+ * and the TCP reset that follows can destroy the answer before the client reads it; so a body is
+ * read before any answer that does not need it. The cost is the bytes' transfer alone (bounded
+ * by Node's requestTimeout).
+ */
+export function readToEnd(req: IncomingMessage): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => void (bytes += chunk.length));
+    req.once('end', () => resolve(bytes));
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(Errors.invalidBody({ reason: 'the client closed the request before its body was complete' }));
+    });
+  });
+}
+
 /**
  * A GET or HEAD body is meaningless (RFC 9110 §9.3.1) and never parsed, but it is read to its end
- * and dropped before the request goes on: answering while the client is still sending makes the
- * server close a socket with unread data, and the TCP reset that follows can destroy the answer
- * before the client reads it. Nothing is kept, so the cost is the bytes' transfer alone (bounded
- * by Node's requestTimeout); one larger than the body limit is refused once read.
+ * and dropped before the request goes on (readToEnd); one larger than the body limit is refused
+ * once read.
  */
 export function discardIgnoredBody(limit: number) {
   return async function discardIgnoredBodyStage(ctx: Context, next: Next) {
-    const req = ctx.req;
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (!(declared > 0) && !req.headers['transfer-encoding']) return next();
-    const received = await new Promise<number>((resolve, reject) => {
-      let bytes = 0;
-      req.on('data', (chunk: Buffer) => void (bytes += chunk.length));
-      req.once('end', () => resolve(bytes));
-      req.once('error', reject);
-      req.once('close', () => {
-        if (!req.complete) reject(Errors.invalidBody({ reason: 'the client closed the request before its body was complete' }));
-      });
-    });
+    if (!hasBody(ctx.req)) return next();
+    const received = await readToEnd(ctx.req);
     if (received > limit) throw Errors.invalidBody({ reason: `a ${ctx.method} request carries no body, and this one exceeds ${limit} bytes` });
     return next();
   };

@@ -3,7 +3,7 @@
 // documents (the contract test helper), `message` and `code` on every 4xx, and no 2xx to a
 // request whose key may not act, lacks the operation's permission or names another tenant's rows.
 import { request as httpRequest } from 'node:http';
-import { matchRequest } from '../../src/http/run-operation.ts';
+import { matchRequest } from '../../src/http/match-operation.ts';
 import { AppError } from '../../src/errors/define-error.ts';
 import type { Contract } from '../../src/http/contract.ts';
 import { assertMatchesContract, ContractViolation } from '../helpers/contract.ts';

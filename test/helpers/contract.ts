@@ -3,7 +3,7 @@
 // Responses outside any operation (unknown route, 405) must carry the Error schema.
 import { Ajv } from 'ajv';
 import { loadContract, type Contract } from '../../src/http/contract.ts';
-import { matchRequest } from '../../src/http/run-operation.ts';
+import { matchRequest } from '../../src/http/match-operation.ts';
 import { AppError } from '../../src/errors/define-error.ts';
 
 let contractPromise: Promise<Contract> | null = null;

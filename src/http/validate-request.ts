@@ -1,39 +1,23 @@
-// Route + validate + authorize + handler: match the operation, check the request against the
-// contract, enforce the operation's policy, call the typed handler, keep its result for the writer.
-import type { Context } from 'koa';
+// The validate stage: the request against the matched operation's contract, after authorize.
+// Text no database can store (400 INVALID_CHARACTER) first, then openapi-backend's compiled ajv
+// validators (400 VALIDATION_FAILED naming every field); keeps the coerced input for dispatch.
+import type { Context, Next } from 'koa';
 import type { Operation } from 'openapi-backend';
 import type { ErrorObject } from 'ajv';
 import { Errors } from '../errors/registry.ts';
 import type { ErrorDetail } from '../errors/define-error.ts';
 import { findUnstorable } from '../lib/unstorable-text.ts';
-import { authorize, type AuthState } from './authorize.ts';
-import { API_ROOT, type Contract } from './contract.ts';
-import type { Match } from './operation-matcher.ts';
-import type { Services } from '../services.ts';
 import type { ReadUploads } from '../domain/files/files-service.ts';
-import type { AuthedScope, HandlerMap, OperationId, ResponseResult } from './types.ts';
+import type { Contract } from './contract.ts';
+import { matchedOperation } from './match-operation.ts';
 
-/** Methods routed as another: HEAD is answered like GET (Koa drops the body). */
-export function routingMethod(method: string): string {
-  return method === 'HEAD' ? 'get' : method.toLowerCase();
-}
-
-const SEARCH_METHODS = new Set(['SEARCH', 'QUERY']);
-
-/**
- * The operation for a request. SEARCH and QUERY are not OpenAPI methods: a path marked with
- * `x-search-operation` runs that operation (its POST alias), and SEARCH anywhere else under
- * a collection (an {item} or /get-by/ path) is refused as the seed requires.
- */
-export function matchRequest(contract: Contract, method: string, path: string): Match<Operation> {
-  if (!SEARCH_METHODS.has(method)) return contract.matcher.match(routingMethod(method), path);
-  try {
-    const alias = contract.searchMatcher.match('search', path);
-    return { operation: contract.matcher.operationById(alias.operation.operationId!), params: alias.params };
-  } catch (error) {
-    if (path.startsWith(`${API_ROOT}/collection/`)) throw Errors.searchNotAllowed();
-    throw error;
-  }
+/** What the handler receives: path and query coerced to their schema types, the body as parsed. */
+export interface ValidatedInput {
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+  body: unknown;
+  /** Reads the files of a multipart upload (the upload stage's reader), after the handler's checks. */
+  readUploads?: ReadUploads;
 }
 
 function validationDetails(errors: ErrorObject[]): ErrorDetail[] {
@@ -89,19 +73,15 @@ function validateInput(contract: Contract, operation: Operation, input: RequestI
   return errors.length ? validationDetails(errors) : [];
 }
 
-export function runOperation(contract: Contract, handlers: HandlerMap, services: Services) {
+export function validateRequestStage(contract: Contract) {
   const arrays = new Map<Operation, Set<string>>();
   const arrayNames = (operation: Operation) => {
     let names = arrays.get(operation);
     if (!names) arrays.set(operation, (names = arrayQueryNames(operation)));
     return names;
   };
-  return async function runOperationStage(ctx: Context): Promise<ResponseResult> {
-    const { operation, params } = matchRequest(contract, ctx.method, ctx.path);
-    const operationId = operation.operationId as OperationId;
-    const policy = contract.policies.get(operationId)!;
-    const principal = authorize(policy, ctx.state.auth as AuthState, ctx.state.tenant, new Date());
-
+  return async function validateRequestStage(ctx: Context, next: Next) {
+    const { operation, params } = matchedOperation(ctx);
     const body = (ctx.request as { body?: unknown }).body;
     // Before validation and any handler (POST /auth and /deauth included): text no database can
     // store never reaches Prisma. Headers need no check: Node reads them as bytes (latin1), so
@@ -116,9 +96,14 @@ export function runOperation(contract: Contract, handlers: HandlerMap, services:
     const readUploads = ctx.state.readUploads as ReadUploads | undefined;
     const details = validateInput(contract, operation, input, readUploads !== undefined);
     if (details.length) throw Errors.validationFailed(undefined, { details });
-
-    const scope = { tenant: ctx.state.tenant, principal, requestId: ctx.state.requestId, ip: ctx.ip, services, generation: ctx.state.identityGeneration } as AuthedScope;
-    const handler = handlers[operationId] as unknown as (input: unknown, scope: AuthedScope) => Promise<ResponseResult>;
-    return handler({ params: input.path, query: input.query, body, readUploads }, scope);
+    ctx.state.validated = { params: input.path, query: input.query, body, readUploads } satisfies ValidatedInput;
+    await next();
   };
+}
+
+/** The validate stage's result, for dispatch. */
+export function validatedInput(ctx: Context): ValidatedInput {
+  const validated = ctx.state.validated as ValidatedInput | undefined;
+  if (!validated) throw new Error('the validate stage has not run for this request');
+  return validated;
 }
