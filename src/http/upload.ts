@@ -1,7 +1,7 @@
-// The multipart stage: for POST /upload/... by an authenticated caller it offers the handler a
-// reader of the request's files. The handler checks the target, the caller and the limits
-// first and only then reads; files go straight to the storage's incoming directory (never into
-// memory), and what the handler did not adopt is removed when the request ends.
+// The multipart stage: for uploadFiles (POST /upload/...) by an authenticated caller it offers
+// the handler a reader of the request's files. The handler checks the target, the caller and
+// the limits first and only then reads; files go straight to the storage's incoming directory
+// (never into memory), and what the handler did not adopt is removed when the request ends.
 import { randomBytes } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import multer from '@koa/multer';
@@ -10,7 +10,7 @@ import { findUnstorable } from '../lib/unstorable-text.ts';
 import { discardUploads, type ReadUploads } from '../domain/files/files-service.ts';
 import type { UploadedFile } from '../domain/files/file-rules.ts';
 import type { AuthState } from './authorize.ts';
-import { API_ROOT } from './contract.ts';
+import { matchedOperation } from './match-operation.ts';
 
 /** Multer's limit errors and busboy's parse errors are the client's; anything else (disk, permissions) is ours. */
 function uploadError(error: Error & { code?: string; syscall?: string }, maxBytes: number): Error {
@@ -34,11 +34,10 @@ export function uploadStage(options: { incomingDir: string; maxFiles: number }) 
     destination: options.incomingDir,
     filename: (_req, _file, done) => done(null, randomBytes(18).toString('base64url')),
   });
-  const prefix = `${API_ROOT}/upload/`;
 
   return async function uploadStage(ctx: Context, next: Next) {
     const auth = ctx.state.auth as AuthState | undefined;
-    if (ctx.method !== 'POST' || !ctx.path.startsWith(prefix) || !ctx.is('multipart/form-data') || !auth?.principal) return next();
+    if (matchedOperation(ctx).operationId !== 'uploadFiles' || !ctx.is('multipart/form-data') || !auth?.principal) return next();
     const received: UploadedFile[] = [];
     const readFiles = async (maxBytes: number) => {
       const parse = multer({
