@@ -71,7 +71,8 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
   // Known at this point: tenant, principal (ctx.state.auth), the operation with its x-cache class
   // (matchedOperation(ctx).policy.cache) and decoded path parameters, the query, and a SEARCH,
   // QUERY or POST-search body parsed (ctx.request.body), all part of the key. Not yet run:
-  // authorize, validation, the handler and any database work, which a hit skips.
+  // authorize, validation, the handler and any database work, which a hit skips. authorize() is
+  // pure (no I/O): a lookup can run it first, so that no hit ever answers what would be a 403.
   app.use(authorizeStage());
   app.use(validateRequestStage(contract));
   app.use(dispatchStage(handlers, services));
