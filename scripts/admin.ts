@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/store/database.ts';
+import { UnitOfWork } from '../src/store/unit-of-work.ts';
 import { applyMigrations } from '../src/store/migrate.ts';
 import { connectRedis, memoryGenerations, redisGenerations } from '../src/cache/shared-state.ts';
 import { IdentityResolver } from '../src/domain/identity/identity-resolver.ts';
@@ -63,10 +64,11 @@ if (redis) await new Promise((resolve) => (redis.once('ready', resolve), setTime
 const generations = redis ? redisGenerations(redis, config.redisPrefix, () => undefined) : memoryGenerations();
 const db = database.prisma;
 const identity = new IdentityResolver(db, generations, true);
-const tenants = new Tenants(db, identity, (tenantId) => dropTenantFiles(db, new LocalFileStorage(config.filesDir), tenantId));
-const users = new Users(db, identity);
-const groups = new Groups(db, identity);
-const roles = new Roles(db, identity);
+const unitOfWork = new UnitOfWork(db, (error) => console.error('after-commit hook failed (the change had committed):', error));
+const tenants = new Tenants(db, unitOfWork, identity, (tenantId) => dropTenantFiles(db, new LocalFileStorage(config.filesDir), tenantId));
+const users = new Users(db, unitOfWork, identity);
+const groups = new Groups(db, unitOfWork, identity);
+const roles = new Roles(db, unitOfWork, identity);
 const ZONE = 'UTC';
 const bootstrap = await bootstrapIfEmpty(db, tenants, { email: config.adminEmail, password: config.adminPassword });
 if (bootstrap) console.error(bootstrapNotice(bootstrap, null));

@@ -71,6 +71,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     limiters: createLimiters(config, redis),
     unknownHostFallback: config.unknownHostFallback,
     contract,
+    onHookError: (error) => logger.error({ err: error }, 'after-commit hook failed (the write had committed)'),
     files: {
       storage,
       limits: {

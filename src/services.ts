@@ -1,5 +1,6 @@
 // The domain services one server process uses, built once at boot and handed to handlers.
 import type { Database } from './store/database.ts';
+import { UnitOfWork } from './store/unit-of-work.ts';
 import type { Generations } from './cache/shared-state.ts';
 import type { Limiters } from './rate-limit/limiters.ts';
 import { IdentityResolver } from './domain/identity/identity-resolver.ts';
@@ -20,6 +21,7 @@ import { UploadReservations } from './store/files/upload-reservations.ts';
 
 export interface Services {
   database: Database;
+  unitOfWork: UnitOfWork;
   identity: IdentityResolver;
   apiKeys: ApiKeys;
   users: Users;
@@ -43,24 +45,30 @@ export function createServices(options: {
   unknownHostFallback: boolean;
   contract: Pick<Contract, 'jsonText' | 'yamlText'>;
   files: { storage: FileStorage; limits: FileLimits };
+  /** Told about an after-commit hook that failed (its write committed and answers a success). */
+  onHookError: (error: unknown) => void;
 }): Services {
   const db = options.database.prisma;
+  // Every write of every service goes through this one unit of work.
+  const unitOfWork = new UnitOfWork(db, options.onHookError);
   const identity = new IdentityResolver(db, options.generations, options.unknownHostFallback);
   const typeRegistry = new TypeRegistry(db, identity, options.generations.shared);
-  const files = new FilesService(db, typeRegistry, options.files.storage, new UploadReservations(db, options.database.dialect), options.files.limits);
-  const items = new ItemsService(db, typeRegistry, options.database.dialect, files);
+  const reservations = new UploadReservations(db, unitOfWork, options.database.dialect);
+  const files = new FilesService(db, unitOfWork, typeRegistry, options.files.storage, reservations, options.files.limits);
+  const items = new ItemsService(db, unitOfWork, typeRegistry, options.database.dialect, files);
   return {
     database: options.database,
+    unitOfWork,
     identity,
-    apiKeys: new ApiKeys(db, identity, options.limiters.logins),
-    users: new Users(db, identity),
-    groups: new Groups(db, identity),
-    roles: new Roles(db, identity),
-    tenants: new Tenants(db, identity, (tenantId) => files.dropTenant(tenantId)),
-    types: new TypesService(db, typeRegistry, files),
+    apiKeys: new ApiKeys(db, unitOfWork, identity, options.limiters.logins),
+    users: new Users(db, unitOfWork, identity),
+    groups: new Groups(db, unitOfWork, identity),
+    roles: new Roles(db, unitOfWork, identity),
+    tenants: new Tenants(db, unitOfWork, identity, (tenantId) => files.dropTenant(tenantId)),
+    types: new TypesService(db, unitOfWork, typeRegistry, files),
     items,
-    tags: new TagsService(db),
-    tagAssignments: new TagAssignments(db, items),
+    tags: new TagsService(db, unitOfWork),
+    tagAssignments: new TagAssignments(db, unitOfWork, items),
     files,
     typeRegistry,
     limiters: options.limiters,

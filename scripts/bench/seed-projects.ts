@@ -10,6 +10,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { openDatabase, sqliteFilePath } from '../../src/store/database.ts';
+import { UnitOfWork } from '../../src/store/unit-of-work.ts';
 import { applyMigrations } from '../../src/store/migrate.ts';
 import { memoryGenerations } from '../../src/cache/shared-state.ts';
 import { IdentityResolver } from '../../src/domain/identity/identity-resolver.ts';
@@ -47,14 +48,15 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
   const database = await openDatabase({ databaseUrl });
   const db = database.prisma;
   const identity = new IdentityResolver(db, memoryGenerations(), true);
-  const tenants = new Tenants(db, identity);
+  const unitOfWork = new UnitOfWork(db, (error) => console.error('after-commit hook failed:', error));
+  const tenants = new Tenants(db, unitOfWork, identity);
   await bootstrapIfEmpty(db, tenants, { email: admin.email, password: admin.password });
   const registry = new TypeRegistry(db, identity, false);
   // The project type has no file property: the file storage is never written.
-  const files = new FilesService(db, registry, new LocalFileStorage(path.join(os.tmpdir(), 'jetstack-bench-files')), new UploadReservations(db, database.dialect), {
+  const files = new FilesService(db, unitOfWork, registry, new LocalFileStorage(path.join(os.tmpdir(), 'jetstack-bench-files')), new UploadReservations(db, unitOfWork, database.dialect), {
     maxBytes: 1, maxFiles: 1, promiseTtlSeconds: 1, pendingMaxBytes: 1, concurrentPerUser: 1,
   });
-  const types = new TypesService(db, registry, files);
+  const types = new TypesService(db, unitOfWork, registry, files);
   const type = await types.create(1, {
     systemName: 'project',
     name: 'Project',
@@ -66,7 +68,7 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
       { systemName: 'labels', kind: 'string', multiple: true },
     ],
   });
-  await new Roles(db, identity).update(1, true, 1, { typePermissions: [{ typeId: type.id, show: true, create: true, edit: true, delete: true }] }, true);
+  await new Roles(db, unitOfWork, identity).update(1, true, 1, { typePermissions: [{ typeId: type.id, show: true, create: true, edit: true, delete: true }] }, true);
   // A tag tree of 4 roots with 4 children each; items carry at most one child tag.
   const roots: number[] = [];
   const leaves: number[] = [];

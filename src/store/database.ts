@@ -15,6 +15,9 @@ export type Dialect = 'sqlite' | 'postgresql';
 /** The Prisma client type the store and domain code is written against (= Database['prisma']). */
 export type Db = PrismaClient;
 
+/** A transaction's client: the same model API as Db, and no way to open a second transaction. */
+export type Tx = Omit<Db, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+
 export interface Database {
   /** Typed as the SQLite client; on PostgreSQL it is the PostgreSQL client (same model API). */
   prisma: PrismaClient;

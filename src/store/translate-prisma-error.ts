@@ -71,6 +71,7 @@ function uniqueFields(error: PrismaLikeError): string {
   return fields?.length ? fields.join(', ') : 'a unique field';
 }
 
+/** Used by the unit of work (store/unit-of-work.ts), the one place writes' errors are translated. */
 export function translatePrismaError(error: unknown, what = 'Record'): unknown {
   if (error instanceof AppError) return error;
   const code = (error as PrismaLikeError)?.code;
@@ -82,13 +83,4 @@ export function translatePrismaError(error: unknown, what = 'Record'): unknown {
   if (code === 'P2003') return Errors.badRequest({ message: `${what} refers to something that does not exist` });
   if (isDatabaseUnavailable(error)) return databaseUnavailable();
   return error;
-}
-
-/** Runs a write and rethrows database errors as registry errors. */
-export async function translated<T>(what: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw translatePrismaError(error, what);
-  }
 }

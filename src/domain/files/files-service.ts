@@ -1,10 +1,11 @@
 // Files of file properties (F7): uploads become promise ids; a write binds promises to an item
-// (inside the item's transaction); downloads are checked like reading the item. The bytes are
-// removed from storage only after the transaction that dropped them has committed.
+// (inside the item's unit of work); downloads are checked like reading the item. The bytes are
+// removed from storage by an after-commit hook: only once the write that dropped them committed.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Db } from '../../store/database.ts';
+import type { UnitOfWork, Work } from '../../store/unit-of-work.ts';
 import type { ActingScope } from '../acting-scope.ts';
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { FileStorage } from '../../store/files/file-storage.ts';
@@ -70,6 +71,7 @@ export function fileUrl(type: TypeDef, itemId: number, property: PropertyDef, na
 export class FilesService {
   constructor(
     private readonly db: Db,
+    private readonly unitOfWork: UnitOfWork,
     private readonly types: TypeRegistry,
     private readonly storage: FileStorage,
     private readonly reservations: UploadReservations,
@@ -154,7 +156,10 @@ export class FilesService {
         });
       }
       // The bytes move from the reservation to the promises at once: no reader sees neither.
-      await this.db.$transaction([this.db.filePromise.createMany({ data: rows }), this.reservations.releaseIn(reservation.id)]);
+      await this.unitOfWork.write(async (tx) => {
+        await tx.filePromise.createMany({ data: rows });
+        await this.reservations.releaseIn(tx, reservation.id);
+      }, { what: 'File promise' });
     } catch (error) {
       await this.removeBlobs(rows.map((r) => r.storageKey));
       throw error;
@@ -227,8 +232,9 @@ export class FilesService {
     });
   }
 
-  /** Writes a plan for `itemId`; answers the storage keys to remove once the transaction commits. */
-  async apply(tx: Tx, itemId: number, plan: FilePlan): Promise<string[]> {
+  /** Writes a plan for `itemId`; the bytes of the files it drops go once the write commits. */
+  async apply(work: Work, itemId: number, plan: FilePlan): Promise<void> {
+    const { tx } = work;
     const removed: string[] = [];
     for (const { propertyId, name } of plan.remove) {
       const row = await tx.itemFile.findUnique({ where: { itemId_propertyId_name: { itemId, propertyId, name } } });
@@ -246,23 +252,28 @@ export class FilesService {
         data: plan.add.map((a) => ({ itemId, propertyId: a.propertyId, name: a.entry.name, size: a.entry.size, mediaType: a.entry.mediaType, storageKey: a.storageKey })),
       });
     }
-    return removed;
+    this.removeAfterCommit(work, removed);
   }
 
-  /** Deletes the files of these items (about to be deleted, and locked); answers their storage keys. */
-  async dropFilesOfItems(tx: Tx, itemIds: number[]): Promise<string[]> {
-    if (!itemIds.length) return [];
-    const rows = await tx.$queryRaw<{ storageKey: string }[]>`DELETE FROM "ItemFile" WHERE "itemId" IN (${Prisma.join(itemIds)}) RETURNING "storageKey"`;
-    return rows.map((r) => r.storageKey);
+  /** Deletes the files of these items (about to be deleted, and locked); their bytes go once the write commits. */
+  async dropFilesOfItems(work: Work, itemIds: number[]): Promise<void> {
+    if (!itemIds.length) return;
+    const rows = await work.tx.$queryRaw<{ storageKey: string }[]>`DELETE FROM "ItemFile" WHERE "itemId" IN (${Prisma.join(itemIds)}) RETURNING "storageKey"`;
+    this.removeAfterCommit(work, rows.map((r) => r.storageKey));
   }
 
-  /** Drops every file and promise of these properties; answers their storage keys. */
-  async dropFilesOfProperties(tx: Tx, propertyIds: number[]): Promise<string[]> {
-    if (!propertyIds.length) return [];
+  /** Drops every file and promise of these properties; their bytes go once the write commits. */
+  async dropFilesOfProperties(work: Work, propertyIds: number[]): Promise<void> {
+    if (!propertyIds.length) return;
     const ids = Prisma.join(propertyIds);
-    const files = await tx.$queryRaw<{ storageKey: string }[]>`DELETE FROM "ItemFile" WHERE "propertyId" IN (${ids}) RETURNING "storageKey"`;
-    const promises = await tx.$queryRaw<{ storageKey: string }[]>`DELETE FROM "FilePromise" WHERE "propertyId" IN (${ids}) RETURNING "storageKey"`;
-    return [...files, ...promises].map((r) => r.storageKey);
+    const files = await work.tx.$queryRaw<{ storageKey: string }[]>`DELETE FROM "ItemFile" WHERE "propertyId" IN (${ids}) RETURNING "storageKey"`;
+    const promises = await work.tx.$queryRaw<{ storageKey: string }[]>`DELETE FROM "FilePromise" WHERE "propertyId" IN (${ids}) RETURNING "storageKey"`;
+    this.removeAfterCommit(work, [...files, ...promises].map((r) => r.storageKey));
+  }
+
+  /** A rolled-back write still needs its bytes (its rows are back): removal waits for the commit. */
+  private removeAfterCommit(work: Work, keys: string[]): void {
+    if (keys.length) work.afterCommit(() => this.removeBlobs(keys));
   }
 
   /** Best effort: a key left behind costs disk space, never correctness. */

@@ -2,12 +2,14 @@
 // The key string `<publicId>:<secret>` is returned once; only sha256(secret) is stored.
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../store/database.ts';
+import type { UnitOfWork } from '../../store/unit-of-work.ts';
 import type { ApiKey } from '../../../generated/prisma-sqlite/client.ts';
 import { Errors } from '../../errors/registry.ts';
 import { randomToken, safeEqualHex, sha256Hex, verifyPassword } from '../../lib/crypto.ts';
 import { parseInstant } from '../../lib/dates.ts';
 import type { LoginThrottle } from '../../rate-limit/login-throttle.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
+import { identityWrite } from './identity-write.ts';
 import { assertMayActOn } from './membership.ts';
 import { exceeds } from './permissions.ts';
 import { assertUsable, effectiveRoles, splitKey, KEY_SEPARATOR, WITH_EFFECTIVE_ROLES, type Principal } from './principal.ts';
@@ -40,6 +42,7 @@ export async function issueKey(db: Db, tenantId: number, userId: number, validTo
 export class ApiKeys {
   constructor(
     private readonly db: Db,
+    private readonly unitOfWork: UnitOfWork,
     private readonly identity: IdentityResolver,
     private readonly logins: LoginThrottle,
   ) {}
@@ -90,8 +93,7 @@ export class ApiKeys {
     if (!key || !parts || key.tenantId !== tenant.id || key.revokedAt !== null || !safeEqualHex(sha256Hex(parts.secret), key.secretHash)) {
       throw Errors.apiKeyInvalid();
     }
-    await this.db.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
-    await this.identity.changed();
+    await identityWrite(this.unitOfWork, this.identity, 'API key', (tx) => tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } }));
   }
 
   /** GET /auth: `valid` only when the key would pass authentication now. */
@@ -117,8 +119,9 @@ export class ApiKeys {
     const key = await this.db.apiKey.findFirst({ where: { id, tenantId, revokedAt: null }, select: { userId: true } });
     if (!key) throw Errors.notFound({ what: 'API key', id });
     await assertMayActOn(this.db, tenantId, key.userId, mayGrantTenants);
-    const { count } = await this.db.apiKey.updateMany({ where: { id, tenantId, revokedAt: null }, data: { revokedAt: new Date() } });
-    if (count === 0) throw Errors.notFound({ what: 'API key', id });
-    await this.identity.changed();
+    await identityWrite(this.unitOfWork, this.identity, 'API key', async (tx) => {
+      const { count } = await tx.apiKey.updateMany({ where: { id, tenantId, revokedAt: null }, data: { revokedAt: new Date() } });
+      if (count === 0) throw Errors.notFound({ what: 'API key', id });
+    });
   }
 }

@@ -1,8 +1,9 @@
 // Groups of a tenant: members inherit the group's roles.
 import type { Db } from '../../store/database.ts';
 import { Errors } from '../../errors/registry.ts';
-import { translated } from '../../store/translate-prisma-error.ts';
+import type { UnitOfWork } from '../../store/unit-of-work.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
+import { identityWrite } from './identity-write.ts';
 import { assertMayAssignRoles, assertOwnedIds } from './membership.ts';
 
 export interface GroupInput {
@@ -16,6 +17,7 @@ const WITH_MEMBERS = { roles: { select: { roleId: true } }, users: { select: { u
 export class Groups {
   constructor(
     private readonly db: Db,
+    private readonly unitOfWork: UnitOfWork,
     private readonly identity: IdentityResolver,
   ) {}
 
@@ -31,8 +33,8 @@ export class Groups {
 
   async create(tenantId: number, input: GroupInput & { name: string }, mayGrantTenants = false) {
     await this.checkMembers(tenantId, input, mayGrantTenants);
-    const group = await translated('Group', () =>
-      this.db.group.create({
+    return identityWrite(this.unitOfWork, this.identity, 'Group', (tx) =>
+      tx.group.create({
         data: {
           tenantId,
           name: input.name,
@@ -42,8 +44,6 @@ export class Groups {
         include: WITH_MEMBERS,
       }),
     );
-    await this.identity.changed();
-    return group;
   }
 
   async update(tenantId: number, id: number, input: GroupInput, mayGrantTenants = false) {
@@ -52,29 +52,26 @@ export class Groups {
     // roles, its members or its name), as only a peer may change a superuser's account.
     await assertMayAssignRoles(this.db, tenantId, current.roles.map((r) => r.roleId), mayGrantTenants);
     await this.checkMembers(tenantId, input, mayGrantTenants);
-    const group = await translated('Group', () =>
-      this.db.$transaction(async (tx) => {
-        if (input.roles) {
-          await tx.groupRole.deleteMany({ where: { groupId: id } });
-          await tx.groupRole.createMany({ data: input.roles.map((roleId) => ({ groupId: id, roleId })) });
-        }
-        if (input.users) {
-          await tx.userGroup.deleteMany({ where: { groupId: id } });
-          await tx.userGroup.createMany({ data: input.users.map((userId) => ({ groupId: id, userId })) });
-        }
-        return tx.group.update({ where: { id }, data: input.name ? { name: input.name } : {}, include: WITH_MEMBERS });
-      }),
-    );
-    await this.identity.changed();
-    return group;
+    return identityWrite(this.unitOfWork, this.identity, 'Group', async (tx) => {
+      if (input.roles) {
+        await tx.groupRole.deleteMany({ where: { groupId: id } });
+        await tx.groupRole.createMany({ data: input.roles.map((roleId) => ({ groupId: id, roleId })) });
+      }
+      if (input.users) {
+        await tx.userGroup.deleteMany({ where: { groupId: id } });
+        await tx.userGroup.createMany({ data: input.users.map((userId) => ({ groupId: id, userId })) });
+      }
+      return tx.group.update({ where: { id }, data: input.name ? { name: input.name } : {}, include: WITH_MEMBERS });
+    });
   }
 
   async delete(tenantId: number, id: number, mayGrantTenants = false) {
     const current = await this.get(tenantId, id);
     await assertMayAssignRoles(this.db, tenantId, current.roles.map((r) => r.roleId), mayGrantTenants);
-    const { count } = await this.db.group.deleteMany({ where: { tenantId, id } });
-    if (count === 0) throw Errors.notFound({ what: 'Group', id });
-    await this.identity.changed();
+    await identityWrite(this.unitOfWork, this.identity, 'Group', async (tx) => {
+      const { count } = await tx.group.deleteMany({ where: { tenantId, id } });
+      if (count === 0) throw Errors.notFound({ what: 'Group', id });
+    });
   }
 
   private async checkMembers(tenantId: number, input: GroupInput, mayGrantTenants: boolean) {

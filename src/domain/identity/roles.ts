@@ -1,8 +1,9 @@
 // Roles of a tenant: system permissions plus per-type grants (show, create, edit, delete).
 import type { Db } from '../../store/database.ts';
 import { Errors } from '../../errors/registry.ts';
-import { translated } from '../../store/translate-prisma-error.ts';
+import type { UnitOfWork } from '../../store/unit-of-work.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
+import { identityWrite } from './identity-write.ts';
 import { assertOwnedIds } from './membership.ts';
 import { parsePermissions, type Permission } from './permissions.ts';
 
@@ -35,6 +36,7 @@ function grantRows(input: TypePermissionInput[]) {
 export class Roles {
   constructor(
     private readonly db: Db,
+    private readonly unitOfWork: UnitOfWork,
     private readonly identity: IdentityResolver,
   ) {}
 
@@ -50,8 +52,8 @@ export class Roles {
 
   async create(tenantId: number, tenantIsRoot: boolean, input: RoleInput & { name: string }, mayGrantTenants = false) {
     await this.check(tenantId, tenantIsRoot, input, mayGrantTenants);
-    const role = await translated('Role', () =>
-      this.db.role.create({
+    return identityWrite(this.unitOfWork, this.identity, 'Role', (tx) =>
+      tx.role.create({
         data: {
           tenantId,
           name: input.name,
@@ -61,8 +63,6 @@ export class Roles {
         include: WITH_GRANTS,
       }),
     );
-    await this.identity.changed();
-    return role;
   }
 
   async update(tenantId: number, tenantIsRoot: boolean, id: number, input: RoleInput, mayGrantTenants = false) {
@@ -71,32 +71,29 @@ export class Roles {
     if (!mayGrantTenants && input.permissions && parsePermissions(current.permissions).includes('manageTenants')) {
       throw Errors.permissionDenied({ permission: 'manageTenants' });
     }
-    const role = await translated('Role', () =>
-      this.db.$transaction(async (tx) => {
-        if (input.typePermissions) {
-          await tx.roleTypePermission.deleteMany({ where: { roleId: id } });
-          await tx.roleTypePermission.createMany({ data: grantRows(input.typePermissions).map((g) => ({ ...g, roleId: id })) });
-        }
-        return tx.role.update({
-          where: { id },
-          data: {
-            ...(input.name ? { name: input.name } : {}),
-            ...(input.permissions ? { permissions: JSON.stringify(input.permissions) } : {}),
-          },
-          include: WITH_GRANTS,
-        });
-      }),
-    );
-    await this.identity.changed();
-    return role;
+    return identityWrite(this.unitOfWork, this.identity, 'Role', async (tx) => {
+      if (input.typePermissions) {
+        await tx.roleTypePermission.deleteMany({ where: { roleId: id } });
+        await tx.roleTypePermission.createMany({ data: grantRows(input.typePermissions).map((g) => ({ ...g, roleId: id })) });
+      }
+      return tx.role.update({
+        where: { id },
+        data: {
+          ...(input.name ? { name: input.name } : {}),
+          ...(input.permissions ? { permissions: JSON.stringify(input.permissions) } : {}),
+        },
+        include: WITH_GRANTS,
+      });
+    });
   }
 
   async delete(tenantId: number, id: number, mayGrantTenants = false) {
     const role = await this.get(tenantId, id);
     if (!mayGrantTenants && parsePermissions(role.permissions).includes('manageTenants')) throw Errors.permissionDenied({ permission: 'manageTenants' });
-    const { count } = await this.db.role.deleteMany({ where: { tenantId, id } });
-    if (count === 0) throw Errors.notFound({ what: 'Role', id });
-    await this.identity.changed();
+    await identityWrite(this.unitOfWork, this.identity, 'Role', async (tx) => {
+      const { count } = await tx.role.deleteMany({ where: { tenantId, id } });
+      if (count === 0) throw Errors.notFound({ what: 'Role', id });
+    });
   }
 
   private async check(tenantId: number, tenantIsRoot: boolean, input: RoleInput, mayGrantTenants: boolean) {

@@ -3,8 +3,9 @@ import type { Db } from '../../store/database.ts';
 import { Errors } from '../../errors/registry.ts';
 import { hashPassword, randomToken } from '../../lib/crypto.ts';
 import { isValidTimeZone } from '../../lib/dates.ts';
-import { translated } from '../../store/translate-prisma-error.ts';
+import type { UnitOfWork } from '../../store/unit-of-work.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
+import { identityWrite } from './identity-write.ts';
 import { SYSTEM_PERMISSIONS } from './permissions.ts';
 import { assertOwnedIds } from './membership.ts';
 import type { RegistrationEnvelope, TenantSettings } from './tenant.ts';
@@ -39,8 +40,9 @@ function settingsData(settings: SettingsInput | undefined) {
 export class Tenants {
   constructor(
     private readonly db: Db,
+    private readonly unitOfWork: UnitOfWork,
     private readonly identity: IdentityResolver,
-    /** What else goes with a deleted tenant (its stored files). */
+    /** What else goes with a deleted tenant (its stored files), once its deletion has committed. */
     private readonly afterDelete: (tenantId: number) => Promise<void> = async () => undefined,
   ) {}
 
@@ -65,36 +67,32 @@ export class Tenants {
       });
     }
     const passwordHash = input.admin ? await hashPassword(input.admin.password) : null;
-    const tenant = await translated('Tenant', () =>
-      this.db.$transaction(async (tx) => {
-        const created = await tx.tenant.create({
+    return identityWrite(this.unitOfWork, this.identity, 'Tenant', async (tx) => {
+      const created = await tx.tenant.create({
+        data: {
+          slug: input.slug,
+          name: input.name,
+          isRoot: options.isRoot ?? false,
+          securityKey: randomToken(32),
+          ...settings,
+          hosts: { create: (input.hosts ?? []).map((host) => ({ host: host.toLowerCase() })) },
+        },
+      });
+      if (input.admin) {
+        const permissions = options.isRoot ? [...SYSTEM_PERMISSIONS] : OPERATOR_PERMISSIONS;
+        const role = await tx.role.create({ data: { tenantId: created.id, name: 'Operator', permissions: JSON.stringify(permissions) } });
+        await tx.user.create({
           data: {
-            slug: input.slug,
-            name: input.name,
-            isRoot: options.isRoot ?? false,
-            securityKey: randomToken(32),
-            ...settings,
-            hosts: { create: (input.hosts ?? []).map((host) => ({ host: host.toLowerCase() })) },
+            tenantId: created.id,
+            login: input.admin.login.toLowerCase(),
+            name: input.admin.name ?? 'Administrator',
+            passwordHash,
+            roles: { create: [{ roleId: role.id }] },
           },
         });
-        if (input.admin) {
-          const permissions = options.isRoot ? [...SYSTEM_PERMISSIONS] : OPERATOR_PERMISSIONS;
-          const role = await tx.role.create({ data: { tenantId: created.id, name: 'Operator', permissions: JSON.stringify(permissions) } });
-          await tx.user.create({
-            data: {
-              tenantId: created.id,
-              login: input.admin.login.toLowerCase(),
-              name: input.admin.name ?? 'Administrator',
-              passwordHash,
-              roles: { create: [{ roleId: role.id }] },
-            },
-          });
-        }
-        return tx.tenant.findUniqueOrThrow({ where: { id: created.id }, include: WITH_HOSTS });
-      }),
-    );
-    await this.identity.changed();
-    return tenant;
+      }
+      return tx.tenant.findUniqueOrThrow({ where: { id: created.id }, include: WITH_HOSTS });
+    });
   }
 
   async update(id: number, input: TenantInput) {
@@ -103,28 +101,25 @@ export class Tenants {
     const envelope = input.settings?.registrationEnvelope;
     await assertOwnedIds(this.db, 'role', id, envelope?.allowedRoles, 'body.registrationEnvelope.allowedRoles');
     await assertOwnedIds(this.db, 'group', id, envelope?.allowedGroups, 'body.registrationEnvelope.allowedGroups');
-    const tenant = await translated('Tenant', () =>
-      this.db.$transaction(async (tx) => {
-        if (input.hosts) {
-          await tx.tenantHost.deleteMany({ where: { tenantId: id } });
-          await tx.tenantHost.createMany({ data: input.hosts.map((host) => ({ tenantId: id, host: host.toLowerCase() })) });
-        }
-        return tx.tenant.update({
-          where: { id },
-          data: { ...(input.name ? { name: input.name } : {}), ...settings },
-          include: WITH_HOSTS,
-        });
-      }),
-    );
-    await this.identity.changed();
-    return tenant;
+    return identityWrite(this.unitOfWork, this.identity, 'Tenant', async (tx) => {
+      if (input.hosts) {
+        await tx.tenantHost.deleteMany({ where: { tenantId: id } });
+        await tx.tenantHost.createMany({ data: input.hosts.map((host) => ({ tenantId: id, host: host.toLowerCase() })) });
+      }
+      return tx.tenant.update({
+        where: { id },
+        data: { ...(input.name ? { name: input.name } : {}), ...settings },
+        include: WITH_HOSTS,
+      });
+    });
   }
 
   async delete(id: number) {
     const tenant = await this.get(id);
     if (tenant.isRoot) throw Errors.badRequest({ message: 'The root tenant cannot be deleted' });
-    await this.db.tenant.delete({ where: { id } });
-    await this.identity.changed();
-    await this.afterDelete(id);
+    await identityWrite(this.unitOfWork, this.identity, 'Tenant', async (tx, work) => {
+      await tx.tenant.delete({ where: { id } });
+      work.afterCommit(() => this.afterDelete(id));
+    });
   }
 }

@@ -3,8 +3,9 @@ import type { Db } from '../../store/database.ts';
 import { Errors } from '../../errors/registry.ts';
 import { hashPassword } from '../../lib/crypto.ts';
 import { isValidTimeZone, parseInstant } from '../../lib/dates.ts';
-import { translated } from '../../store/translate-prisma-error.ts';
+import type { UnitOfWork } from '../../store/unit-of-work.ts';
 import type { IdentityResolver } from './identity-resolver.ts';
+import { identityWrite } from './identity-write.ts';
 import { assertMayActOn, assertMayAssignRoles, assertOwnedIds } from './membership.ts';
 
 export interface UserInput {
@@ -25,6 +26,7 @@ const WITH_MEMBERSHIP = { roles: { select: { roleId: true } }, groups: { select:
 export class Users {
   constructor(
     private readonly db: Db,
+    private readonly unitOfWork: UnitOfWork,
     private readonly identity: IdentityResolver,
   ) {}
 
@@ -40,8 +42,8 @@ export class Users {
 
   async create(tenantId: number, input: UserInput & { login: string; name: string }, zone: string, mayGrantTenants = false) {
     const data = await this.prepare(tenantId, input, zone, mayGrantTenants);
-    const user = await translated('User', () =>
-      this.db.user.create({
+    return identityWrite(this.unitOfWork, this.identity, 'User', (tx) =>
+      tx.user.create({
         data: {
           ...data,
           tenantId,
@@ -53,41 +55,36 @@ export class Users {
         include: WITH_MEMBERSHIP,
       }),
     );
-    await this.identity.changed();
-    return user;
   }
 
   async update(tenantId: number, id: number, input: UserInput, zone: string, mayGrantTenants = false) {
     await this.get(tenantId, id);
     await assertMayActOn(this.db, tenantId, id, mayGrantTenants);
     const data = await this.prepare(tenantId, input, zone, mayGrantTenants);
-    const user = await translated('User', () =>
-      this.db.$transaction(async (tx) => {
-        if (input.roles) {
-          await tx.userRole.deleteMany({ where: { userId: id } });
-          await tx.userRole.createMany({ data: input.roles.map((roleId) => ({ userId: id, roleId })) });
-        }
-        if (input.groups) {
-          await tx.userGroup.deleteMany({ where: { userId: id } });
-          await tx.userGroup.createMany({ data: input.groups.map((groupId) => ({ userId: id, groupId })) });
-        }
-        return tx.user.update({
-          where: { id },
-          data: { ...data, ...(input.login ? { login: input.login.toLowerCase() } : {}), ...(input.name ? { name: input.name } : {}) },
-          include: WITH_MEMBERSHIP,
-        });
-      }),
-    );
-    await this.identity.changed();
-    return user;
+    return identityWrite(this.unitOfWork, this.identity, 'User', async (tx) => {
+      if (input.roles) {
+        await tx.userRole.deleteMany({ where: { userId: id } });
+        await tx.userRole.createMany({ data: input.roles.map((roleId) => ({ userId: id, roleId })) });
+      }
+      if (input.groups) {
+        await tx.userGroup.deleteMany({ where: { userId: id } });
+        await tx.userGroup.createMany({ data: input.groups.map((groupId) => ({ userId: id, groupId })) });
+      }
+      return tx.user.update({
+        where: { id },
+        data: { ...data, ...(input.login ? { login: input.login.toLowerCase() } : {}), ...(input.name ? { name: input.name } : {}) },
+        include: WITH_MEMBERSHIP,
+      });
+    });
   }
 
   async delete(tenantId: number, id: number, actingUserId: number, mayGrantTenants = false) {
     if (id === actingUserId) throw Errors.badRequest({ message: 'A user cannot delete themself' });
     await assertMayActOn(this.db, tenantId, id, mayGrantTenants);
-    const { count } = await this.db.user.deleteMany({ where: { tenantId, id } });
-    if (count === 0) throw Errors.notFound({ what: 'User', id });
-    await this.identity.changed();
+    await identityWrite(this.unitOfWork, this.identity, 'User', async (tx) => {
+      const { count } = await tx.user.deleteMany({ where: { tenantId, id } });
+      if (count === 0) throw Errors.notFound({ what: 'User', id });
+    });
   }
 
   /** Validates and converts the scalar fields; membership ids must belong to the tenant. */

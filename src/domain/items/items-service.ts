@@ -1,12 +1,11 @@
 // The generic collection: who may do what on a type, and the reads and writes of its items.
-// No Koa, no status codes; one transaction per write; the caller projects the result.
+// No Koa, no status codes; each write is one unit of work; the caller projects the result.
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Db } from '../../store/database.ts';
+import type { UnitOfWork, Work } from '../../store/unit-of-work.ts';
 import type { ActingScope } from '../acting-scope.ts';
 import { Errors } from '../../errors/registry.ts';
-import { AppError } from '../../errors/define-error.ts';
-import { translatePrismaError } from '../../store/translate-prisma-error.ts';
 import type { TypeAction } from '../identity/permissions.ts';
 import { planFilters, targetFor } from '../../store/items/filters.ts';
 import {
@@ -46,6 +45,7 @@ const MAX_CASCADE = 10_000;
 export class ItemsService {
   constructor(
     private readonly db: Db,
+    private readonly unitOfWork: UnitOfWork,
     private readonly types: TypeRegistry,
     private readonly dialect: 'sqlite' | 'postgresql',
     private readonly files: FilesService,
@@ -107,7 +107,7 @@ export class ItemsService {
     const type = await this.typeFor(scope, collection, 'create');
     const input = readInput(type, 'create', body, scope.principal.timeZone);
     const data = withDefaults(type, input);
-    const item = await this.write(scope, type, async (tx) => {
+    const item = await this.write(scope, type, async (tx, work) => {
       const files = await this.files.bind(tx, scope, type, null, data);
       this.assertComplete(type, data);
       await this.checkReferences(tx, scope, type, data);
@@ -120,7 +120,7 @@ export class ItemsService {
       });
       await this.checkUniques(tx, scope, type, row.id, data);
       await writeIndex(tx, type, row.id, data, false);
-      await this.files.apply(tx, row.id, files);
+      await this.files.apply(work, row.id, files);
       return toStoredItem(row);
     });
     // The answer holds only what the caller sent and the type's defaults: no read to audit.
@@ -149,8 +149,7 @@ export class ItemsService {
   async deleteOne(scope: ActingScope, collection: string, item: string, options: { strict?: boolean; cascade?: boolean }): Promise<void> {
     const type = await this.typeFor(scope, collection, 'delete');
     const all = await this.types.all(scope.tenant.id, scope.generation);
-    let unusedFiles: string[] = [];
-    await this.write(scope, type, async (tx) => {
+    await this.write(scope, type, async (tx, work) => {
       const found = await this.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
       const doomed = new Set<number>([found.id]);
@@ -184,15 +183,13 @@ export class ItemsService {
       await this.clearReferences(tx, scope, all, clear.filter((c) => !doomed.has(c.itemId)));
       // Lock every doomed item, so no write binds a file to one between here and its delete.
       await lockItems(tx, this.dialect, [...doomed]);
-      unusedFiles = await this.files.dropFilesOfItems(tx, [...doomed]);
+      await this.files.dropFilesOfItems(work, [...doomed]);
       await deleteItems(tx, all, [...doomed]);
     });
-    await this.files.removeBlobs(unusedFiles);
   }
 
   private async update(scope: ActingScope, type: TypeDef, item: string, next: (current: Record<string, unknown>) => Record<string, unknown>): Promise<WrittenItem> {
-    let unusedFiles: string[] = [];
-    const updated = await this.write(scope, type, async (tx) => {
+    const updated = await this.write(scope, type, async (tx, work) => {
       const found = await this.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
       const data = next(found.data);
@@ -202,10 +199,9 @@ export class ItemsService {
       this.assertComplete(type, data);
       await this.checkReferences(tx, scope, type, data);
       await this.checkUniques(tx, scope, type, found.id, data);
-      unusedFiles = await this.files.apply(tx, found.id, files);
+      await this.files.apply(work, found.id, files);
       return rewriteItem(tx, type, found.id, data, { userId: scope.principal.userId, at: wholeSecond() });
     });
-    await this.files.removeBlobs(unusedFiles);
     // The answer shows the whole item, fields not sent included: for a reader, that is a read.
     const visible = mayShow(scope.principal, type);
     if (visible) await this.audit(scope, type, updated);
@@ -253,17 +249,13 @@ export class ItemsService {
     if (clash.length) throw uniqueViolation(scope, type, [type.properties.find((p) => p.id === clash[0])!]);
   }
 
-  private async write<T>(scope: ActingScope, type: TypeDef, work: (tx: Tx) => Promise<T>): Promise<T> {
-    try {
-      return await this.db.$transaction((tx) => work(tx as Tx));
-    } catch (error) {
-      if (error instanceof AppError) throw error;
+  private write<T>(scope: ActingScope, type: TypeDef, body: (tx: Tx, work: Work) => Promise<T>): Promise<T> {
+    const uniques = type.properties.filter((p) => p.unique);
+    return this.unitOfWork.write(body, {
+      what: `Item of ${type.systemName}`,
       // Two writers raced past checkUniques: the ItemUnique key caught it; name the property (to a reader).
-      if ((error as { code?: string }).code === 'P2002' && type.properties.some((p) => p.unique)) {
-        throw uniqueViolation(scope, type, type.properties.filter((p) => p.unique));
-      }
-      throw translatePrismaError(error, `Item of ${type.systemName}`);
-    }
+      translate: (error) => ((error as { code?: string }).code === 'P2002' && uniques.length ? uniqueViolation(scope, type, uniques) : undefined),
+    });
   }
 
   /** The read-access log of a tenant, newest first. */

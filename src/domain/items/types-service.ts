@@ -1,9 +1,10 @@
 // Types and properties of a tenant (operators). A change never loses stored values silently:
 // what existing items could not satisfy is refused with 409 naming the property, and what
 // can be migrated (single ↔ multiple values, new uniques) is migrated in the same transaction.
+// Each change is one unit of work; the type registry hears of it after the commit.
 import type { Db } from '../../store/database.ts';
+import type { UnitOfWork, Work, WriteOptions } from '../../store/unit-of-work.ts';
 import { Errors } from '../../errors/registry.ts';
-import { translated } from '../../store/translate-prisma-error.ts';
 import { conflictingUniques, existingIds, rewriteItem, uniqueKey, type Tx } from '../../store/items/item-store.ts';
 import { rebuildCounts } from '../../store/items/value-counts.ts';
 import { parseScalar } from './kinds.ts';
@@ -42,6 +43,7 @@ const invalid = (path: string, message: string) => Errors.validationFailed(undef
 export class TypesService {
   constructor(
     private readonly db: Db,
+    private readonly unitOfWork: UnitOfWork,
     private readonly registry: TypeRegistry,
     private readonly files: FilesService,
   ) {}
@@ -66,23 +68,21 @@ export class TypesService {
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw invalid('body.properties', `property "${duplicate}" is defined twice`);
     assertDefinitionFits(input.properties ?? []);
-    const created = await translated('Type', () =>
-      this.db.$transaction(async (tx) => {
-        const type = await tx.itemType.create({ data: { tenantId, systemName: input.systemName, name: input.name ?? input.systemName, readLog: input.readLog ?? false } });
-        for (const [index, property] of (input.properties ?? []).entries()) {
-          await tx.itemProperty.create({ data: await this.propertyRow(tx, tenantId, type.id, input.systemName, property, index, `body.properties[${index}]`) });
-        }
-        return type.id;
-      }),
-    );
-    await this.registry.changed();
+    const created = await this.change(async (tx) => {
+      const type = await tx.itemType.create({ data: { tenantId, systemName: input.systemName, name: input.name ?? input.systemName, readLog: input.readLog ?? false } });
+      for (const [index, property] of (input.properties ?? []).entries()) {
+        await tx.itemProperty.create({ data: await this.propertyRow(tx, tenantId, type.id, input.systemName, property, index, `body.properties[${index}]`) });
+      }
+      return type.id;
+    }, { what: 'Type' });
     return this.get(tenantId, created);
   }
 
   async update(tenantId: number, id: number, input: TypeInput) {
     await this.get(tenantId, id);
-    await this.db.itemType.update({ where: { id }, data: { ...(input.name ? { name: input.name } : {}), ...(input.readLog !== undefined ? { readLog: input.readLog } : {}) } });
-    await this.registry.changed();
+    await this.change(async (tx) => {
+      await tx.itemType.update({ where: { id }, data: { ...(input.name ? { name: input.name } : {}), ...(input.readLog !== undefined ? { readLog: input.readLog } : {}) } });
+    }, { what: 'Type' });
     return this.get(tenantId, id);
   }
 
@@ -92,31 +92,27 @@ export class TypesService {
     if (referencing.length) throw Errors.conflict({ message: `Type ${type.systemName} is referenced by ${referencing.join(', ')}` });
     const items = await this.db.item.count({ where: { typeId: id } });
     if (items > 0 && !force) throw Errors.conflict({ message: `Type ${type.systemName} has ${items} item(s); delete them or use force=true` });
-    const unusedFiles = await this.db.$transaction(async (tx) => {
-      const files = await this.files.dropFilesOfProperties(tx, type.properties.filter((p) => p.kind === 'file').map((p) => p.id));
+    await this.change(async (tx, work) => {
+      await this.files.dropFilesOfProperties(work, type.properties.filter((p) => p.kind === 'file').map((p) => p.id));
       await tx.item.deleteMany({ where: { typeId: id } });
       await tx.valueCount.deleteMany({ where: { propertyId: { in: type.properties.map((p) => p.id) } } });
       await tx.typeCount.deleteMany({ where: { typeId: id } });
       await tx.itemType.delete({ where: { id } });
-      return files;
-    });
-    await this.files.removeBlobs(unusedFiles);
-    await this.registry.changed();
+    }, { what: 'Type' });
   }
 
   async addProperty(tenantId: number, typeId: number, input: PropertyInput & { systemName: string; kind: PropertyKind }) {
     const type = await this.get(tenantId, typeId);
     if (type.bySystemName.has(input.systemName)) throw Errors.conflict({ message: `Property ${input.systemName} already exists` });
     assertDefinitionFits([...type.properties.map(asInput), input]);
-    await translated('Property', () => this.db.$transaction(async (tx) => {
+    await this.change(async (tx) => {
       const row = await this.propertyRow(tx, tenantId, typeId, type.systemName, input, type.properties.length, 'body');
       if (input.required && row.defaultValue === null && (await tx.item.count({ where: { typeId } })) > 0) {
         throw Errors.conflict({ message: `Property ${input.systemName} cannot be required without a default while the type has items` });
       }
       const created = await tx.itemProperty.create({ data: row });
       if (row.defaultValue !== null) await this.backfill(tx, typeId, created.id, JSON.parse(row.defaultValue));
-    }));
-    await this.registry.changed();
+    }, { what: 'Property' });
     return this.get(tenantId, typeId);
   }
 
@@ -143,7 +139,7 @@ export class TypesService {
       const outside = ([] as unknown[]).concat(defaultValue).find((v) => !next.enumValues.includes(v as string));
       if (outside !== undefined) throw Errors.conflict({ message: `Property ${property.systemName}: the default "${outside}" is not among enumValues; change the default too` });
     }
-    await this.db.$transaction(async (tx) => {
+    await this.change(async (tx) => {
       await assertReferencesExist(tx, next, defaultValue, 'body.default');
       const conflict = (message: string) => Errors.conflict({ message: `Property ${property.systemName}: ${message}` });
       if (next.required && !property.required && defaultValue === null) {
@@ -176,8 +172,7 @@ export class TypesService {
       // The type's version must change so cached input schemas are rebuilt.
       await tx.itemType.update({ where: { id: typeId }, data: { updatedAt: new Date() } });
       if (next.required && !property.required && defaultValue !== null) await this.backfill(tx, typeId, propertyId, defaultValue);
-    });
-    await this.registry.changed();
+    }, { what: 'Property' });
     return this.get(tenantId, typeId);
   }
 
@@ -205,20 +200,30 @@ export class TypesService {
     if (stored > 0 && !dropValues) {
       throw Errors.conflict({ message: `Property ${property.systemName} holds ${stored} value(s); use dropValues=true to remove them too` });
     }
-    const unusedFiles = await this.db.$transaction(async (tx) => {
+    await this.change(async (tx, work) => {
       // After the rewrite has locked every item, so no write binds a file meanwhile.
       await this.rewriteData(tx, typeId, property.systemName, () => undefined);
-      const files = await this.files.dropFilesOfProperties(tx, [propertyId]);
+      await this.files.dropFilesOfProperties(work, [propertyId]);
       await tx.itemValue.deleteMany({ where: { propertyId } });
       await tx.itemUnique.deleteMany({ where: { propertyId } });
       await tx.valueCount.deleteMany({ where: { propertyId } });
       await tx.itemProperty.delete({ where: { id: propertyId } });
       await tx.itemType.update({ where: { id: typeId }, data: { updatedAt: new Date() } });
-      return files;
-    });
-    await this.files.removeBlobs(unusedFiles);
-    await this.registry.changed();
+    }, { what: 'Property' });
     return this.get(tenantId, typeId);
+  }
+
+  /**
+   * A change to the tenant's types: one unit of work whose last hook tells the registry (every
+   * process reloads the tenant's types on its next request), after the hooks the change itself
+   * registered (the bytes of dropped files).
+   */
+  private change<T>(body: (tx: Tx, work: Work) => Promise<T>, options: WriteOptions): Promise<T> {
+    return this.unitOfWork.write(async (tx, work) => {
+      const result = await body(tx, work);
+      work.afterCommit(() => this.registry.changed());
+      return result;
+    }, options);
   }
 
   private async propertyRow(tx: Tx, tenantId: number, typeId: number, typeName: string, input: PropertyInput, position: number, path: string) {

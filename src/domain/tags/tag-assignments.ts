@@ -2,6 +2,7 @@
 // tags.assign adds, removes or replaces them (type's `edit`). Tags the caller cannot see are
 // neither shown nor touched.
 import type { Db } from '../../store/database.ts';
+import type { UnitOfWork } from '../../store/unit-of-work.ts';
 import { Prisma, type Tag } from '../../../generated/prisma-sqlite/client.ts';
 import { Errors } from '../../errors/registry.ts';
 import { readOne, type Tx } from '../../store/items/item-store.ts';
@@ -33,6 +34,7 @@ const BY_NAME = [{ name: 'asc' as const }, { id: 'asc' as const }];
 export class TagAssignments {
   constructor(
     private readonly db: Db,
+    private readonly unitOfWork: UnitOfWork,
     private readonly items: ItemsService,
   ) {}
 
@@ -51,7 +53,7 @@ export class TagAssignments {
   async assign(scope: ActingScope, collection: string | number, item: string | number, operation: AssignOperation, tags: number[]): Promise<AssignedTags> {
     const type = await this.items.typeFor(scope, collection, 'edit');
     const wanted = [...new Set(tags)];
-    return tagWrite(this.db, async (tx) => {
+    return tagWrite(this.unitOfWork, async (tx) => {
       // Under the item's row lock: concurrent replaces of its tags run one after the other.
       const found = await this.items.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });

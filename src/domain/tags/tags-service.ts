@@ -1,6 +1,7 @@
 // The tags collection (F6.1): the tag tree and who may change which tag. No Koa; each write is
-// one transaction. Item ↔ tag links are in tag-assignments.ts.
+// one unit of work. Item ↔ tag links are in tag-assignments.ts.
 import type { Db } from '../../store/database.ts';
+import type { UnitOfWork } from '../../store/unit-of-work.ts';
 import type { ActingScope } from '../acting-scope.ts';
 import { Prisma, type Tag } from '../../../generated/prisma-sqlite/client.ts';
 import { Errors } from '../../errors/registry.ts';
@@ -33,7 +34,10 @@ export interface TagInput {
 const MAX_CASCADE = 10_000;
 
 export class TagsService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly unitOfWork: UnitOfWork,
+  ) {}
 
   // ------------------------------------------------------------------ the collection
 
@@ -207,7 +211,7 @@ export class TagsService {
    * Prisma 6 leaks the connection when COMMIT itself fails with a serialization error.)
    */
   private treeWrite<T>(scope: ActingScope, work: (tx: Tx) => Promise<T>): Promise<T> {
-    return tagWrite(this.db, async (tx) => {
+    return tagWrite(this.unitOfWork, async (tx) => {
       await tx.$executeRaw`UPDATE "Tenant" SET "name" = "name" WHERE "id" = ${scope.tenant.id}`;
       return work(tx);
     });

@@ -3,8 +3,8 @@
 // per-user lock, so parallel uploads, in one process or many, cannot all pass a check that none
 // of them has yet counted against.
 import { randomBytes } from 'node:crypto';
-import type { Db, Dialect } from '../database.ts';
-import type { Tx } from '../items/item-store.ts';
+import type { Db, Dialect, Tx } from '../database.ts';
+import type { UnitOfWork } from '../unit-of-work.ts';
 
 /** Namespace of the two-key PostgreSQL advisory locks taken here ('upld'); the key is the user id. */
 const LOCK_SPACE = 0x75706c64;
@@ -31,14 +31,15 @@ export type GrantedReservation = { granted: true; id: string; bytes: number };
 export class UploadReservations {
   constructor(
     private readonly db: Db,
+    private readonly unitOfWork: UnitOfWork,
     private readonly dialect: Dialect,
   ) {}
 
   async reserve(request: ReserveRequest): Promise<Reservation> {
     const { tenantId, userId } = request;
     const now = new Date();
-    return this.db.$transaction(async (tx) => {
-      await this.lockUser(tx as Tx, userId);
+    return this.unitOfWork.write(async (tx) => {
+      await this.lockUser(tx, userId);
       // On SQLite this first write takes the database's write lock, which serialises the rest.
       await tx.uploadReservation.deleteMany({ where: { userId, expiresAt: { lte: now } } });
       const active = await tx.uploadReservation.aggregate({ where: { userId }, _count: { _all: true }, _sum: { bytes: true } });
@@ -50,7 +51,7 @@ export class UploadReservations {
       const id = randomBytes(12).toString('base64url');
       await tx.uploadReservation.create({ data: { id, tenantId, userId, bytes, expiresAt: request.expiresAt } });
       return { granted: true, id, bytes } as const;
-    }, { maxWait: 10_000, timeout: 10_000 });
+    }, { what: 'Upload reservation', maxWait: 10_000, timeout: 10_000 });
   }
 
   /** Ends a reservation (the upload failed, or its promises now count instead); idempotent. */
@@ -58,9 +59,9 @@ export class UploadReservations {
     await this.db.uploadReservation.deleteMany({ where: { id } });
   }
 
-  /** The statement that ends a reservation inside another write's transaction. */
-  releaseIn(id: string) {
-    return this.db.uploadReservation.deleteMany({ where: { id } });
+  /** Ends a reservation inside another write's transaction. */
+  async releaseIn(tx: Tx, id: string): Promise<void> {
+    await tx.uploadReservation.deleteMany({ where: { id } });
   }
 
   /** Drops reservations past their expiry (left by crashed processes). */

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
-import type { Db } from '../database.ts';
+import type { Db, Tx } from '../database.ts';
 import { indexValue } from '../../domain/items/kinds.ts';
 import type { TypeDef } from '../../domain/items/type-definition.ts';
 import { INDEX_ROWS_PER_STATEMENT, MAX_VALUES_PER_ITEM } from '../../domain/items/limits.ts';
@@ -12,8 +12,8 @@ import { bindable, compileConditions, compileCount, compileOrdering, type Orderi
 import type { PlannedFilter } from './filters.ts';
 import { adjustTypeCount, applyCountDeltas, countDeltas, countedTotal, type IndexRow } from './value-counts.ts';
 
-/** Transaction client: the same model API as Db. */
-export type Tx = Omit<Db, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+/** Re-exported: the item functions below take it, and their callers import it from here. */
+export type { Tx };
 
 export interface StoredItem {
   id: number;
