@@ -8,6 +8,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Context, Middleware, Next } from 'koa';
 import { Errors } from '../errors/registry.ts';
 
+/** The refusal of a body the client stopped sending before its end. */
+const closedEarly = () => Errors.invalidBody({ reason: 'the client closed the request before its body was complete' });
+
 /** What the body parser inflates (RFC 9110 §8.4.1: coding names are case-insensitive). */
 export const CONTENT_CODINGS = ['gzip', 'deflate', 'br'];
 
@@ -46,7 +49,7 @@ export function guardBodyReading(parseBody: Middleware) {
     let onClose = () => undefined as void;
     const aborted = new Promise<never>((_, reject) => {
       onClose = () => {
-        if (!ctx.req.complete) reject(Errors.invalidBody({ reason: 'the client closed the request before its body was complete' }));
+        if (!ctx.req.complete) reject(closedEarly());
       };
       ctx.req.once('close', onClose);
     });
@@ -87,7 +90,7 @@ export function readToEnd(req: IncomingMessage): Promise<number> {
     req.once('end', () => resolve(bytes));
     req.once('error', reject);
     req.once('close', () => {
-      if (!req.complete) reject(Errors.invalidBody({ reason: 'the client closed the request before its body was complete' }));
+      if (!req.complete) reject(closedEarly());
     });
   });
 }

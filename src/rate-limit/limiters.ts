@@ -34,26 +34,26 @@ function limiter(prefix: string, points: number, duration: number, redis: RedisC
         insuranceLimiter: insurance,
       })
     : insurance;
+  /** Counts one request; the rejection when it was over budget, null when within it. */
+  const attempt = async (key: string): Promise<RateLimiterRes | null> => {
+    try {
+      await store.consume(key);
+      return null;
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return rejection;
+      throw rejection;
+    }
+  };
   return {
     async consume(key) {
-      try {
-        await store.consume(key);
-      } catch (rejection) {
-        if (rejection instanceof RateLimiterRes) {
-          const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-          throw Errors.rateLimited({ retryAfter }, { headers: { 'Retry-After': String(retryAfter) } });
-        }
-        throw rejection;
+      const rejection = await attempt(key);
+      if (rejection) {
+        const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        throw Errors.rateLimited({ retryAfter }, { headers: { 'Retry-After': String(retryAfter) } });
       }
     },
     async withinBudget(key) {
-      try {
-        await store.consume(key);
-        return true;
-      } catch (rejection) {
-        if (rejection instanceof RateLimiterRes) return false;
-        throw rejection;
-      }
+      return (await attempt(key)) === null;
     },
   };
 }

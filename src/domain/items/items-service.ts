@@ -149,6 +149,9 @@ export class ItemsService {
   async deleteOne(scope: ActingScope, collection: string, item: string, options: { strict?: boolean; cascade?: boolean }): Promise<void> {
     const type = await this.typeFor(scope, collection, 'delete');
     const all = await this.types.all(scope.tenant.id, scope.generation);
+    // The type that holds each reference property, found once rather than per reference.
+    const owner = new Map(all.flatMap((t) => t.properties.map((p) => [p.id, t] as const)));
+    const typeOf = (ref: { propertyId: number }) => owner.get(ref.propertyId)!;
     await this.write(scope, type, async (tx, work) => {
       const found = await this.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
@@ -160,7 +163,6 @@ export class ItemsService {
         const properties = all.flatMap((t) => t.properties.filter((p) => p.kind === 'reference' && p.referenceType === current.typeId));
         const refs = (await referencesTo(tx, properties.map((p) => p.id), current.id)).filter((r) => !doomed.has(r.itemId));
         if (!refs.length) continue;
-        const typeOf = (ref: { propertyId: number }) => all.find((t) => t.properties.some((p) => p.id === ref.propertyId))!;
         if (options.strict) throw stillReferenced(scope, refs.map((ref) => ({ itemId: ref.itemId, type: typeOf(ref) })));
         for (const ref of refs) {
           const property = properties.find((p) => p.id === ref.propertyId)!;

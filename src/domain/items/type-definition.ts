@@ -21,6 +21,24 @@ export function isObjectPrototypeName(name: string): boolean {
   return Object.hasOwn(Object.prototype, name);
 }
 
+/** A property as the API shows it (ItemType.properties[]), and as the definition limits measure it. */
+export function propertyAsShown(p: PropertyDef) {
+  return {
+    id: p.id,
+    systemName: p.systemName,
+    name: p.name,
+    kind: p.kind,
+    required: p.required,
+    unique: p.unique,
+    multiple: p.multiple,
+    default: p.defaultValue,
+    ...(p.kind === 'enum' ? { enumValues: p.enumValues } : {}),
+    ...(p.referenceType ? { referenceType: p.referenceType } : {}),
+    ...(p.mediaTypes ? { mediaTypes: p.mediaTypes } : {}),
+    ...(p.maxFileSize ? { maxFileSize: p.maxFileSize } : {}),
+  };
+}
+
 export interface PropertyDef {
   id: number;
   systemName: string;

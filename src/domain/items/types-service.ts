@@ -10,7 +10,10 @@ import { rebuildCounts } from '../../store/items/value-counts.ts';
 import { parseScalar } from './kinds.ts';
 import type { TypeRegistry } from './type-registry.ts';
 import type { FilesService } from '../files/files-service.ts';
-import { SPECIAL_COLLECTIONS, SYSTEM_FIELDS, isObjectPrototypeName, toTypeDef, type PropertyDef, type PropertyKind, type PropertyOptions } from './type-definition.ts';
+import { SPECIAL_COLLECTIONS, SYSTEM_FIELDS, isObjectPrototypeName, propertyAsShown, toTypeDef, type PropertyDef, type PropertyKind, type PropertyOptions } from './type-definition.ts';
+
+/** What the definition limits measure: a property as the API takes and shows it. */
+type PropertyShape = Pick<PropertyInput, 'systemName' | 'enumValues'>;
 import { MAX_DEFINITION_BYTES, MAX_ENUM_VALUES, MAX_PROPERTIES } from './limits.ts';
 
 export interface PropertyInput {
@@ -104,7 +107,7 @@ export class TypesService {
   async addProperty(tenantId: number, typeId: number, input: PropertyInput & { systemName: string; kind: PropertyKind }) {
     const type = await this.get(tenantId, typeId);
     if (type.bySystemName.has(input.systemName)) throw Errors.conflict({ message: `Property ${input.systemName} already exists` });
-    assertDefinitionFits([...type.properties.map(asInput), input]);
+    assertDefinitionFits([...type.properties.map(propertyAsShown), input]);
     await this.change(async (tx) => {
       const row = await this.propertyRow(tx, tenantId, typeId, type.systemName, input, type.properties.length, 'body');
       if (input.required && row.defaultValue === null && (await tx.item.count({ where: { typeId } })) > 0) {
@@ -132,7 +135,7 @@ export class TypesService {
     };
     if (input.enumValues && property.kind !== 'enum') throw invalid('body.enumValues', 'only enum properties have values');
     checkFileOptions(property.kind, input, 'body');
-    assertDefinitionFits(type.properties.map((p) => asInput(p.id === propertyId ? next : p)));
+    assertDefinitionFits(type.properties.map((p) => propertyAsShown(p.id === propertyId ? next : p)));
     const defaultValue =
       input.default !== undefined ? storedDefault(next, input.default, 'body.default') : reshapeDefault(property.defaultValue, property.multiple, next.multiple);
     if (next.kind === 'enum' && defaultValue !== null) {
@@ -306,23 +309,11 @@ async function eachItemBatch(tx: Tx, typeId: number, work: (rows: { id: number; 
   }
 }
 
-/** A stored property in the form the API takes and shows it (what the definition limits measure). */
-function asInput(property: PropertyDef): PropertyInput {
-  return {
-    systemName: property.systemName, name: property.name, kind: property.kind,
-    required: property.required, unique: property.unique, multiple: property.multiple, default: property.defaultValue,
-    ...(property.kind === 'enum' ? { enumValues: property.enumValues } : {}),
-    ...(property.referenceType !== null ? { referenceType: property.referenceType } : {}),
-    ...(property.mediaTypes ? { mediaTypes: property.mediaTypes } : {}),
-    ...(property.maxFileSize ? { maxFileSize: property.maxFileSize } : {}),
-  };
-}
-
 /**
  * 400 TYPE_TOO_LARGE unless a type with these properties stays within the limits: every
  * validator, schema and memo of a type grows with its definition, and an edit compiles anew.
  */
-function assertDefinitionFits(properties: PropertyInput[]): void {
+function assertDefinitionFits(properties: PropertyShape[]): void {
   if (properties.length > MAX_PROPERTIES) throw Errors.typeTooLarge({ reason: `at most ${MAX_PROPERTIES} properties per type` });
   const wide = properties.find((p) => (p.enumValues?.length ?? 0) > MAX_ENUM_VALUES);
   if (wide) throw Errors.typeTooLarge({ reason: `property "${wide.systemName}" has more than ${MAX_ENUM_VALUES} enum values` });

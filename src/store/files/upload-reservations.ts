@@ -56,10 +56,10 @@ export class UploadReservations {
 
   /** Ends a reservation (the upload failed, or its promises now count instead); idempotent. */
   async release(id: string): Promise<void> {
-    await this.db.uploadReservation.deleteMany({ where: { id } });
+    await this.releaseIn(this.db, id);
   }
 
-  /** Ends a reservation inside another write's transaction. */
+  /** Ends a reservation inside another write's transaction (or, given the client, on its own). */
   async releaseIn(tx: Tx, id: string): Promise<void> {
     await tx.uploadReservation.deleteMany({ where: { id } });
   }
