@@ -195,9 +195,10 @@ describe('hardening: resource exhaustion', () => {
     });
 
     /** A body with `total` values spread over the multi-value properties. */
-    const bodyWith = (total: number) => {
+    /** `total` values over the properties; another `shift` gives other values (a PUT that really rewrites). */
+    const bodyWith = (total: number, shift = 0) => {
       const body: Record<string, number[]> = {};
-      for (let i = 0; i < total; i++) (body[`n${i % PROPERTIES}`] ??= []).push(i);
+      for (let i = 0; i < total; i++) (body[`n${i % PROPERTIES}`] ??= []).push(i + shift);
       return body;
     };
 
@@ -239,7 +240,8 @@ describe('hardening: resource exhaustion', () => {
         const res = await server.request('POST', `/api/v1/collection/${wide.id}`, { ...as, body: bodyWith(MAX_VALUES_PER_ITEM) });
         expect(res.status, JSON.stringify(res.body).slice(0, 300)).to.equal(201);
         ids.push(res.body.id);
-        const replaced = await server.request('PUT', `/api/v1/collection/${wide.id}/${res.body.id}`, { ...as, body: bodyWith(MAX_VALUES_PER_ITEM) });
+        // Other values than the create's: an unchanged body would be no write at all.
+        const replaced = await server.request('PUT', `/api/v1/collection/${wide.id}/${res.body.id}`, { ...as, body: bodyWith(MAX_VALUES_PER_ITEM, 1) });
         expect(replaced.status, JSON.stringify(replaced.body).slice(0, 300)).to.equal(200);
       }
       histogram.disable();
