@@ -34,6 +34,8 @@ const UNAVAILABLE_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionCl
  */
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
 
+const PG_CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)/;
+
 function adapterCause(error: PrismaLikeError): AdapterCause | undefined {
   if (error.meta?.driverAdapterError?.cause) return error.meta.driverAdapterError.cause;
   if (error.name === 'DriverAdapterError' && error.cause && typeof error.cause === 'object') return error.cause as AdapterCause;
@@ -52,9 +54,10 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   const cause = adapterCause(e);
   if (cause?.kind && UNAVAILABLE_ADAPTER_KINDS.has(cause.kind)) return true;
   if (cause?.kind === 'postgres' && UNAVAILABLE_SQLSTATE.test(cause.code ?? '')) return true;
-  // pg's own errors when a socket dies mid-query, before any adapter wraps them.
   if (e.code && UNAVAILABLE_SQLSTATE.test(e.code)) return true;
-  if (/^Connection terminated/.test(e.message ?? '')) return true;
+  // pg's own errors when a socket dies mid-query, or when a query is sent on a client whose
+  // socket already failed or closed (seen mid-transaction while PostgreSQL stopped).
+  if (PG_CONNECTION_LOST.test(e.message ?? '')) return true;
   return isDatabaseUnavailable(e.cause, depth + 1);
 }
 

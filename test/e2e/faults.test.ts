@@ -442,7 +442,8 @@ describe('faults with real processes', function () {
         running = false;
         await Promise.all(workers);
       }
-      expect(problems, JSON.stringify([...seen])).to.deep.equal([]);
+      const failures = server.logRecords().filter((r) => r.msg === 'request failed');
+      expect(problems, `${JSON.stringify([...seen])}\n${JSON.stringify(failures)}`).to.deep.equal([]);
       const refused = [...seen].filter(([label]) => /^down .* 503 DATABASE_UNAVAILABLE$/.test(label));
       expect(refused.length, `reads and writes both refused while down: ${JSON.stringify([...seen])}`).to.equal(3);
       const lastAnswers = await Promise.all([

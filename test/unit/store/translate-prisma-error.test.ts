@@ -18,6 +18,9 @@ describe('isDatabaseUnavailable', () => {
     ['57P03 (the server is starting up)', adapter({ kind: 'postgres', code: '57P03', severity: 'FATAL', message: 'the database system is starting up' })],
     ['08006 (connection failure)', adapter({ kind: 'postgres', code: '08006', severity: 'FATAL', message: 'connection failure' })],
     ['pg: Connection terminated unexpectedly (nested as a cause)', Object.assign(new Error('query failed'), { cause: new Error('Connection terminated unexpectedly') })],
+    // pg refuses a query on a client whose socket already failed (seen mid-transaction when PostgreSQL stopped).
+    ['pg: Client has encountered a connection error and is not queryable', new Error('Client has encountered a connection error and is not queryable')],
+    ['pg: Client was closed and is not queryable', new Error('Client was closed and is not queryable')],
   ];
   for (const [name, error] of unavailable) {
     it(`is true for ${name}, which translates to 503 DATABASE_UNAVAILABLE with Retry-After`, () => {
