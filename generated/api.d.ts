@@ -96,6 +96,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/cache.stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The response cache's figures for the calling tenant
+         * @description Hits, misses, bypasses by reason, hit ratio, stores, evictions, and the entries and bytes
+         *     held, in total and per type, counted since the store was started (with Redis: by every
+         *     server process sharing it, flushed about once a second). Requires `appManagement`.
+         */
+        get: operations["getCacheStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/cache.purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make cached answers of the calling tenant unreachable
+         * @description `scope: tenant` purges every cached answer of the tenant, `type` those of one type (its
+         *     lists, get-by and single items), `user` those computed for one user. A purge is a
+         *     generation bump (no key scan): on every process sharing the store the next request
+         *     computes afresh. Requires `appManagement`.
+         */
+        post: operations["purgeCache"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Application Management page
+         * @description An HTML page for operators: sign in with login and password (`POST /auth`) or a key,
+         *     read the response cache's figures per type (`cache.stats`), refresh them and purge
+         *     (`cache.purge`). It uses only this API; the page itself needs no key.
+         */
+        get: operations["getManagementPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/collection/{collection}/{item}/relation/{relationType}/{relationRole}": {
         parameters: {
             query?: never;
@@ -1226,6 +1293,68 @@ export interface components {
             createdOn: components["schemas"]["Instant"];
             revoked: boolean;
         };
+        CacheCounters: {
+            hits: number;
+            misses: number;
+            /** @description Requests answered without reading the cache, by reason */
+            bypasses: {
+                /** @description `Cache-Control: no-cache`, `Pragma: no-cache` or `_noCache=1` */
+                noCache: number;
+                /** @description `Cache-Control: no-store` */
+                noStore: number;
+                /** @description Single fetches of read-logged types */
+                readLogged: number;
+                /** @description The cache store failed or did not answer in time */
+                storeUnavailable: number;
+            };
+            /** @description Answers written to the cache */
+            stores: number;
+            /** @description hits / (hits + misses + bypasses); 0 before any request */
+            hitRatio: number;
+        };
+        CacheStats: {
+            /** @enum {string} */
+            store: "memory" | "redis";
+            /** @description Whether the figures are shared by every server process (Redis) */
+            shared: boolean;
+            totals: components["schemas"]["CacheCounters"];
+            /** @description Per type, for the types of the tenant with any traffic, most requested first */
+            types: ({
+                typeId: number;
+                systemName: string;
+                hits: unknown;
+                misses: unknown;
+                bypasses: unknown;
+                stores: unknown;
+                hitRatio: unknown;
+            } & WithRequired<components["schemas"]["CacheCounters"], "hits" | "misses" | "bypasses" | "stores" | "hitRatio">)[];
+            /** @description Entries held (the whole process's memory store; null for Redis, where entries expire on their own) */
+            entries: number | null;
+            /** @description Bytes held (memory) or written (Redis, cumulative) for this tenant */
+            bytes: number;
+            /** @description Entries dropped by the byte cap before they expired (memory store) */
+            evictions: number;
+            /** @description The memory store's byte cap (null for Redis) */
+            maxBytes: number | null;
+            /** @description The tenant's TTL of list and get-by answers */
+            listTtlSeconds: number;
+            since: components["schemas"]["Instant"];
+        };
+        CachePurge: {
+            /** @enum {string} */
+            scope: "tenant" | "type" | "user";
+            /** @description With `scope: type`: the type's system name or id */
+            type?: string | number;
+            /** @description With `scope: user`: the user id */
+            user?: number;
+        };
+        CachePurgeResult: {
+            /** @enum {string} */
+            scope: "tenant" | "type" | "user";
+            typeId?: number;
+            userId?: number;
+            purgedAt: components["schemas"]["Instant"];
+        };
         CurrentUser: {
             id: number;
             login: string;
@@ -1530,6 +1659,17 @@ export interface components {
         Host: string;
     };
     responses: {
+        /** @description The answer the client holds (its `If-None-Match`) is still current; no body. */
+        NotModified: {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                "Cache-Control": components["headers"]["CacheControl"];
+                Vary: components["headers"]["Vary"];
+                "X-Cache": components["headers"]["XCache"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
         /** @description The uploaded file's media type is not accepted by the property */
         UnsupportedMediaType: {
             headers: {
@@ -1682,9 +1822,23 @@ export interface components {
         WrapFields: string;
         /** @description `1` bypasses the response cache for this request */
         NoCache: "0" | "1";
+        /** @description One or more entity tags (`"x"`, `W/"x"`, comma-separated) or `*`. When one matches the current answer's ETag (weak comparison), the answer is 304 with no body. SEARCH answers 304 too (the seed's contract; RFC 9110 would say 412 for methods other than GET and HEAD). */
+        IfNoneMatch: string;
+        /** @description `no-cache` recomputes from the database (the fresh answer is stored and still answers 304 when its ETag matches); `no-store` recomputes and stores nothing. */
+        RequestCacheControl: string;
+        /** @description `no-cache` is read as `Cache-Control: no-cache`. */
+        Pragma: string;
     };
     requestBodies: never;
     headers: {
+        /** @description Strong validator over the response body, `"<hex>"` (a hash of the bytes: every process gives the same tag for the same bytes). Sent on every cache-eligible 200 and 304, hit or miss or bypass. */
+        ETag: string;
+        /** @description `private, must-revalidate`: intermediaries keep the answer per user and revalidate before reuse. */
+        CacheControl: "private, must-revalidate";
+        /** @description The request headers the cached answer depends on (the API key headers, the bypass headers, CORS origin). */
+        Vary: string;
+        /** @description `HIT` (served from the response cache), `MISS` (computed and stored), `BYPASS` (computed; not read from the cache, because of `no-cache`, `Pragma: no-cache`, `_noCache=1`, a read-logged type, or a cache store that did not answer in time). */
+        XCache: "HIT" | "MISS" | "BYPASS";
         /** @description Seconds to wait before retrying */
         RetryAfter: number;
     };
@@ -1865,6 +2019,89 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getCacheStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CacheStats"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    purgeCache: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CachePurge"];
+            };
+        };
+        responses: {
+            /** @description What was purged */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CachePurgeResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getManagementPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getItemRelation: {
         parameters: {
             query?: never;
@@ -1978,7 +2215,14 @@ export interface operations {
                 /** @description `1` bypasses the response cache for this request */
                 _noCache?: components["parameters"]["NoCache"];
             };
-            header?: never;
+            header?: {
+                /** @description One or more entity tags (`"x"`, `W/"x"`, comma-separated) or `*`. When one matches the current answer's ETag (weak comparison), the answer is 304 with no body. SEARCH answers 304 too (the seed's contract; RFC 9110 would say 412 for methods other than GET and HEAD). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description `no-cache` recomputes from the database (the fresh answer is stored and still answers 304 when its ETag matches); `no-store` recomputes and stores nothing. */
+                "Cache-Control"?: components["parameters"]["RequestCacheControl"];
+                /** @description `no-cache` is read as `Cache-Control: no-cache`. */
+                Pragma?: components["parameters"]["Pragma"];
+            };
             path: {
                 /** @description Type id or type system name */
                 collection: components["parameters"]["Collection"];
@@ -1990,6 +2234,10 @@ export interface operations {
             /** @description One page */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "X-Cache": components["headers"]["XCache"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2003,6 +2251,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2076,7 +2325,14 @@ export interface operations {
                 /** @description `1` bypasses the response cache for this request */
                 _noCache?: components["parameters"]["NoCache"];
             };
-            header?: never;
+            header?: {
+                /** @description One or more entity tags (`"x"`, `W/"x"`, comma-separated) or `*`. When one matches the current answer's ETag (weak comparison), the answer is 304 with no body. SEARCH answers 304 too (the seed's contract; RFC 9110 would say 412 for methods other than GET and HEAD). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description `no-cache` recomputes from the database (the fresh answer is stored and still answers 304 when its ETag matches); `no-store` recomputes and stores nothing. */
+                "Cache-Control"?: components["parameters"]["RequestCacheControl"];
+                /** @description `no-cache` is read as `Cache-Control: no-cache`. */
+                Pragma?: components["parameters"]["Pragma"];
+            };
             path: {
                 /** @description Type id or type system name */
                 collection: components["parameters"]["Collection"];
@@ -2092,6 +2348,10 @@ export interface operations {
             /** @description One page */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "X-Cache": components["headers"]["XCache"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2105,6 +2365,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2127,7 +2388,14 @@ export interface operations {
                 /** @description `1` bypasses the response cache for this request */
                 _noCache?: components["parameters"]["NoCache"];
             };
-            header?: never;
+            header?: {
+                /** @description One or more entity tags (`"x"`, `W/"x"`, comma-separated) or `*`. When one matches the current answer's ETag (weak comparison), the answer is 304 with no body. SEARCH answers 304 too (the seed's contract; RFC 9110 would say 412 for methods other than GET and HEAD). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description `no-cache` recomputes from the database (the fresh answer is stored and still answers 304 when its ETag matches); `no-store` recomputes and stores nothing. */
+                "Cache-Control"?: components["parameters"]["RequestCacheControl"];
+                /** @description `no-cache` is read as `Cache-Control: no-cache`. */
+                Pragma?: components["parameters"]["Pragma"];
+            };
             path: {
                 /** @description Type id or type system name */
                 collection: components["parameters"]["Collection"];
@@ -2141,12 +2409,17 @@ export interface operations {
             /** @description The item */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "X-Cache": components["headers"]["XCache"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Item"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2281,7 +2554,14 @@ export interface operations {
                 /** @description `1` bypasses the response cache for this request */
                 _noCache?: components["parameters"]["NoCache"];
             };
-            header?: never;
+            header?: {
+                /** @description One or more entity tags (`"x"`, `W/"x"`, comma-separated) or `*`. When one matches the current answer's ETag (weak comparison), the answer is 304 with no body. SEARCH answers 304 too (the seed's contract; RFC 9110 would say 412 for methods other than GET and HEAD). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description `no-cache` recomputes from the database (the fresh answer is stored and still answers 304 when its ETag matches); `no-store` recomputes and stores nothing. */
+                "Cache-Control"?: components["parameters"]["RequestCacheControl"];
+                /** @description `no-cache` is read as `Cache-Control: no-cache`. */
+                Pragma?: components["parameters"]["Pragma"];
+            };
             path: {
                 /** @description Type id or type system name */
                 collection: components["parameters"]["Collection"];
@@ -2297,12 +2577,17 @@ export interface operations {
             /** @description The item */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "X-Cache": components["headers"]["XCache"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Item"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3960,3 +4245,6 @@ export interface operations {
         };
     };
 }
+type WithRequired<T, K extends keyof T> = T & {
+    [P in K]-?: T[P];
+};
