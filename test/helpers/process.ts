@@ -296,7 +296,7 @@ export function sendRequest<T = any>(
   path: string,
   options: RequestOptions & { timeoutMs?: number; agent?: Agent; holdLastBytes?: number } = {},
 ): SentRequest<T> {
-  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  const headers: Record<string, string | string[]> = { ...(options.headers ?? {}) };
   if (options.key) headers.key = options.key;
   if (options.host) headers.host = options.host;
   let body: string | undefined;

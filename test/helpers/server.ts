@@ -13,7 +13,8 @@ export const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' 
 
 export interface RequestOptions {
   key?: string;
-  headers?: Record<string, string>;
+  /** Raw request headers; an array sends the header once per value (several header lines). */
+  headers?: Record<string, string | string[]>;
   /** JSON body (object) or raw string body. */
   body?: unknown;
   form?: Record<string, string>;
@@ -42,7 +43,7 @@ export interface TestServer {
 }
 
 export async function request<T = any>(baseUrl: string, method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  const headers: Record<string, string | string[]> = { ...(options.headers ?? {}) };
   if (options.key) headers.key = options.key;
   if (options.host) headers.host = options.host;
   let body: string | Buffer | undefined;
@@ -72,7 +73,7 @@ export async function request<T = any>(baseUrl: string, method: string, path: st
 }
 
 /** fetch() forbids setting Host; node:http does not. */
-async function fetchWithHost(url: URL, init: { method: string; headers: Record<string, string>; body?: string | Buffer }) {
+async function fetchWithHost(url: URL, init: { method: string; headers: Record<string, string | string[]>; body?: string | Buffer }) {
   const { request: httpRequest } = await import('node:http');
   return new Promise<Response>((resolve, reject) => {
     const req = httpRequest(url, { method: init.method, headers: init.headers }, (res) => {
