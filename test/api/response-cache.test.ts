@@ -456,6 +456,74 @@ describe('response cache', function () {
       expect((await expectChanged(col(t, '?orderBy=id'), f.as, list, 'list')).body.data[0]).to.have.property('extra');
     });
 
+    it("a property's name changed is seen on the next list with propsMeta; a property removed is gone from the next get", async () => {
+      const f = await fixture();
+      const t = f.type.systemName;
+      const meta = await warm(col(t, '?orderBy=id&propsMeta=count'), f.as);
+      const byId = await warm(col(t, `/${f.alpha.id}`), f.as);
+      const count = f.type.properties.find((p) => p.systemName === 'count')!;
+      const renamed = await server.request('PATCH', `/api/v1/admin/types/${f.type.id}/properties/${count.id}`, { key: server.adminKey, body: { name: 'Renamed count' } });
+      expect(renamed.status, renamed.text).to.equal(200);
+      const metaAfter = await expectChanged(col(t, '?orderBy=id&propsMeta=count'), f.as, meta, 'propsMeta after a rename');
+      expect(metaAfter.body.propsMeta.count.name).to.equal('Renamed count');
+      const removed = await server.request('DELETE', `/api/v1/admin/types/${f.type.id}/properties/${count.id}?dropValues=true`, { key: server.adminKey });
+      expect(removed.status, removed.text).to.be.oneOf([200, 204]);
+      const after = await expectChanged(col(t, `/${f.alpha.id}`), f.as, byId, 'by id after the property was removed');
+      expect(after.body).to.not.have.property('count');
+    });
+
+    it('a type deleted: its cached get and list answer 404 on the next request', async () => {
+      const f = await fixture();
+      const t = f.type.systemName;
+      await warm(col(t, `/${f.alpha.id}`), f.as);
+      await warm(col(t, '?orderBy=id'), f.as);
+      const deleted = await server.request('DELETE', `/api/v1/admin/types/${f.type.id}?force=true`, { key: server.adminKey });
+      expect(deleted.status, deleted.text).to.be.oneOf([200, 204]);
+      expectError(await send('GET', col(t, `/${f.alpha.id}`), f.as), 404, 'NOT_FOUND');
+      expectError(await send('GET', col(t, '?orderBy=id'), f.as), 404, 'NOT_FOUND');
+    });
+
+    it("a delete in one type that clears references in another type's items is seen on their next get and list", async () => {
+      const person = await aType(server, [{ systemName: 'name', kind: 'string' }]);
+      const task = await aType(server, [
+        { systemName: 'title', kind: 'string' },
+        { systemName: 'owner', kind: 'reference', referenceType: person.id },
+        { systemName: 'watchers', kind: 'reference', referenceType: person.id, multiple: true },
+      ]);
+      const as = { key: (await aUserWithGrants(server, allGrants(person.id, task.id))).key };
+      const gone = await anItem(server, person.id, { name: 'Gone' }, as);
+      const kept = await anItem(server, person.id, { name: 'Kept' }, as);
+      const referencing = await anItem(server, task.id, { title: 'Refers', owner: gone.id, watchers: [kept.id, gone.id] }, as);
+      const byId = await warm(col(task.systemName, `/${referencing.id}`), as);
+      const list = await warm(col(task.systemName, '?orderBy=id'), as);
+      const byTitle = await warm(col(task.systemName, '/get-by/title/Refers'), as);
+      expect(byId.body.owner).to.equal(gone.id);
+      expect((await send('DELETE', col(person.id, `/${gone.id}`), as)).status).to.equal(204);
+      const after = await expectChanged(col(task.systemName, `/${referencing.id}`), as, byId, 'the referencing item');
+      expect(after.body.owner).to.equal(null);
+      expect(after.body.watchers).to.deep.equal([kept.id]);
+      expect((await expectChanged(col(task.systemName, '?orderBy=id'), as, list, 'the referencing list')).body.data[0].owner).to.equal(null);
+      expect((await expectChanged(col(task.systemName, '/get-by/title/Refers'), as, byTitle, 'get-by')).body.owner).to.equal(null);
+    });
+
+    it('a cascading delete makes the cached answers of the items it deleted in other types 404 on the next request', async () => {
+      const person = await aType(server, [{ systemName: 'name', kind: 'string' }]);
+      const task = await aType(server, [{ systemName: 'title', kind: 'string' }, { systemName: 'owner', kind: 'reference', referenceType: person.id }]);
+      const comment = await aType(server, [{ systemName: 'text', kind: 'string' }, { systemName: 'task', kind: 'reference', referenceType: task.id }]);
+      const as = { key: (await aUserWithGrants(server, allGrants(person.id, task.id, comment.id))).key };
+      const root = await anItem(server, person.id, { name: 'Root' }, as);
+      const owned = await anItem(server, task.id, { title: 'Owned', owner: root.id }, as);
+      const note = await anItem(server, comment.id, { text: 'On owned', task: owned.id }, as);
+      for (const path of [col(task.systemName, `/${owned.id}`), col(task.systemName, `/${owned.uuid}`), col(comment.systemName, `/${note.id}`), col(comment.systemName, '/get-by/text/On owned')]) await warm(path, as);
+      await warm(col(task.systemName, '?orderBy=id'), as);
+      expect((await send('DELETE', `${col(person.id, `/${root.id}`)}?cascade=true`, as)).status).to.equal(204);
+      for (const path of [col(task.systemName, `/${owned.id}`), col(task.systemName, `/${owned.uuid}`), col(comment.systemName, `/${note.id}`), col(comment.systemName, '/get-by/text/On owned')]) {
+        expectError(await send('GET', path, as), 404, 'NOT_FOUND');
+      }
+      const emptied = await send('GET', col(task.systemName, '?orderBy=id'), as);
+      expect(emptied.status, `the list of the cascaded type: ${emptied.text}`).to.equal(204);
+    });
+
     it("a role's grant withdrawn is seen on the next request (refused, not the cached 200), and given back too", async () => {
       const f = await fixture();
       const t = f.type.systemName;
