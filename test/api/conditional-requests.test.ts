@@ -279,6 +279,22 @@ describe('conditional requests on cached reads (If-None-Match, 304)', function (
     });
   });
 
+  describe('headers outside the contract', () => {
+    it("40 an If-None-Match longer than the contract's 8000 characters gets the same answer cached or not (400 VALIDATION_FAILED)", async () => {
+      const own = await anItem(server, type.id, { title: 'long header', count: 30 }, { key: user.key });
+      const long = Array.from({ length: 300 }, (_, i) => `"${i.toString(16).padStart(32, '0')}"`).join(', ');
+      expect(long.length).to.be.greaterThan(8000);
+      const path = col(type.systemName, `/${own.id}`);
+      const uncached = await get(path, { 'if-none-match': long, 'cache-control': 'no-store' });
+      const first = await get(path);
+      expectCached(first);
+      expectCached(await get(path), 'HIT');
+      const cached = await get(path, inm(long));
+      expect(cached.status, 'the same answer with the entry stored').to.equal(uncached.status);
+      expectError(cached, 400, 'VALIDATION_FAILED');
+    });
+  });
+
   describe('CORS', () => {
     it('38 a preflight allows If-None-Match, Cache-Control and Pragma', async () => {
       const res = await server.request('OPTIONS', col(type.systemName), {

@@ -151,6 +151,23 @@ describe('response cache', function () {
       expect(expectCached(await send('GET', col(f.type.systemName, '?perPage=3&_noCache=0'), f.as), 'HIT')).to.equal(tag);
     });
 
+    it('?_noCache with a value outside the contract (2) is refused with 400 even when the URL without it is cached (a hit never skips validation of what the key drops)', async () => {
+      const f = await fixture();
+      await warm(col(f.type.systemName, '?perPage=6'), f.as);
+      await warm(col(f.type.systemName, `/${f.alpha.id}`), f.as);
+      expectError(await send('GET', col(f.type.systemName, '?perPage=6&_noCache=2'), f.as), 400, 'VALIDATION_FAILED');
+      expectError(await send('GET', col(f.type.systemName, `/${f.alpha.id}?_noCache=2`), f.as), 400, 'VALIDATION_FAILED');
+    });
+
+    it('an invalid query is refused with 400 every time, whatever is cached (only answers to valid requests are stored)', async () => {
+      const f = await fixture();
+      await warm(col(f.type.systemName, '?perPage=2'), f.as);
+      for (let i = 0; i < 2; i++) {
+        expectError(await send('GET', col(f.type.systemName, '?perPage=0'), f.as), 400, 'VALIDATION_FAILED');
+        expectError(await send('GET', col(f.type.systemName, '?perPage=2&orderDir=sideways'), f.as), 400, 'VALIDATION_FAILED');
+      }
+    });
+
     it('Cache-Control: no-cache is a BYPASS whose fresh answer is stored: the plain request after it is a HIT', async () => {
       const f = await fixture();
       const path = col(f.type.systemName, `/${f.beta.id}`);
@@ -325,6 +342,23 @@ describe('response cache', function () {
       expect((await expectChanged(col(t, `/${f.beta.uuid}`), f.as, byUuid, 'by UUID')).body.labels).to.deep.equal(['z']);
       expectError(await send('GET', col(t, '/get-by/title/beta'), f.as), 404, 'NOT_FOUND');
       expect(titles(await expectChanged(col(t, '?orderBy=id&perPage=10'), f.as, list, 'the list'))).to.deep.equal(['alpha', 'beta-replaced']);
+    });
+
+    it("a write by one user is seen on the next request of every other user who had it cached", async () => {
+      const f = await fixture();
+      const t = f.type.systemName;
+      const others = await Promise.all([0, 1].map(async () => ({ key: (await aUserWithGrants(server, allGrants(f.type.id))).key })));
+      const cached = new Map<string, ApiResponse>();
+      for (const [n, as] of others.entries()) {
+        for (const path of [col(t, `/${f.alpha.id}`), col(t, `/${f.alpha.uuid}`), col(t, '/get-by/title/alpha'), col(t, '?orderBy=id')]) cached.set(`${n} ${path}`, await warm(path, as));
+      }
+      expect((await send('PATCH', col(t, `/${f.alpha.id}`), f.as, { body: { count: 77 } })).status).to.equal(200);
+      for (const [n, as] of others.entries()) {
+        for (const path of [col(t, `/${f.alpha.id}`), col(t, `/${f.alpha.uuid}`), col(t, '/get-by/title/alpha'), col(t, '?orderBy=id')]) {
+          const after = await expectChanged(path, as, cached.get(`${n} ${path}`)!, `user ${n}: ${path}`);
+          expect(after.body.data ? after.body.data[0].count : after.body.count, `user ${n}: ${path}`).to.equal(77);
+        }
+      }
     });
 
     it('a PATCH through the UUID path invalidates the entry by id (and the reverse)', async () => {
@@ -647,6 +681,24 @@ describe('response cache', function () {
         expect(back.body.labels).to.deep.equal(['a', 'b']);
       });
 
+      it('apiMaxPageLength lowered: the next list is cut to the new cap', async () => {
+        const t = f.type.systemName;
+        const list = await warm(col(t, '?orderBy=id&perPage=50'), f.as);
+        expect(list.body.data).to.have.length(2);
+        await setting({ apiMaxPageLength: 1 });
+        try {
+          const after = await send('GET', col(t, '?orderBy=id&perPage=50'), f.as);
+          if (after.status === 200) {
+            expect(after.headers['x-cache'], 'not the entry computed under the old cap').to.not.equal('HIT');
+            expect(after.body.data).to.have.length(1);
+          } else {
+            expectError(after, 400, 'VALIDATION_FAILED');
+          }
+        } finally {
+          await setting({ apiMaxPageLength: 1000 });
+        }
+      });
+
       it('a setting of another tenant changes nothing here: the root tenant keeps its entries', async () => {
         const root = await fixture();
         await warm(col(root.type.systemName, `/${root.alpha.id}`), root.as);
@@ -712,6 +764,16 @@ describe('response cache', function () {
       expect(entries.every((e) => e.itemId === f.alpha.id && e.userId === f.user.id)).to.equal(true);
       await warm(col(t, '?orderBy=id'), f.as);
       expect(await audits(f.type.id)).to.have.length(6);
+    });
+
+    it('a conditional single fetch of a read-logged type is audited too, 304 or not', async () => {
+      const f = await fixture({ readLog: true });
+      const path = col(f.type.systemName, `/${f.alpha.id}`);
+      const first = await send('GET', path, f.as);
+      expectCached(first, 'BYPASS');
+      const conditional = await send('GET', path, f.as, { headers: { 'if-none-match': first.headers.etag } });
+      expect(conditional.status).to.be.oneOf([200, 304]);
+      expect(await audits(f.type.id)).to.have.length(2);
     });
 
     it('turning readLog on makes the next single fetch of a cached item a BYPASS with an audit entry', async () => {
