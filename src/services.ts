@@ -57,7 +57,7 @@ export function createServices(options: {
   // Every write of every service goes through this one unit of work.
   const unitOfWork = new UnitOfWork(db, options.onHookError);
   const identity = new IdentityResolver(db, options.generations, options.unknownHostFallback);
-  const typeRegistry = new TypeRegistry(db, identity, options.generations.shared);
+  const typeRegistry = new TypeRegistry(db, options.generations);
   const reservations = new UploadReservations(db, unitOfWork, options.database.dialect);
   const files = new FilesService(db, unitOfWork, typeRegistry, options.files.storage, reservations, options.files.limits);
   const invalidation = new CacheInvalidation(options.responseCache);

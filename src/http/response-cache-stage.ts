@@ -35,7 +35,7 @@ export function responseCacheStage(cache: ResponseCache | null, types: TypeRegis
     // Refusals first, exactly as the authorize stage would give them: a hit never answers a 403.
     const principal = authorizeRequest(ctx);
     const tenant = ctx.state.tenant as TenantContext;
-    const typesGeneration = ctx.state.identityGeneration as number | null;
+    const typesGeneration = ctx.state.typesGeneration as number | null;
     const type = principal ? await types.resolve(tenant.id, params.collection, typesGeneration).catch(() => null) : null;
     if (!cache || !principal || !type || typesGeneration === null) {
       // Unknown or hidden types, and a store that cannot be trusted now: computed as always.
