@@ -8,6 +8,8 @@ import type { Config } from './config.ts';
 import { applyMigrations } from './store/migrate.ts';
 import { openDatabase } from './store/database.ts';
 import { LocalFileStorage } from './store/files/file-storage.ts';
+import { MemoryCacheStore, RedisCacheStore } from './cache/cache-store.ts';
+import { ResponseCache } from './cache/response-cache.ts';
 import { connectRedis, memoryGenerations, redisGenerations, type RedisClient } from './cache/shared-state.ts';
 import { createLimiters } from './rate-limit/limiters.ts';
 import { loadContract } from './http/contract.ts';
@@ -21,6 +23,7 @@ import { runShutdownSteps, totalLimitMs, type ShutdownStep } from './process/shu
 /** After SHUTDOWN_TIMEOUT_MS has closed every connection, how long the listener may take to report closed. */
 const HTTP_CLOSE_GRACE_MS = 1_000;
 const DATABASE_CLOSE_MS = 2_000;
+const CACHE_FLUSH_MS = 1_000;
 const REDIS_QUIT_MS = 1_000;
 /** How long the last log lines may take to leave; a stdout nobody reads gets no longer. */
 const LOG_FLUSH_MS = 1_000;
@@ -62,6 +65,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     });
   }
   const generations = redis ? redisGenerations(redis, config.redisPrefix, onRedisError) : memoryGenerations();
+  const responseCache = createResponseCache(config, redis, logger);
   const contract = await loadContract();
   const storage = new LocalFileStorage(config.filesDir);
   await storage.init();
@@ -69,6 +73,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     database,
     generations,
     limiters: createLimiters(config, redis),
+    responseCache,
     unknownHostFallback: config.unknownHostFallback,
     contract,
     onHookError: (error) => logger.error({ err: error }, 'after-commit hook failed (the write had committed)'),
@@ -107,6 +112,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
         services.typeRegistry.forget();
       });
     }
+    // Invalidations this process could not deliver while Redis was away go out first thing.
+    redis.on('ready', () => void responseCache?.resendUnsent());
   }
   const bootstrap = await bootstrapIfEmpty(database.prisma, services.tenants, { email: config.adminEmail, password: config.adminPassword });
 
@@ -163,6 +170,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       abandon: stopSweeping,
     },
     { name: 'database', limitMs: DATABASE_CLOSE_MS, run: () => database.close() },
+    // The cache figures counted since the last flush go to Redis before its client closes.
+    ...(responseCache ? [{ name: 'cache figures', limitMs: CACHE_FLUSH_MS, run: () => responseCache.close() }] : []),
     ...(redis ? [redisStep(redis)] : []),
     { name: 'logs', limitMs: LOG_FLUSH_MS, run: () => logOutput.drain() },
   ];
@@ -181,6 +190,18 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const shutdownDeadlineMs = config.shutdownDrainMs + totalLimitMs(steps) + DEADLINE_MARGIN_MS;
 
   return { url, server, services, bootstrap, logger, logOutput, stop, shutdownDeadlineMs };
+}
+
+/** The response cache over its store: memory by default, Redis when configured, none when off. */
+function createResponseCache(config: Config, redis: RedisClient | null, logger: Logger): ResponseCache | null {
+  if (config.cacheStore === 'none') return null;
+  const store = config.cacheStore === 'redis' && redis ? new RedisCacheStore(redis) : new MemoryCacheStore(config.cacheMaxBytes);
+  return new ResponseCache(store, {
+    prefix: store.shared ? `${config.redisPrefix}:` : '',
+    maxEntryBytes: config.cacheMaxEntryBytes,
+    itemTtlMs: config.cacheItemTtlSeconds * 1000,
+    timeoutMs: config.cacheStoreTimeoutMs,
+  }, logger, store.shared ? redis : null);
 }
 
 function redisStep(redis: RedisClient): ShutdownStep {
