@@ -279,8 +279,8 @@ describe('conditional requests on cached reads (If-None-Match, 304)', function (
     });
   });
 
-  describe('headers outside the contract', () => {
-    it("40 an If-None-Match longer than the contract's 8000 characters gets the same answer cached or not (400 VALIDATION_FAILED)", async () => {
+  describe('request headers outside the contract, cached or not', () => {
+    it("38 an If-None-Match longer than the contract's 8000 characters gets the same answer cached or not (400 VALIDATION_FAILED)", async () => {
       const own = await anItem(server, type.id, { title: 'long header', count: 30 }, { key: user.key });
       const long = Array.from({ length: 300 }, (_, i) => `"${i.toString(16).padStart(32, '0')}"`).join(', ');
       expect(long.length).to.be.greaterThan(8000);
@@ -293,10 +293,21 @@ describe('conditional requests on cached reads (If-None-Match, 304)', function (
       expect(cached.status, 'the same answer with the entry stored').to.equal(uncached.status);
       expectError(cached, 400, 'VALIDATION_FAILED');
     });
+
+    it("39 a Cache-Control longer than the contract's 1000 characters gets the same answer cached or not (400 VALIDATION_FAILED)", async () => {
+      const own = await anItem(server, type.id, { title: 'long cache-control', count: 31 }, { key: user.key });
+      const long = Array.from({ length: 120 }, (_, i) => `x-ext${i}=1`).join(', ');
+      expect(long.length).to.be.greaterThan(1000);
+      const path = col(type.systemName, `/${own.id}`);
+      expectError(await get(path, { 'cache-control': long }), 400, 'VALIDATION_FAILED');
+      expectCached(await get(path));
+      expectCached(await get(path), 'HIT');
+      expectError(await get(path, { 'cache-control': long }), 400, 'VALIDATION_FAILED');
+    });
   });
 
   describe('CORS', () => {
-    it('38 a preflight allows If-None-Match, Cache-Control and Pragma', async () => {
+    it('40 a preflight allows If-None-Match, Cache-Control and Pragma', async () => {
       const res = await server.request('OPTIONS', col(type.systemName), {
         headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'key, if-none-match, cache-control, pragma' },
       });
@@ -305,7 +316,7 @@ describe('conditional requests on cached reads (If-None-Match, 304)', function (
       expect(allowed).to.include.members(['if-none-match', 'cache-control', 'pragma']);
     });
 
-    it('39 a cross-origin read exposes ETag (so a browser client can send it back)', async () => {
+    it('41 a cross-origin read exposes ETag (so a browser client can send it back)', async () => {
       const res = await getItem({ origin: 'https://app.example.com' });
       expectCached(res);
       const exposed = (res.headers['access-control-expose-headers'] ?? '').split(',').map((h) => h.trim().toLowerCase());

@@ -151,12 +151,31 @@ describe('response cache', function () {
       expect(expectCached(await send('GET', col(f.type.systemName, '?perPage=3&_noCache=0'), f.as), 'HIT')).to.equal(tag);
     });
 
-    it('?_noCache with a value outside the contract (2) is refused with 400 even when the URL without it is cached (a hit never skips validation of what the key drops)', async () => {
+    it('a ?_noCache outside the contract (2, empty, true, repeated) is refused with 400 even when the URL without it is cached (a hit never skips validation of what the key drops)', async () => {
       const f = await fixture();
-      await warm(col(f.type.systemName, '?perPage=6'), f.as);
-      await warm(col(f.type.systemName, `/${f.alpha.id}`), f.as);
-      expectError(await send('GET', col(f.type.systemName, '?perPage=6&_noCache=2'), f.as), 400, 'VALIDATION_FAILED');
-      expectError(await send('GET', col(f.type.systemName, `/${f.alpha.id}?_noCache=2`), f.as), 400, 'VALIDATION_FAILED');
+      const list = col(f.type.systemName, '?perPage=6');
+      const one = col(f.type.systemName, `/${f.alpha.id}`);
+      await warm(list, f.as);
+      await warm(one, f.as);
+      const answers: string[] = [];
+      for (const value of ['2', '', 'true', '1&_noCache=1', '0&_noCache=1']) {
+        // Uncached (a query of its own), validation refuses it.
+        expectError(await send('GET', col(f.type.systemName, `?perPage=7&_noCache=${value}`), f.as), 400, 'VALIDATION_FAILED');
+        for (const path of [`${list}&_noCache=${value}`, `${one}?_noCache=${value}`]) {
+          const res = await send('GET', path, f.as);
+          if (res.status !== 400) answers.push(`${path} → ${res.status} X-Cache ${res.headers['x-cache']}`);
+        }
+      }
+      expect(answers, 'answered from the cache instead of 400 VALIDATION_FAILED').to.deep.equal([]);
+    });
+
+    it('an item addressed by its UUID in upper case gets the same answer cached or not', async () => {
+      const f = await fixture();
+      const upper = col(f.type.systemName, `/${f.alpha.uuid.toUpperCase()}`);
+      const uncached = await send('GET', upper, f.as, { headers: { 'cache-control': 'no-store' } });
+      await warm(col(f.type.systemName, `/${f.alpha.uuid}`), f.as);
+      const cached = await send('GET', upper, f.as);
+      expect(cached.status, `uncached ${uncached.status}, with the lower-case entry stored ${cached.status} (X-Cache ${cached.headers['x-cache']})`).to.equal(uncached.status);
     });
 
     it('an invalid query is refused with 400 every time, whatever is cached (only answers to valid requests are stored)', async () => {
@@ -443,6 +462,37 @@ describe('response cache', function () {
       expect(searchedAfter.body.stats.total).to.equal(2);
     });
 
+    it('the tag tree changed: a list filtered by a tag with its descendants sees a tag moved under it, and a deleted tag is refused', async () => {
+      const f = await fixture();
+      const t = f.type.systemName;
+      const aTag = async (name: string, parent?: number) => {
+        const res = await server.request('POST', '/api/v1/collection/tags', { key: server.adminKey, body: { name: `${name}-${systemName()}`, ...(parent ? { parent } : {}) } });
+        expect(res.status, res.text).to.equal(201);
+        return res.body.id as number;
+      };
+      const parent = await aTag('parent');
+      const loose = await aTag('loose');
+      const assigned = await send('POST', '/api/v1/app/tags.assign', f.as, { body: { type: f.type.id, item: f.beta.id, operation: 'add', tags: [loose] } });
+      expect(assigned.status, assigned.text).to.equal(200);
+      const path = col(t, `?tags=${parent}&includeTagDescendants=true&orderBy=id`);
+      const before = await send('GET', path, f.as);
+      expect(before.status).to.equal(204);
+      const withLoose = await warm(col(t, `?tags=${loose}&orderBy=id`), f.as);
+      expect(titles(withLoose)).to.deep.equal(['beta']);
+      const moved = await server.request('PATCH', `/api/v1/collection/tags/${loose}`, { key: server.adminKey, body: { parent } });
+      expect(moved.status, moved.text).to.equal(200);
+      const after = await send('GET', path, f.as);
+      expect(after.status, `after the move: ${after.text}`).to.equal(200);
+      expect(titles(after)).to.deep.equal(['beta']);
+      await warm(path, f.as);
+      const deleted = await server.request('DELETE', `/api/v1/collection/tags/${loose}`, { key: server.adminKey });
+      expect(deleted.status, deleted.text).to.equal(204);
+      const gone = await send('GET', col(t, `?tags=${loose}&orderBy=id`), f.as);
+      expect(gone.status, `a list by a deleted tag: ${gone.text}`).to.equal(400);
+      const descendants = await send('GET', path, f.as);
+      expect(descendants.status, `its former parent's list: ${descendants.text}`).to.equal(204);
+    });
+
     it('file binding: an upload bound by PATCH, replaced and removed, is seen on the next get, get-by and list', async () => {
       const f = await fixture();
       const t = f.type.systemName;
@@ -676,9 +726,12 @@ describe('response cache', function () {
         expect((await expectChanged(col(t, '?orderBy=id'), f.as, list, 'list')).body.data[0].labels).to.equal('a,b');
         await warm(col(t, `/${f.alpha.id}`), f.as);
         await setting({ multiValueShape: 'array' });
+        // Back to the old setting: its old entries may answer again (the key holds the setting),
+        // as long as they are what the setting now gives.
         const back = await send('GET', col(t, `/${f.alpha.id}`), f.as);
-        expectCached(back, ['MISS', 'BYPASS']);
+        expectCached(back);
         expect(back.body.labels).to.deep.equal(['a', 'b']);
+        expect(back.text).to.equal(byId.text);
       });
 
       it('apiMaxPageLength lowered: the next list is cut to the new cap', async () => {
@@ -736,6 +789,15 @@ describe('response cache', function () {
       expect(titles(expired)).to.deep.equal(['edited in the database', 'beta']);
       expect(expired.headers.etag).to.not.equal(first.headers.etag);
       expectCached(await send('GET', path, f.as), 'HIT');
+    });
+  });
+
+  describe('listCacheTtlSeconds: 0', () => {
+    it('stores no list (every list request is computed), while single items are still cached', async () => {
+      const tenant = await aTenant(server, { settings: { listCacheTtlSeconds: 0 } });
+      const f = await fixture({ host: tenant.host, adminKey: tenant.admin.key });
+      for (let i = 0; i < 3; i++) expectCached(await send('GET', col(f.type.systemName, '?orderBy=id'), f.as), ['MISS', 'BYPASS']);
+      await warm(col(f.type.systemName, `/${f.alpha.id}`), f.as);
     });
   });
 
