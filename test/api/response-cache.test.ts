@@ -935,6 +935,69 @@ describe('response cache', function () {
     });
   });
 
+  // ------------------------------------------------------------------ store configuration
+
+  describe('the store (CACHE_* settings, servers of their own)', () => {
+    const withServer = async (env: Record<string, string>, body: (s: TestServer) => Promise<void>) => {
+      const own = await startTestServer({ ...RELAXED_AUTH_LIMITS, ...env });
+      try {
+        await body(own);
+      } finally {
+        await own.stop();
+      }
+    };
+
+    it('an answer larger than CACHE_MAX_ENTRY_BYTES is never stored (answered whole every time), a smaller one is', async () => {
+      await withServer({ CACHE_MAX_ENTRY_BYTES: '2000' }, async (own) => {
+        const type = await aType(own, [{ systemName: 'title', kind: 'string' }, { systemName: 'body', kind: 'text' }]);
+        const user = await aUserWithGrants(own, allGrants(type.id));
+        const big = await anItem(own, type.id, { title: 'big', body: 'x'.repeat(5000) }, { key: user.key });
+        const small = await anItem(own, type.id, { title: 'small', body: 'y' }, { key: user.key });
+        for (let i = 0; i < 3; i++) {
+          const res = await own.request('GET', col(type.systemName, `/${big.id}`), { key: user.key });
+          expectCached(res, ['MISS', 'BYPASS']);
+          expect(res.body.body).to.have.length(5000);
+        }
+        const first = await own.request('GET', col(type.systemName, `/${small.id}`), { key: user.key });
+        expectCached(first, 'MISS');
+        expectCached(await own.request('GET', col(type.systemName, `/${small.id}`), { key: user.key }), 'HIT');
+      });
+    });
+
+    it('the memory store evicts beyond CACHE_MAX_BYTES: an evicted answer is computed again, whole and right', async () => {
+      await withServer({ CACHE_STORE: 'memory', CACHE_MAX_BYTES: '20000' }, async (own) => {
+        const type = await aType(own, [{ systemName: 'title', kind: 'string' }, { systemName: 'body', kind: 'text' }]);
+        const user = await aUserWithGrants(own, allGrants(type.id));
+        const items = [];
+        for (let i = 0; i < 30; i++) items.push(await anItem(own, type.id, { title: `item ${i}`, body: `${i}`.repeat(1000).slice(0, 1000) }, { key: user.key }));
+        const first = await own.request('GET', col(type.systemName, `/${items[0].id}`), { key: user.key });
+        expectCached(first, 'MISS');
+        expectCached(await own.request('GET', col(type.systemName, `/${items[0].id}`), { key: user.key }), 'HIT');
+        for (const item of items.slice(1)) expectCached(await own.request('GET', col(type.systemName, `/${item.id}`), { key: user.key }));
+        const again = await own.request('GET', col(type.systemName, `/${items[0].id}`), { key: user.key });
+        expectCached(again, 'MISS');
+        expect(again.text).to.equal(first.text);
+        expect(again.headers.etag).to.equal(first.headers.etag);
+      });
+    });
+
+    it('CACHE_STORE=none: answers still carry their ETag and answer 304, and are never a HIT', async () => {
+      await withServer({ CACHE_STORE: 'none' }, async (own) => {
+        const type = await aType(own, [{ systemName: 'title', kind: 'string' }]);
+        const user = await aUserWithGrants(own, allGrants(type.id));
+        const item = await anItem(own, type.id, { title: 'uncached' }, { key: user.key });
+        const path = col(type.systemName, `/${item.id}`);
+        const first = await own.request('GET', path, { key: user.key });
+        const tag = expectCached(first, ['MISS', 'BYPASS']);
+        expectCached(await own.request('GET', path, { key: user.key }), ['MISS', 'BYPASS']);
+        const conditional = await own.request('GET', path, { key: user.key, headers: { 'if-none-match': tag } });
+        expect(conditional.status).to.equal(304);
+        expect(conditional.headers.etag).to.equal(tag);
+        expectCached(await own.request('GET', col(type.systemName), { key: user.key }), ['MISS', 'BYPASS']);
+      });
+    });
+  });
+
   // ------------------------------------------------------------------ race
 
   describe('writes and reads of one item interleaved', () => {

@@ -288,6 +288,62 @@ describe('the response cache across server processes (PostgreSQL + Redis)', func
       }
     });
 
+    it('a Redis that stops answering (SIGSTOP) is a miss within a bound: answers stay correct and uncached, and caching resumes after SIGCONT', async () => {
+      redis = await startRedis();
+      const stalled = redis;
+      const env = { ...baseEnv, REDIS_URL: redis.url, REDIS_PREFIX: `jt-cache-stall-${tag()}` };
+      const p = await startServerProcess(env, { name: 'P-stall' });
+      const q = await startServerProcess(env, { name: 'Q-stall' });
+      let stopped = false;
+      try {
+        const adminKey = await adminKeyFrom(p);
+        const type = await aCountedType(p, adminKey);
+        const user = await aUserWithKey(p, adminKey, [type.id]);
+        const item = await anItemOn(p, user.key, type.systemName, { title: 'stalled', count: 1 });
+        const one = col(type.systemName, `/${item.id}`);
+        for (const s of [p, q]) await warmOn(s, one, user.key);
+
+        process.kill(stalled.process.pid!, 'SIGSTOP');
+        stopped = true;
+        const problems: string[] = [];
+        for (let i = 0; i < 2; i++) {
+          for (const s of [p, q]) {
+            // The uncached authenticated command tells whether a stall is the cache's or the shared identity state's.
+            for (const target of [one, '/api/v1/app/backend.version']) {
+              const started = Date.now();
+              try {
+                const res = await s.request('GET', target, { key: user.key, timeoutMs: 6_000 });
+                const took = Date.now() - started;
+                // Generous for a loaded 2-core machine; the store's own bound is CACHE_STORE_TIMEOUT_MS (50 ms).
+                if (took > 3_000) problems.push(`${s.name} ${target}: ${took} ms`);
+                if (target === one) {
+                  expectCached(res, ['BYPASS', 'MISS']);
+                  expect(res.body.count, `${s.name} while Redis is stopped`).to.equal(1);
+                }
+              } catch (error) {
+                problems.push(`${s.name} ${target}: ${(error as Error).message} (Redis stopped)`);
+              }
+            }
+          }
+        }
+        expect(problems, 'a stalled Redis does not stall the answers').to.deep.equal([]);
+
+        process.kill(stalled.process.pid!, 'SIGCONT');
+        stopped = false;
+        for (const s of [p, q]) {
+          const back = await warmOn(s, one, user.key, 20_000);
+          expect(back.body.count).to.equal(1);
+        }
+        const patched = await p.request('PATCH', one, { key: user.key, body: { count: 2 } });
+        expect(patched.status, patched.text).to.equal(200);
+        expect((await q.request('GET', one, { key: user.key })).body.count).to.equal(2);
+      } finally {
+        if (stopped) process.kill(stalled.process.pid!, 'SIGCONT');
+        await Promise.all([p, q].map((s) => s.stop('SIGTERM', 15_000).catch(() => s.kill())));
+        await stalled.process.kill();
+      }
+    });
+
     it('a write made while Redis was down is not undone by the entries Redis reloads from its dump when it comes back', async () => {
       redisDir = mkdtempSync(path.join(tmpdir(), 'jt-cache-redis-'));
       redis = await startRedis({ dir: redisDir });
