@@ -55,11 +55,13 @@ export function responseCacheStage(cache: ResponseCache | null, types: TypeRegis
     if (policy.cache === 'item' && type.readLog) return bypass('readLogged');
     if (directive === 'no-store') return bypass('noStore');
 
+    const body = SEARCH_OPERATIONS.has(operationId) ? canonicalJson(ctx.request.body) : '';
+    if (body === null) return computed(ctx, next, null, 'BYPASS');
     const target = operationId === 'getItemBy' ? `${params.property}\u0000${params.item}` : operationId === 'getItem' ? dependency.kind === 'item' ? dependency.item : '' : '';
     const key = cache.entryKey(tenant.id, cacheKey({
       tenant, principal, typesGeneration, operationId, typeId: type.id, target,
       query: normalizedQuery(ctx.querystring),
-      body: SEARCH_OPERATIONS.has(operationId) ? canonicalJson(ctx.request.body) : '',
+      body,
     }));
     const generations = cache.generationsFor(tenant.id, principal.userId, dependency);
     let looked;
