@@ -393,6 +393,17 @@ describe('response cache', function () {
       expect((await expectChanged(col(t, `/${f.alpha.uuid}`), f.as, byUuid, 'by UUID after PATCH by id')).body.count).to.equal(42);
     });
 
+    it('an id written with leading zeros is its own entry, and still invalidated by a write through the plain id', async () => {
+      const f = await fixture();
+      const t = f.type.systemName;
+      const padded = await warm(col(t, `/00${f.alpha.id}`), f.as);
+      expect(padded.body.id).to.equal(f.alpha.id);
+      expect((await send('PATCH', col(t, `/${f.alpha.id}`), f.as, { body: { count: 55 } })).status).to.equal(200);
+      expect((await expectChanged(col(t, `/00${f.alpha.id}`), f.as, padded, 'the padded id')).body.count).to.equal(55);
+      const upper = await send('GET', col(t, `/${f.alpha.uuid.toUpperCase()}`), f.as);
+      expect(upper.status, 'an upper-case UUID, uncached or not').to.equal(404);
+    });
+
     it('DELETE: by id and by UUID 404, get-by 404, the list without the item', async () => {
       const f = await fixture();
       const t = f.type.systemName;
@@ -627,6 +638,25 @@ describe('response cache', function () {
       expectCached(await send('GET', col(t, `/${f.alpha.id}`), f.as));
     });
 
+    it('a role deleted and a group deleted are seen on the next request', async () => {
+      const f = await fixture();
+      const t = f.type.systemName;
+      const path = col(t, `/${f.alpha.id}`);
+      // A second user who holds the grants only through a group.
+      const member = await aUser(server, ['useApi']);
+      const groupRole = await aRole(server, ['useApi'], { typePermissions: allGrants(f.type.id) });
+      const group = await server.request('POST', '/api/v1/admin/groups', { key: server.adminKey, body: { name: `g-${systemName()}`, roles: [groupRole.id], users: [member.id] } });
+      expect(group.status, group.text).to.equal(201);
+      await warm(path, f.as);
+      await warm(path, { key: member.key });
+      const roleGone = await server.request('DELETE', `/api/v1/admin/roles/${f.user.roleId}`, { key: server.adminKey });
+      expect(roleGone.status, roleGone.text).to.be.oneOf([200, 204]);
+      expectRefused(await send('GET', path, f.as), 'get one, the role deleted');
+      const groupGone = await server.request('DELETE', `/api/v1/admin/groups/${group.body.id}`, { key: server.adminKey });
+      expect(groupGone.status, groupGone.text).to.be.oneOf([200, 204]);
+      expectRefused(await send('GET', path, { key: member.key }), 'get one, the group deleted');
+    });
+
     it("a role's permissions changed (useApi taken away) is seen on the next request", async () => {
       const f = await fixture();
       await warm(col(f.type.systemName, `/${f.alpha.id}`), f.as);
@@ -791,6 +821,23 @@ describe('response cache', function () {
       expect(titles(expired)).to.deep.equal(['edited in the database', 'beta']);
       expect(expired.headers.etag).to.not.equal(first.headers.etag);
       expectCached(await send('GET', path, f.as), 'HIT');
+    });
+  });
+
+  describe('listCacheTtlSeconds lowered', () => {
+    it('applies to list entries stored before the change: they do not outlive the new TTL', async () => {
+      const tenant = await aTenant(server);
+      const f = await fixture({ host: tenant.host, adminKey: tenant.admin.key });
+      const path = col(f.type.systemName, '?orderBy=id');
+      await warm(path, f.as);
+      await rewriteStoredValue(server.database, f.alpha.id, 'title', 'edited behind the API');
+      expect(titles(await send('GET', path, f.as))[0], 'still the stored entry (TTL 300 s)').to.equal('alpha');
+      const lowered = await server.request('PATCH', '/api/v1/admin/settings', { key: tenant.admin.key, host: tenant.host, body: { listCacheTtlSeconds: 1 } });
+      expect(lowered.status, lowered.text).to.equal(200);
+      await sleep(2500);
+      const after = await send('GET', path, f.as);
+      expectCached(after, ['MISS', 'BYPASS']);
+      expect(titles(after)[0]).to.equal('edited behind the API');
     });
   });
 
