@@ -388,5 +388,43 @@ describe('the response cache across server processes (PostgreSQL + Redis)', func
         await Promise.all([p, q].map((s) => s.stop('SIGTERM', 15_000).catch(() => s.kill())));
       }
     });
+
+    it('nor when the process that made the write died before Redis came back (its unsent invalidations die with it)', async () => {
+      redisDir ??= mkdtempSync(path.join(tmpdir(), 'jt-cache-redis-'));
+      const dir = mkdtempSync(path.join(redisDir, 'died-'));
+      redis = await startRedis({ dir });
+      const env = { ...baseEnv, REDIS_URL: redis.url, REDIS_PREFIX: `jt-cache-died-${tag()}` };
+      const p = await startServerProcess(env, { name: 'P-died' });
+      const q = await startServerProcess(env, { name: 'Q-died' });
+      try {
+        const adminKey = await adminKeyFrom(p);
+        const type = await aCountedType(p, adminKey);
+        const user = await aUserWithKey(p, adminKey, [type.id]);
+        const item = await anItemOn(p, user.key, type.systemName, { title: 'orphaned', count: 1 });
+        const targets = [col(type.systemName, `/${item.id}`), col(type.systemName, '?orderBy=id')];
+        for (const target of targets) await warmOn(q, target, user.key);
+
+        await redisCommand(redis.port, ['SHUTDOWN', 'SAVE']).catch(() => '');
+        expect(await redis.process.waitForExit(10_000), 'redis-server exited after SHUTDOWN SAVE').to.not.equal(null);
+        const patched = await p.request('PATCH', targets[0], { key: user.key, body: { count: 2 } });
+        expect(patched.status, `a write while Redis is down: ${patched.text}`).to.equal(200);
+        await p.kill(); // dies with whatever it kept to resend
+
+        redis = await startRedis({ port: redis.port, dir });
+        const problems: string[] = [];
+        const until = Date.now() + 6_000;
+        while (Date.now() < until) {
+          for (const target of targets) {
+            const res = await q.request('GET', target, { key: user.key });
+            const seen = res.status === 200 ? (res.body.data ? res.body.data[0].count : res.body.count) : `status ${res.status}`;
+            if (seen !== 2) problems.push(`${q.name} ${target}: ${seen} (X-Cache ${res.headers['x-cache']})`);
+          }
+          await sleep(250);
+        }
+        expect(problems.slice(0, 6), `${problems.length} stale reads on Q after Redis came back with its dump`).to.deep.equal([]);
+      } finally {
+        await Promise.all([p, q].map((s) => s.stop('SIGTERM', 15_000).catch(() => s.kill())));
+      }
+    });
   });
 });
