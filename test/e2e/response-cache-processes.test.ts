@@ -163,6 +163,46 @@ describe('the response cache across server processes (PostgreSQL + Redis)', func
       expect((await q.request('GET', paths[3], { key: user.key })).status, 'the emptied list').to.equal(204);
     });
 
+    it('200 rounds of PATCH through one process and GET through the other (with readers on both) never read a value older than the last answered write', async () => {
+      const type = await aCountedType(p, adminKey);
+      const user = await aUserWithKey(p, adminKey, [type.id]);
+      const item = await anItemOn(p, user.key, type.systemName, { title: 'raced', count: 0 });
+      const reads = [col(type.systemName, `/${item.id}`), col(type.systemName, `/${item.uuid}`), col(type.systemName, '?orderBy=id')];
+      const countIn = (res: ApiResponse) => (res.body.data ? res.body.data[0].count : res.body.count);
+      let committed = 0;
+      let running = true;
+      const stale: string[] = [];
+      const outcomes = new Map<string, number>();
+      const check = (res: ApiResponse, floor: number, what: string) => {
+        outcomes.set(String(res.headers['x-cache']), (outcomes.get(String(res.headers['x-cache'])) ?? 0) + 1);
+        if (res.status !== 200) stale.push(`${what}: ${res.status}`);
+        else if (countIn(res) < floor) stale.push(`${what}: ${countIn(res)} after the write of ${floor} answered (X-Cache ${res.headers['x-cache']})`);
+      };
+      const reader = async (n: number) => {
+        for (let i = 0; running; i++) {
+          const server = (n + i) % 2 ? p : q;
+          const target = reads[(n + i) % reads.length];
+          const floor = committed;
+          check(await server.request('GET', target, { key: user.key }), floor, `reader ${n} on ${server.name} ${target}`);
+        }
+      };
+      const readers = [reader(0), reader(1)];
+      try {
+        for (let round = 1; round <= 200; round++) {
+          const [writer, other] = round % 2 ? [p, q] : [q, p];
+          const patched = await writer.request('PATCH', reads[0], { key: user.key, body: { count: round } });
+          expect(patched.status, patched.text).to.equal(200);
+          committed = round;
+          check(await other.request('GET', reads[round % reads.length], { key: user.key }), round, `round ${round} on ${other.name}`);
+        }
+      } finally {
+        running = false;
+        await Promise.all(readers);
+      }
+      expect(stale.slice(0, 10), `${stale.length} stale reads; outcomes ${JSON.stringify([...outcomes])}`).to.deep.equal([]);
+      expect(outcomes.get('HIT') ?? 0, `some reads were hits: ${JSON.stringify([...outcomes])}`).to.be.greaterThan(0);
+    });
+
     it("a grant withdrawn and a type changed through one are seen on the other's next request", async () => {
       const type = await aCountedType(p, adminKey);
       const user = await aUserWithKey(p, adminKey, [type.id]);
