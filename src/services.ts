@@ -12,7 +12,6 @@ import { Groups } from './domain/identity/groups.ts';
 import { Roles } from './domain/identity/roles.ts';
 import { Tenants } from './domain/identity/tenants.ts';
 import type { Contract } from './http/contract.ts';
-import { emptyCounts, type CacheOperations } from './cache/cache-stats.ts'; // TEMPORARY (cache-page): until the cache core lands on main
 import { TypeRegistry } from './domain/items/type-registry.ts';
 import { ItemsService } from './domain/items/items-service.ts';
 import { TypesService } from './domain/items/types-service.ts';
@@ -41,7 +40,6 @@ export interface Services {
   /** The response cache (its figures and purges); null when CACHE_STORE=none. */
   responseCache: ResponseCache | null;
   contract: Pick<Contract, 'jsonText' | 'yamlText'>;
-  responseCache: CacheOperations; // TEMPORARY (cache-page)
 }
 
 export function createServices(options: {
@@ -82,10 +80,5 @@ export function createServices(options: {
     limiters: options.limiters,
     responseCache: options.responseCache,
     contract: options.contract,
-    // TEMPORARY (cache-page): a stand-in with no traffic until the cache core lands on main.
-    responseCache: {
-      stats: async () => ({ store: 'memory', shared: false, totals: emptyCounts(), perType: new Map(), entries: 0, bytes: 0, evictions: 0, maxBytes: 64 * 1024 * 1024, since: new Date() }),
-      purge: async () => undefined,
-    },
   };
 }

@@ -9,6 +9,9 @@ type CacheCounters = components['schemas']['CacheCounters'];
 /** The contract caps `types` (maxItems): a tenant with more busy types sees its busiest. */
 export const MAX_TYPES_SHOWN = 1000;
 
+/** The figures of a cache turned off (CACHE_STORE=none): nothing counted, nothing held. */
+export type CacheStatsOrOff = TenantCacheStats | (Omit<TenantCacheStats, 'store'> & { store: 'none' });
+
 export function projectCounters(counts: CacheCounts): CacheCounters {
   return { hits: counts.hits, misses: counts.misses, bypasses: { ...counts.bypasses }, stores: counts.stores, hitRatio: hitRatio(counts) };
 }
@@ -24,7 +27,7 @@ export function requestsOf(counts: CacheCounts): number {
  * id names nothing the operator could purge). Most requested first, ties by id, at most
  * MAX_TYPES_SHOWN.
  */
-export function projectCacheStats(stats: TenantCacheStats, typeNames: ReadonlyMap<number, string>, listTtlSeconds: number, zone: string): CacheStats {
+export function projectCacheStats(stats: CacheStatsOrOff, typeNames: ReadonlyMap<number, string>, listTtlSeconds: number, zone: string): CacheStats {
   const types = [...stats.perType]
     .filter(([typeId]) => typeNames.has(typeId))
     .sort(([idA, a], [idB, b]) => requestsOf(b) - requestsOf(a) || idA - idB)

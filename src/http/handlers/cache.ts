@@ -1,25 +1,34 @@
 // The response cache's operator commands (cache.stats, cache.purge) and the Application
 // Management page that drives them.
 import type { components } from '../../../generated/api.d.ts';
-import type { PurgeTarget } from '../../cache/cache-stats.ts';
+import { emptyCounts, type PurgeTarget } from '../../cache/cache-stats.ts';
 import { Errors } from '../../errors/registry.ts';
 import { formatInstant } from '../../lib/dates.ts';
-import { projectCacheStats } from '../../projection/cache-stats.ts';
+import { projectCacheStats, type CacheStatsOrOff } from '../../projection/cache-stats.ts';
 import { managementPage } from '../management-page.ts';
 import type { AuthedScope, OperationHandler } from '../types.ts';
 
 type CachePurge = components['schemas']['CachePurge'];
 
+/** With the cache turned off (CACHE_STORE=none) the commands still answer: zeros, and purges of nothing. */
+const CACHE_OFF: CacheStatsOrOff = {
+  store: 'none', shared: false, totals: emptyCounts(), perType: new Map(), entries: 0, bytes: 0, evictions: 0, maxBytes: null, since: new Date(),
+};
+
 export const getCacheStats: OperationHandler<'getCacheStats'> = async (_input, scope) => {
   const { services, tenant } = scope;
-  const [stats, types] = await Promise.all([services.responseCache.stats(tenant.id), services.typeRegistry.all(tenant.id, scope.generation)]);
+  const [stats, types] = await Promise.all([
+    services.responseCache ? services.responseCache.stats(tenant.id) : CACHE_OFF,
+    services.typeRegistry.all(tenant.id, scope.generation),
+  ]);
   const typeNames = new Map(types.map((t) => [t.id, t.systemName]));
   return { status: 200, body: projectCacheStats(stats, typeNames, tenant.settings.listCacheTtlSeconds, scope.principal.timeZone) };
 };
 
 export const purgeCache: OperationHandler<'purgeCache'> = async ({ body }, scope) => {
   const target = await purgeTarget(scope, body);
-  await scope.services.responseCache.purge(scope.tenant.id, target);
+  // The target is checked even with the cache off: a typo is a 404 either way.
+  await scope.services.responseCache?.purge(scope.tenant.id, target);
   return { status: 200, body: { ...target, purgedAt: formatInstant(new Date(), scope.principal.timeZone) } };
 };
 
