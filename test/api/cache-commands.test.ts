@@ -3,10 +3,12 @@
 // next read is a MISS, nothing else is), their refusals, and the tenant boundary both ways.
 import { expect } from 'chai';
 import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.ts';
-import { usingRedis } from '../helpers/database.ts';
+import { createTestDatabase, usingRedis, type TestDatabase } from '../helpers/database.ts';
+import { ShutdownIncomplete } from '../../src/process/shutdown-steps.ts';
 import { aUser, type TestUser } from '../helpers/principals.ts';
 import { aTenant, RELAXED_AUTH_LIMITS, type TestTenant } from '../helpers/tenants.ts';
 import { aType, aUserWithGrants, allGrants, anItem, type As, type ItemTypeBody } from '../helpers/collections.ts';
+import { startRedis, type PrivateRedis } from '../helpers/process.ts';
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$/;
 const STATS = '/api/v1/app/cache.stats';
@@ -313,5 +315,41 @@ describe('the response cache operator commands', () => {
         await read(server, theirs.path, theirs.reader, 'HIT');
       });
     }
+  });
+
+  describe('when the Redis store stops answering', () => {
+    let redis: PrivateRedis;
+    let own: TestServer;
+    let ownDatabase: TestDatabase;
+    before(async () => {
+      redis = await startRedis();
+      ownDatabase = await createTestDatabase();
+      own = await startTestServer({ ...RELAXED_AUTH_LIMITS, REDIS_URL: redis.url, SHUTDOWN_TIMEOUT_MS: '2000', SHUTDOWN_DRAIN_MS: '0' }, ownDatabase);
+      const stats = await own.request('GET', STATS, { key: own.adminKey });
+      expect(stats.status, stats.text).to.equal(200);
+      expect(stats.body.store).to.equal('redis');
+      await redis.process.kill();
+    });
+    after(async () => {
+      // Its Redis clients cannot be closed cleanly with Redis gone: that step times out (bounded),
+      // which is the shutdown's business, not this test's.
+      await own?.stop().catch((error) => {
+        if (!(error instanceof ShutdownIncomplete)) throw error;
+      });
+      await redis?.process.kill();
+      await ownDatabase?.drop();
+    });
+
+    it('answers cache.purge with 503 CACHE_UNAVAILABLE and Retry-After, not a 500', async () => {
+      const res = await own.request('POST', PURGE, { key: own.adminKey, body: { scope: 'tenant' } });
+      expectError(res, 503, 'CACHE_UNAVAILABLE');
+      expect(Number(res.headers['retry-after'])).to.be.above(0);
+    });
+
+    it('answers cache.stats with 503 CACHE_UNAVAILABLE and Retry-After, not a 500', async () => {
+      const res = await own.request('GET', STATS, { key: own.adminKey });
+      expectError(res, 503, 'CACHE_UNAVAILABLE');
+      expect(Number(res.headers['retry-after'])).to.be.above(0);
+    });
   });
 });

@@ -2,6 +2,7 @@
 // Management page that drives them.
 import type { components } from '../../../generated/api.d.ts';
 import { emptyCounts, type PurgeTarget } from '../../cache/cache-stats.ts';
+import { StoreUnavailable } from '../../cache/response-cache.ts';
 import { Errors } from '../../errors/registry.ts';
 import { formatInstant } from '../../lib/dates.ts';
 import { projectCacheStats, type CacheStatsOrOff } from '../../projection/cache-stats.ts';
@@ -18,7 +19,7 @@ const CACHE_OFF: CacheStatsOrOff = {
 export const getCacheStats: OperationHandler<'getCacheStats'> = async (_input, scope) => {
   const { services, tenant } = scope;
   const [stats, types] = await Promise.all([
-    services.responseCache ? services.responseCache.stats(tenant.id) : CACHE_OFF,
+    services.responseCache ? fromStore(services.responseCache.stats(tenant.id)) : CACHE_OFF,
     services.typeRegistry.all(tenant.id, scope.generation),
   ]);
   const typeNames = new Map(types.map((t) => [t.id, t.systemName]));
@@ -28,7 +29,7 @@ export const getCacheStats: OperationHandler<'getCacheStats'> = async (_input, s
 export const purgeCache: OperationHandler<'purgeCache'> = async ({ body }, scope) => {
   const target = await purgeTarget(scope, body);
   // The target is checked even with the cache off: a typo is a 404 either way.
-  await scope.services.responseCache?.purge(scope.tenant.id, target);
+  if (scope.services.responseCache) await fromStore(scope.services.responseCache.purge(scope.tenant.id, target));
   return { status: 200, body: { ...target, purgedAt: formatInstant(new Date(), scope.principal.timeZone) } };
 };
 
@@ -38,6 +39,19 @@ export const getManagementPage: OperationHandler<'getManagementPage'> = async ()
   contentType: 'text/html; charset=utf-8',
   headers: managementPage.headers,
 });
+
+const CACHE_RETRY_AFTER_SECONDS = 5;
+
+/** A store that is down or slow is a 503 the operator can retry, not a 500: the command did nothing. */
+async function fromStore<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof StoreUnavailable)) throw error;
+    const retryAfter = CACHE_RETRY_AFTER_SECONDS;
+    throw Errors.cacheUnavailable({ retryAfter }, { headers: { 'Retry-After': String(retryAfter) } });
+  }
+}
 
 /** Each scope takes exactly its own field: a stray one is refused rather than ignored (a
  *  `{scope: "tenant", type: "x"}` that purged the whole tenant would surprise its sender). */
