@@ -37,8 +37,10 @@ export function responseCacheStage(cache: ResponseCache | null, types: TypeRegis
     const tenant = ctx.state.tenant as TenantContext;
     const typesGeneration = ctx.state.typesGeneration as number | null;
     const type = principal ? await types.resolve(tenant.id, params.collection, typesGeneration).catch(() => null) : null;
-    if (!cache || !principal || !type || typesGeneration === null) {
-      // Unknown or hidden types, and a store that cannot be trusted now: computed as always.
+    if (!cache || !principal || !type) return computed(ctx, next, null, 'BYPASS');
+    if (typesGeneration === null) {
+      // The shared generations could not be read (Redis away): nothing cached can be trusted.
+      cache.count(tenant.id, type.id, 'storeUnavailable');
       return computed(ctx, next, null, 'BYPASS');
     }
     const dependency: Dependency = policy.cache === 'item' && operationId === 'getItem'
