@@ -227,10 +227,44 @@ describe('the Application Management page (headless Chromium)', function () {
     await page.click('#purge-user-form button');
     await page.waitForFunction((id) => (document.getElementById('message')!.textContent ?? '').includes(`Purged user ${id}`), reader.id);
     await readItem(book, bookItem, 'MISS');
-    await page.fill('#purge-type', 'no_such_type');
+    // The API names the unknown type in its message: shown as text, never parsed as HTML.
+    const hostile = '<img src=x onerror="window.__injected=1">';
+    await page.fill('#purge-type', hostile);
     await page.click('#purge-type-form button');
     await page.waitForSelector('#message.error');
-    expect(await messageText()).to.include('NOT_FOUND').and.include('no_such_type');
+    expect(await messageText()).to.include('NOT_FOUND').and.include(hostile);
+    expect(await page.locator('#message img').count()).to.equal(0);
+    expect(await page.evaluate(() => (window as unknown as { __injected?: number }).__injected)).to.equal(undefined);
+  });
+
+  it('refreshes by itself when auto-refresh is on', async () => {
+    const before = (await rowFigures(film))!;
+    await page.selectOption('#interval', '5');
+    await page.check('#auto');
+    await readItem(film, filmItem, 'MISS');
+    await readItem(film, filmItem, 'HIT');
+    // No click: the page's own timer brings the new figures (a 5 s interval, shared figures lag ~1 s).
+    await page.waitForFunction(
+      ({ name, hits }) => document.querySelector(`#types-body tr[data-type="${name}"] td.hits`)?.textContent === String(hits),
+      { name: film.systemName, hits: before.hits + 1 },
+      { timeout: 15_000 },
+    );
+    expect(await rowFigures(film)).to.deep.equal({ hits: before.hits + 1, misses: before.misses + 1 });
+    await page.uncheck('#auto');
+  });
+
+  it('signs out by itself, saying why, when its key is revoked elsewhere', async () => {
+    const key = await page.evaluate(() => sessionStorage.getItem('jetstack.manage.key'));
+    await api('POST', '/api/v1/deauth', { body: { key: key! } }, 200);
+    await page.click('#refresh');
+    await page.waitForSelector('#login-form', { state: 'visible' });
+    expect(await messageText()).to.include('API_KEY_INVALID');
+    expect(await page.evaluate(() => sessionStorage.getItem('jetstack.manage.key'))).to.equal(null);
+    // And back in for the last step.
+    await page.fill('#login', operator.login);
+    await page.fill('#password', operator.password);
+    await page.click('#login-submit');
+    await page.waitForSelector('#dashboard', { state: 'visible' });
   });
 
   it('signs out: the key is revoked and forgotten, and the sign-in form is back', async () => {
