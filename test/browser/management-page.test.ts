@@ -12,11 +12,13 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { REPO_ROOT, startServerProcess, stopAllProcesses, type ServerProcess } from '../helpers/process.ts';
 import type { RequestOptions } from '../helpers/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; CHROMIUM_PATH names another build. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
 const SCREENSHOT = path.join(REPO_ROOT, '.tmp', 'screenshots', 'management-page.png');
-const ci = () => /^(1|true)$/i.test(process.env.CI ?? '');
+/** CI set to anything but empty, 0 or false (CI services set CI=true). */
+const ci = () => !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase());
 
 describe('the Application Management page (headless Chromium)', function () {
   this.timeout(120_000);
