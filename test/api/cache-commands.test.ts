@@ -317,6 +317,34 @@ describe('the response cache operator commands', () => {
     }
   });
 
+  describe('with the cache turned off (CACHE_STORE=none)', () => {
+    let off: TestServer;
+    before(async () => {
+      off = await startTestServer({ ...RELAXED_AUTH_LIMITS, CACHE_STORE: 'none' });
+    });
+    after(() => off?.stop());
+
+    it("answers cache.stats with store none and every figure 0, even after reads", async () => {
+      const type = await aType(off, [{ systemName: 'title', kind: 'string' }]);
+      const user = await aUserWithGrants(off, allGrants(type.id));
+      const item = await anItem(off, type.id, { title: 'x' }, { key: user.key });
+      const got = await off.request('GET', itemPath(type, item.id), { key: user.key });
+      expect(got.status, got.text).to.equal(200);
+      const res = await off.request('GET', STATS, { key: off.adminKey });
+      expect(res.status, res.text).to.equal(200);
+      expect(res.body).to.include({ store: 'none', shared: false, entries: 0, bytes: 0, evictions: 0, maxBytes: null });
+      expect(res.body.totals).to.deep.equal({ hits: 0, misses: 0, stores: 0, hitRatio: 0, bypasses: { noCache: 0, noStore: 0, readLogged: 0, storeUnavailable: 0 } });
+      expect(res.body.types).to.deep.equal([]);
+    });
+
+    it('answers cache.purge 200 for a known target and still 404 for an unknown one', async () => {
+      const res = await off.request('POST', PURGE, { key: off.adminKey, body: { scope: 'tenant' } });
+      expect(res.status, res.text).to.equal(200);
+      expect(res.body.scope).to.equal('tenant');
+      expectError(await off.request('POST', PURGE, { key: off.adminKey, body: { scope: 'type', type: 'missing' } }), 404, 'NOT_FOUND');
+    });
+  });
+
   describe('when the Redis store stops answering', () => {
     let redis: PrivateRedis;
     let own: TestServer;
