@@ -59,7 +59,12 @@ export class ResponseCache implements CacheOperations {
     private readonly redis: RedisClient | null = null,
   ) {
     if (store.shared && redis) {
-      this.flushTimer = setInterval(() => void this.flush(), STATS_FLUSH_MS);
+      // Once a second: the figures to the shared hash, and invalidations still undelivered
+      // (a Redis that stalled and resumed never says "ready" again).
+      this.flushTimer = setInterval(() => {
+        void this.flush();
+        if (this.store.ready()) void this.resendUnsent();
+      }, STATS_FLUSH_MS);
       this.flushTimer.unref();
     }
   }
@@ -159,7 +164,7 @@ export class ResponseCache implements CacheOperations {
   async bump(generations: string[]): Promise<void> {
     const unique = [...new Set(generations)];
     if (!unique.length) return;
-    if (!this.store.ready()) return this.keepUnsent(unique, new StoreUnavailable('cache store not connected'));
+    // Tried even while the store is suspect: this is what keeps other processes from going stale.
     try {
       await bounded(this.store.bump(unique), BUMP_TIMEOUT_MS);
     } catch (first) {

@@ -30,6 +30,9 @@ describe('cache key', () => {
   it('writes equal JSON bodies as one text, whatever the key order', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).to.equal(canonicalJson({ a: { c: null, d: [1, { y: 2, z: 1 }] }, b: 1 }));
     expect(canonicalJson(undefined)).to.equal('');
+    // Too deep to key (the request is then computed uncached and validation answers it).
+    expect(canonicalJson(JSON.parse(`${'['.repeat(5000)}1${']'.repeat(5000)}`))).to.equal(null);
+    expect(canonicalJson({ a: JSON.parse(`${'['.repeat(20)}1${']'.repeat(20)}`) })).to.be.a('string');
   });
 
   it('gives the same key to the same view, and another to every change of user, scope, zone, settings, types, operation or request', () => {

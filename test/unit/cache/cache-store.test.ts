@@ -121,7 +121,14 @@ describe('response cache over a store that fails or is slow', () => {
   it('keeps an undelivered invalidation and sends it when asked again', async () => {
     const sent: string[][] = [];
     let up = false;
-    const store: CacheStore = { ...failing(() => Promise.reject(new Error('x'))), ready: () => up, bump: async (names) => void sent.push(names) };
+    const store: CacheStore = {
+      ...failing(() => Promise.reject(new Error('x'))),
+      ready: () => up,
+      bump: async (names) => {
+        if (!up) throw new Error('connection lost');
+        sent.push(names);
+      },
+    };
     const cache = new ResponseCache(store, options(''), logger, null);
     await cache.bump(['a', 'b']);
     expect(sent).to.deep.equal([]);
