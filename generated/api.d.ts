@@ -1293,41 +1293,47 @@ export interface components {
             createdOn: components["schemas"]["Instant"];
             revoked: boolean;
         };
+        /** @description Requests answered without reading the cache, by reason */
+        CacheBypasses: {
+            /** @description `Cache-Control: no-cache`, `Pragma: no-cache` or `_noCache=1` */
+            noCache: number;
+            /** @description `Cache-Control: no-store` */
+            noStore: number;
+            /** @description Single fetches of read-logged types */
+            readLogged: number;
+            /** @description The cache store failed or did not answer in time */
+            storeUnavailable: number;
+        };
         CacheCounters: {
             hits: number;
             misses: number;
-            /** @description Requests answered without reading the cache, by reason */
-            bypasses: {
-                /** @description `Cache-Control: no-cache`, `Pragma: no-cache` or `_noCache=1` */
-                noCache: number;
-                /** @description `Cache-Control: no-store` */
-                noStore: number;
-                /** @description Single fetches of read-logged types */
-                readLogged: number;
-                /** @description The cache store failed or did not answer in time */
-                storeUnavailable: number;
-            };
+            bypasses: components["schemas"]["CacheBypasses"];
             /** @description Answers written to the cache */
             stores: number;
             /** @description hits / (hits + misses + bypasses); 0 before any request */
             hitRatio: number;
         };
+        /** @description The counters of one type (the fields of `CacheCounters`, and the type named) */
+        CacheTypeCounters: {
+            typeId: number;
+            systemName: string;
+            hits: number;
+            misses: number;
+            bypasses: components["schemas"]["CacheBypasses"];
+            stores: number;
+            hitRatio: number;
+        };
         CacheStats: {
-            /** @enum {string} */
-            store: "memory" | "redis";
+            /**
+             * @description Where entries are kept; `none` when the cache is turned off (CACHE_STORE=none): every figure is then 0
+             * @enum {string}
+             */
+            store: "memory" | "redis" | "none";
             /** @description Whether the figures are shared by every server process (Redis) */
             shared: boolean;
             totals: components["schemas"]["CacheCounters"];
             /** @description Per type, for the types of the tenant with any traffic, most requested first */
-            types: ({
-                typeId: number;
-                systemName: string;
-                hits: unknown;
-                misses: unknown;
-                bypasses: unknown;
-                stores: unknown;
-                hitRatio: unknown;
-            } & WithRequired<components["schemas"]["CacheCounters"], "hits" | "misses" | "bypasses" | "stores" | "hitRatio">)[];
+            types: components["schemas"]["CacheTypeCounters"][];
             /** @description Entries held (the whole process's memory store; null for Redis, where entries expire on their own) */
             entries: number | null;
             /** @description Bytes held (memory) or written (Redis, cumulative) for this tenant */
@@ -2043,7 +2049,16 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
+            /** @description The database or the cache store (Redis) cannot answer right now; `DATABASE_UNAVAILABLE` or `CACHE_UNAVAILABLE`. Nothing was purged; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     purgeCache: {
@@ -2075,7 +2090,16 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
+            /** @description The database or the cache store (Redis) cannot answer right now; `DATABASE_UNAVAILABLE` or `CACHE_UNAVAILABLE`. Nothing was purged; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getManagementPage: {
@@ -4245,6 +4269,3 @@ export interface operations {
         };
     };
 }
-type WithRequired<T, K extends keyof T> = T & {
-    [P in K]-?: T[P];
-};

@@ -34,6 +34,11 @@ function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Any failure of a store call, as the one error the callers handle (the operator commands answer 503). */
+function asStoreUnavailable(error: unknown): never {
+  throw error instanceof StoreUnavailable ? error : new StoreUnavailable(String((error as Error)?.message ?? error));
+}
+
 type Counter = keyof Omit<CacheCounts, 'bypasses'> | BypassReason | 'bytes';
 const COUNTERS: Counter[] = ['hits', 'misses', 'stores', 'noCache', 'noStore', 'readLogged', 'storeUnavailable', 'bytes'];
 
@@ -196,7 +201,7 @@ export class ResponseCache implements CacheOperations {
     const g = (name: string) => this.generation(tenantId, name);
     const names = target.scope === 'tenant' ? [g('all')] : target.scope === 'type' ? this.typeGenerations(tenantId, target.typeId) : [g(`user:${target.userId}`)];
     if (!this.store.ready()) throw new StoreUnavailable('cache store not connected');
-    await bounded(this.store.bump(names), BUMP_TIMEOUT_MS);
+    await bounded(this.store.bump(names), BUMP_TIMEOUT_MS).catch(asStoreUnavailable);
   }
 
   // ── figures ─────────────────────────────────────────────────────────────────────────────
@@ -238,7 +243,8 @@ export class ResponseCache implements CacheOperations {
     let since = this.since;
     if (this.store.shared && this.redis) {
       await this.flush();
-      const shared = await bounded(this.redis.hGetAll(this.statsHash(tenantId)), BUMP_TIMEOUT_MS);
+      // The Redis client rejects at once while offline (ClientOfflineError): that is the store down too.
+      const shared = await bounded(this.redis.hGetAll(this.statsHash(tenantId)), BUMP_TIMEOUT_MS).catch(asStoreUnavailable);
       rows = new Map();
       for (const [field, value] of Object.entries(shared)) {
         if (field === 'since') {

@@ -67,6 +67,9 @@ export const Errors = {
   notFound: defineError<{ what: string; id: string | number }>('NOT_FOUND', 404, (d) => `${d.what} ${d.id} not found`),
   conflict: defineError<{ message: string }>('CONFLICT', 409, (d) => d.message),
   badRequest: defineError<{ message: string }>('BAD_REQUEST', 400, (d) => d.message),
+  // response cache: operator commands (http/handlers/cache.ts)
+  purgeTargetInvalid: defineError<{ reason: string }>('PURGE_TARGET_INVALID', 400, (d) => `Invalid cache purge: ${d.reason}`),
+  cacheUnavailable: defineError<{ retryAfter: number }>('CACHE_UNAVAILABLE', 503, (d) => `The cache store (Redis) is unavailable; nothing was purged or read; retry in ${d.retryAfter} s`),
   // faults: the database cannot answer right now (down, restarting, out of connections, busy)
   databaseUnavailable: defineError<{ retryAfter: number }>('DATABASE_UNAVAILABLE', 503, (d) => `The database is unavailable; retry in ${d.retryAfter} s`),
   // everything else

@@ -40,9 +40,10 @@ export function errorBoundary(logger: Logger, bodyLimit: number) {
     } catch (error) {
       const appError = toAppError(error, bodyLimit);
       const requestId = String(ctx.state.requestId ?? '');
-      if (appError.code === Errors.databaseUnavailable.code) {
+      if (appError.code === Errors.databaseUnavailable.code || appError.code === Errors.cacheUnavailable.code) {
         // One line per refused request, without the stack: an outage must not flood the log.
-        logger.warn({ requestId, method: ctx.method, path: ctx.path, reason: reasonOf(error) }, 'database unavailable');
+        const what = appError.code === Errors.databaseUnavailable.code ? 'database unavailable' : 'cache store unavailable';
+        logger.warn({ requestId, method: ctx.method, path: ctx.path, reason: reasonOf(error) }, what);
       } else if (appError.status >= 500) {
         logger.error({ err: error, requestId, method: ctx.method, path: ctx.path }, 'request failed');
       }

@@ -11,5 +11,6 @@ import * as collection from './collection.ts';
 import * as schema from './schema.ts';
 import * as tags from './tags.ts';
 import * as files from './files.ts';
+import * as cache from './cache.ts';
 
-export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files };
+export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files, ...cache };
