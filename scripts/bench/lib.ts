@@ -33,11 +33,11 @@ export async function startProcess(
   script: string,
   env: Record<string, string>,
   readyPath = '/healthz',
-  options: { preload?: string[]; onStderrLine?: (line: string) => void } = {},
+  options: { preload?: string[]; onStderrLine?: (line: string) => void; nodeArgs?: string[] } = {},
 ): Promise<Process> {
   const port = await freePort();
   const preload = (options.preload ?? []).flatMap((file) => ['--import', file]);
-  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, script], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ...preload, script], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', options.onStderrLine ? 'pipe' : 'inherit'],
@@ -86,9 +86,23 @@ export interface Run {
   p99: number;
   non2xx: number;
   errors: number;
+  /** Responses received, and how many of each status. */
+  total: number;
+  statuses: Record<string, number>;
+  timeouts: number;
 }
 
-export async function load(options: { url: string; headers?: Record<string, string>; connections: number; seconds: number; method?: string; body?: string }): Promise<Run> {
+export async function load(options: {
+  url: string;
+  headers?: Record<string, string>;
+  connections: number;
+  seconds: number;
+  method?: string;
+  body?: string;
+  /** Called before each request: the path to send (e.g. a new id each time). */
+  nextPath?: () => string;
+}): Promise<Run> {
+  const nextPath = options.nextPath;
   const result = await autocannon({
     url: options.url,
     headers: options.headers,
@@ -96,6 +110,7 @@ export async function load(options: { url: string; headers?: Record<string, stri
     body: options.body,
     connections: options.connections,
     duration: options.seconds,
+    ...(nextPath ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, path: nextPath() }) }] } : {}),
   });
   return {
     requestsPerSecond: result.requests.average,
@@ -103,6 +118,9 @@ export async function load(options: { url: string; headers?: Record<string, stri
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    total: result.requests.total,
+    statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, (stats as { count: number }).count])),
+    timeouts: result.timeouts,
   };
 }
 
