@@ -153,7 +153,7 @@ const commands: Record<string, () => Promise<unknown>> = {
     const t = await tenant();
     const { count } = await db.apiKey.updateMany({ where: { id: id(), tenantId: t.id, revokedAt: null }, data: { revokedAt: new Date() } });
     if (count === 0) throw new Error(`no active key ${values.id} in tenant ${t.slug}`);
-    await identity.changed();
+    await identity.changed(t.id);
     return { revoked: id() };
   },
 };

@@ -15,12 +15,13 @@ import { matchOperationStage } from './http/match-operation.ts';
 import { authorizeStage } from './http/authorize.ts';
 import { validateRequestStage } from './http/validate-request.ts';
 import { dispatchStage } from './http/dispatch.ts';
+import { responseCacheStage } from './http/response-cache-stage.ts';
 import { uploadStage } from './http/upload.ts';
 import { writeResponse } from './http/write-response.ts';
 import { contentEncodingStage, discardIgnoredBody, guardBodyReading } from './http/request-body.ts';
 import { handlers } from './http/handlers/index.ts';
 
-export const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'key', 'x-api-key', 'x-custom-auth-headers'];
+export const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'key', 'x-api-key', 'x-custom-auth-headers', 'If-None-Match', 'Cache-Control', 'Pragma'];
 export const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'SEARCH', 'QUERY', 'OPTIONS'];
 const BODY_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'SEARCH', 'QUERY'];
 
@@ -43,7 +44,7 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
   app.use(errorBoundary(logger, config.bodyLimitBytes));
   app.use(health(readiness, isShuttingDown));
   app.use(resolveTenant(services.identity));
-  app.use(cors({ origin: config.corsOrigin, allowHeaders: ALLOWED_HEADERS, allowMethods: ALLOWED_METHODS, exposeHeaders: ['ETag', 'Retry-After', 'x-request-id'], maxAge: 600 }));
+  app.use(cors({ origin: config.corsOrigin, allowHeaders: ALLOWED_HEADERS, allowMethods: ALLOWED_METHODS, exposeHeaders: ['ETag', 'X-Cache', 'Retry-After', 'x-request-id'], maxAge: 600 }));
   app.use(async function optionsStage(ctx, next) {
     // A preflight was answered by CORS above; a plain OPTIONS gets the methods the API routes.
     if (ctx.method !== 'OPTIONS') return next();
@@ -67,12 +68,10 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
     // GET and HEAD (most traffic) carry no body: skip the parser's checks altogether.
     return BODY_METHODS.includes(ctx.method) ? parseBody(ctx, next) : discardBody(ctx, next);
   });
-  // ── The response cache (issue 8, ARCHITECTURE.md §5) goes HERE. ──
-  // Known at this point: tenant, principal (ctx.state.auth), the operation with its x-cache class
-  // (matchedOperation(ctx).policy.cache) and decoded path parameters, the query, and a SEARCH,
-  // QUERY or POST-search body parsed (ctx.request.body), all part of the key. Not yet run:
-  // authorize, validation, the handler and any database work, which a hit skips. authorize() is
-  // pure (no I/O): a lookup can run it first, so that no hit ever answers what would be a 403.
+  // The response cache: it needs the match's policy.cache and the parsed SEARCH body (both part
+  // of the key); a hit answers here and skips authorize's twin, validation, the handler and the
+  // database. It authorizes first (authorize is pure), so no hit answers what would be a 403.
+  app.use(responseCacheStage(services.responseCache, services.typeRegistry));
   app.use(authorizeStage());
   app.use(validateRequestStage(contract));
   app.use(dispatchStage(handlers, services));

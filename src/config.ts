@@ -7,6 +7,16 @@ export interface Config {
   redisUrl: string | null;
   /** Prefix of every key this deployment writes to Redis (several deployments can share one). */
   redisPrefix: string;
+  /** The response cache's store: memory (default), redis (default when REDIS_URL is set), none (off). */
+  cacheStore: 'memory' | 'redis' | 'none';
+  /** The memory store's byte cap (LRU beyond it). */
+  cacheMaxBytes: number;
+  /** Answers larger than this are not stored. */
+  cacheMaxEntryBytes: number;
+  /** How long a single item's answer lives when no write makes it unreachable first. */
+  cacheItemTtlSeconds: number;
+  /** A store that answers slower than this counts as a miss (answered uncached). */
+  cacheStoreTimeoutMs: number;
   adminEmail: string | null;
   adminPassword: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -86,6 +96,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
     problems.push(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
   }
+  const cacheStore = (read('CACHE_STORE') ?? (redisUrl ? 'redis' : 'memory')) as Config['cacheStore'];
+  if (!['memory', 'redis', 'none'].includes(cacheStore)) problems.push(`CACHE_STORE must be memory, redis or none, got "${cacheStore}"`);
+  if (cacheStore === 'redis' && !redisUrl) problems.push('CACHE_STORE=redis needs REDIS_URL');
   const adminEmail = read('ADMIN_EMAIL') ?? null;
   if (adminEmail !== null && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) problems.push(`ADMIN_EMAIL must be an e-mail address, got "${adminEmail}"`);
   const adminPassword = read('ADMIN_PASSWORD') ?? null;
@@ -103,6 +116,11 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     redisUrl,
     redisPrefix: read('REDIS_PREFIX') ?? 'jetstack',
+    cacheStore,
+    cacheMaxBytes: int('CACHE_MAX_BYTES', 256 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+    cacheMaxEntryBytes: int('CACHE_MAX_ENTRY_BYTES', 1024 * 1024, 1, 512 * 1024 * 1024),
+    cacheItemTtlSeconds: int('CACHE_ITEM_TTL_SECONDS', 3600, 1, 7 * 86_400),
+    cacheStoreTimeoutMs: int('CACHE_STORE_TIMEOUT_MS', 50, 1, 60_000),
     adminEmail,
     adminPassword,
     logLevel,

@@ -8,6 +8,8 @@ import type { Config } from './config.ts';
 import { applyMigrations } from './store/migrate.ts';
 import { openDatabase } from './store/database.ts';
 import { LocalFileStorage } from './store/files/file-storage.ts';
+import { MemoryCacheStore, RedisCacheStore } from './cache/cache-store.ts';
+import { ResponseCache } from './cache/response-cache.ts';
 import { connectRedis, memoryGenerations, redisGenerations, type RedisClient } from './cache/shared-state.ts';
 import { createLimiters } from './rate-limit/limiters.ts';
 import { loadContract } from './http/contract.ts';
@@ -62,6 +64,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     });
   }
   const generations = redis ? redisGenerations(redis, config.redisPrefix, onRedisError) : memoryGenerations();
+  const responseCache = createResponseCache(config, redis, logger);
   const contract = await loadContract();
   const storage = new LocalFileStorage(config.filesDir);
   await storage.init();
@@ -69,6 +72,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     database,
     generations,
     limiters: createLimiters(config, redis),
+    responseCache,
     unknownHostFallback: config.unknownHostFallback,
     contract,
     onHookError: (error) => logger.error({ err: error }, 'after-commit hook failed (the write had committed)'),
@@ -181,6 +185,18 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const shutdownDeadlineMs = config.shutdownDrainMs + totalLimitMs(steps) + DEADLINE_MARGIN_MS;
 
   return { url, server, services, bootstrap, logger, logOutput, stop, shutdownDeadlineMs };
+}
+
+/** The response cache over its store: memory by default, Redis when configured, none when off. */
+function createResponseCache(config: Config, redis: RedisClient | null, logger: Logger): ResponseCache | null {
+  if (config.cacheStore === 'none') return null;
+  const store = config.cacheStore === 'redis' && redis ? new RedisCacheStore(redis) : new MemoryCacheStore(config.cacheMaxBytes);
+  return new ResponseCache(store, {
+    prefix: store.shared ? `${config.redisPrefix}:` : '',
+    maxEntryBytes: config.cacheMaxEntryBytes,
+    itemTtlMs: config.cacheItemTtlSeconds * 1000,
+    timeoutMs: config.cacheStoreTimeoutMs,
+  }, logger, store.shared ? redis : null);
 }
 
 function redisStep(redis: RedisClient): ShutdownStep {

@@ -2,6 +2,8 @@
 import type { Database } from './store/database.ts';
 import { UnitOfWork } from './store/unit-of-work.ts';
 import type { Generations } from './cache/shared-state.ts';
+import type { ResponseCache } from './cache/response-cache.ts';
+import { CacheInvalidation } from './cache/invalidation.ts';
 import type { Limiters } from './rate-limit/limiters.ts';
 import { IdentityResolver } from './domain/identity/identity-resolver.ts';
 import { ApiKeys } from './domain/identity/api-keys.ts';
@@ -35,6 +37,8 @@ export interface Services {
   files: FilesService;
   typeRegistry: TypeRegistry;
   limiters: Limiters;
+  /** The response cache (its figures and purges); null when CACHE_STORE=none. */
+  responseCache: ResponseCache | null;
   contract: Pick<Contract, 'jsonText' | 'yamlText'>;
 }
 
@@ -42,6 +46,7 @@ export function createServices(options: {
   database: Database;
   generations: Generations;
   limiters: Limiters;
+  responseCache: ResponseCache | null;
   unknownHostFallback: boolean;
   contract: Pick<Contract, 'jsonText' | 'yamlText'>;
   files: { storage: FileStorage; limits: FileLimits };
@@ -52,10 +57,11 @@ export function createServices(options: {
   // Every write of every service goes through this one unit of work.
   const unitOfWork = new UnitOfWork(db, options.onHookError);
   const identity = new IdentityResolver(db, options.generations, options.unknownHostFallback);
-  const typeRegistry = new TypeRegistry(db, identity, options.generations.shared);
+  const typeRegistry = new TypeRegistry(db, options.generations);
   const reservations = new UploadReservations(db, unitOfWork, options.database.dialect);
   const files = new FilesService(db, unitOfWork, typeRegistry, options.files.storage, reservations, options.files.limits);
-  const items = new ItemsService(db, unitOfWork, typeRegistry, options.database.dialect, files);
+  const invalidation = new CacheInvalidation(options.responseCache);
+  const items = new ItemsService(db, unitOfWork, typeRegistry, options.database.dialect, files, invalidation);
   return {
     database: options.database,
     unitOfWork,
@@ -67,11 +73,12 @@ export function createServices(options: {
     tenants: new Tenants(db, unitOfWork, identity, (tenantId) => files.dropTenant(tenantId)),
     types: new TypesService(db, unitOfWork, typeRegistry, files),
     items,
-    tags: new TagsService(db, unitOfWork),
-    tagAssignments: new TagAssignments(db, unitOfWork, items),
+    tags: new TagsService(db, unitOfWork, invalidation),
+    tagAssignments: new TagAssignments(db, unitOfWork, items, invalidation),
     files,
     typeRegistry,
     limiters: options.limiters,
+    responseCache: options.responseCache,
     contract: options.contract,
   };
 }

@@ -51,7 +51,7 @@ export async function seedProjects(databaseUrl: string, count: number, admin: { 
   const unitOfWork = new UnitOfWork(db, (error) => console.error('after-commit hook failed:', error));
   const tenants = new Tenants(db, unitOfWork, identity);
   await bootstrapIfEmpty(db, tenants, { email: admin.email, password: admin.password });
-  const registry = new TypeRegistry(db, identity, false);
+  const registry = new TypeRegistry(db, memoryGenerations());
   // The project type has no file property: the file storage is never written.
   const files = new FilesService(db, unitOfWork, registry, new LocalFileStorage(path.join(os.tmpdir(), 'jetstack-bench-files')), new UploadReservations(db, unitOfWork, database.dialect), {
     maxBytes: 1, maxFiles: 1, promiseTtlSeconds: 1, pendingMaxBytes: 1, concurrentPerUser: 1,

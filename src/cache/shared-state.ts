@@ -8,6 +8,8 @@ export type RedisClient = ReturnType<typeof createClient>;
 export interface Generations {
   /** The current value, or null when the shared store cannot answer (callers then bypass memos). */
   read(name: string): Promise<number | null>;
+  /** Several at once (one round trip with Redis); null when the shared store cannot answer. */
+  readMany(names: string[]): Promise<number[] | null>;
   bump(name: string): Promise<void>;
   readonly shared: boolean;
 }
@@ -18,6 +20,9 @@ export function memoryGenerations(): Generations {
     shared: false,
     async read(name) {
       return values.get(name) ?? 0;
+    },
+    async readMany(names) {
+      return names.map((name) => values.get(name) ?? 0);
     },
     async bump(name) {
       values.set(name, (values.get(name) ?? 0) + 1);
@@ -33,6 +38,15 @@ export function redisGenerations(client: RedisClient, prefix: string, onError: (
       try {
         const value = await client.get(key(name));
         return value === null ? 0 : Number(value);
+      } catch (error) {
+        onError(error);
+        return null;
+      }
+    },
+    async readMany(names) {
+      try {
+        const found = await client.mGet(names.map(key));
+        return found.map((value) => (value === null ? 0 : Number(value)));
       } catch (error) {
         onError(error);
         return null;

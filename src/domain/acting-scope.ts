@@ -6,6 +6,6 @@ import type { TenantContext } from './identity/tenant.ts';
 export interface ActingScope {
   tenant: TenantContext;
   principal: Principal;
-  /** The shared configuration generation read for this request (null: shared store down). */
+  /** The tenant's type-definition generation read for this request (null: shared store down). */
   generation: number | null;
 }

@@ -33,12 +33,23 @@ export function authorize(policy: OperationPolicy, auth: AuthState, tenant: Tena
   return principal;
 }
 
+/**
+ * The matched operation's access decision for this request, made once: the response cache
+ * stage asks first (no hit may answer what would be a 403), the authorize stage reuses it.
+ */
+export function authorizeRequest(ctx: Context): Principal | null {
+  const decided = ctx.state.authorized as Authorized | undefined;
+  if (decided) return decided.principal;
+  const { policy } = matchedOperation(ctx);
+  const principal = authorize(policy, ctx.state.auth as AuthState, ctx.state.tenant as TenantContext, new Date());
+  ctx.state.authorized = { principal } satisfies Authorized;
+  return principal;
+}
+
 /** Puts the principal the handler acts as on ctx.state (read it with `authorizedPrincipal`). */
 export function authorizeStage() {
   return async function authorizeStage(ctx: Context, next: Next) {
-    const { policy } = matchedOperation(ctx);
-    const principal = authorize(policy, ctx.state.auth as AuthState, ctx.state.tenant as TenantContext, new Date());
-    ctx.state.authorized = { principal } satisfies Authorized;
+    authorizeRequest(ctx);
     await next();
   };
 }

@@ -21,7 +21,7 @@ export function dispatchStage(handlers: HandlerMap, services: Services) {
       requestId: ctx.state.requestId,
       ip: ctx.ip,
       services,
-      generation: ctx.state.identityGeneration,
+      generation: ctx.state.typesGeneration,
     } as AuthedScope;
     const handler = handlers[operationId] as unknown as AnyHandler;
     writeResponse(ctx, await handler(validatedInput(ctx), scope));

@@ -43,9 +43,12 @@ export function resolveTenant(identity: IdentityResolver) {
   return async function tenantStage(ctx: Context, next: Next) {
     const host = ctx.host || 'localhost';
     if (!isValidHost(host)) throw Errors.invalidHost();
-    const generation = await identity.currentGeneration();
-    ctx.state.identityGeneration = generation;
-    ctx.state.tenant = await identity.tenantForHost(host, generation);
+    const tenant = await identity.tenantForHost(host, await identity.hostsGeneration());
+    ctx.state.tenant = tenant;
+    // The tenant's generations, read once: principals memo (identity), type definitions (types).
+    const generations = await identity.tenantGenerations(tenant.id);
+    ctx.state.identityGeneration = generations.identity;
+    ctx.state.typesGeneration = generations.types;
     await next();
   };
 }

@@ -65,7 +65,7 @@ export interface RequestScope {
   requestId: string;
   ip: string;
   services: Services;
-  /** The shared configuration generation read for this request (null: shared store down). */
+  /** The tenant's type-definition generation read for this request (null: shared store down). */
   generation: number | null;
 }
 

@@ -93,7 +93,7 @@ export class ApiKeys {
     if (!key || !parts || key.tenantId !== tenant.id || key.revokedAt !== null || !safeEqualHex(sha256Hex(parts.secret), key.secretHash)) {
       throw Errors.apiKeyInvalid();
     }
-    await identityWrite(this.unitOfWork, this.identity, 'API key', (tx) => tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } }));
+    await identityWrite(this.unitOfWork, this.identity, { tenantId: tenant.id }, 'API key', (tx) => tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } }));
   }
 
   /** GET /auth: `valid` only when the key would pass authentication now. */
@@ -119,7 +119,7 @@ export class ApiKeys {
     const key = await this.db.apiKey.findFirst({ where: { id, tenantId, revokedAt: null }, select: { userId: true } });
     if (!key) throw Errors.notFound({ what: 'API key', id });
     await assertMayActOn(this.db, tenantId, key.userId, mayGrantTenants);
-    await identityWrite(this.unitOfWork, this.identity, 'API key', async (tx) => {
+    await identityWrite(this.unitOfWork, this.identity, { tenantId }, 'API key', async (tx) => {
       const { count } = await tx.apiKey.updateMany({ where: { id, tenantId, revokedAt: null }, data: { revokedAt: new Date() } });
       if (count === 0) throw Errors.notFound({ what: 'API key', id });
     });

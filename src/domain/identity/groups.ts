@@ -33,7 +33,7 @@ export class Groups {
 
   async create(tenantId: number, input: GroupInput & { name: string }, mayGrantTenants = false) {
     await this.checkMembers(tenantId, input, mayGrantTenants);
-    return identityWrite(this.unitOfWork, this.identity, 'Group', (tx) =>
+    return identityWrite(this.unitOfWork, this.identity, { tenantId }, 'Group', (tx) =>
       tx.group.create({
         data: {
           tenantId,
@@ -52,7 +52,7 @@ export class Groups {
     // roles, its members or its name), as only a peer may change a superuser's account.
     await assertMayAssignRoles(this.db, tenantId, current.roles.map((r) => r.roleId), mayGrantTenants);
     await this.checkMembers(tenantId, input, mayGrantTenants);
-    return identityWrite(this.unitOfWork, this.identity, 'Group', async (tx) => {
+    return identityWrite(this.unitOfWork, this.identity, { tenantId }, 'Group', async (tx) => {
       if (input.roles) {
         await tx.groupRole.deleteMany({ where: { groupId: id } });
         await tx.groupRole.createMany({ data: input.roles.map((roleId) => ({ groupId: id, roleId })) });
@@ -68,7 +68,7 @@ export class Groups {
   async delete(tenantId: number, id: number, mayGrantTenants = false) {
     const current = await this.get(tenantId, id);
     await assertMayAssignRoles(this.db, tenantId, current.roles.map((r) => r.roleId), mayGrantTenants);
-    await identityWrite(this.unitOfWork, this.identity, 'Group', async (tx) => {
+    await identityWrite(this.unitOfWork, this.identity, { tenantId }, 'Group', async (tx) => {
       const { count } = await tx.group.deleteMany({ where: { tenantId, id } });
       if (count === 0) throw Errors.notFound({ what: 'Group', id });
     });

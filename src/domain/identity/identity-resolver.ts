@@ -1,6 +1,8 @@
 // Host → tenant and key → principal, memoized in process and revocable everywhere at once:
-// each memo entry remembers the shared "identity" generation it was built under, and any
-// change to tenants, users, roles, groups or keys bumps that generation after commit.
+// each memo entry remembers the shared generation it was built under. Generations are scoped:
+// `hosts` (tenants, their hosts and settings) guards the host memo; `identity:<tenant>` (that
+// tenant's users, roles, groups, keys) its principals; `types:<tenant>` its type definitions
+// (domain/items/type-registry.ts). A change in one tenant drops no memo of another.
 // Every memo is a bounded LRU keyed only by what the database knows (tenant hosts, valid keys).
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../store/database.ts';
@@ -9,7 +11,15 @@ import { Errors } from '../../errors/registry.ts';
 import { loadPrincipal, type Principal } from './principal.ts';
 import { toTenantContext, type TenantContext } from './tenant.ts';
 
-export const IDENTITY_GENERATION = 'identity';
+export const HOSTS_GENERATION = 'hosts';
+export const identityGeneration = (tenantId: number) => `identity:${tenantId}`;
+export const typesGeneration = (tenantId: number) => `types:${tenantId}`;
+
+/** The generations a request of one tenant reads once, together (one round trip with Redis). */
+export interface TenantGenerations {
+  identity: number | null;
+  types: number | null;
+}
 /** Valid keys in use at once per process; a principal is a few hundred bytes. */
 const MAX_PRINCIPALS = 10_000;
 /** Mapped hosts (a tenant has at most 50), with or without a port. */
@@ -46,16 +56,29 @@ export class IdentityResolver {
     private readonly unknownHostFallback: boolean,
   ) {}
 
-  /** The generation to use for this request; null means the shared store is down: no memo is trusted. */
-  async currentGeneration(): Promise<number | null> {
-    const generation = await this.generations.read(IDENTITY_GENERATION);
+  /** The hosts generation for this request; null means the shared store is down: no memo is trusted. */
+  async hostsGeneration(): Promise<number | null> {
+    const generation = await this.generations.read(HOSTS_GENERATION);
     if (generation === null) this.forget();
     return generation;
   }
 
-  async changed(): Promise<void> {
-    this.forget();
-    await this.generations.bump(IDENTITY_GENERATION);
+  /** The tenant's identity and type-definition generations for this request. */
+  async tenantGenerations(tenantId: number): Promise<TenantGenerations> {
+    const found = await this.generations.readMany([identityGeneration(tenantId), typesGeneration(tenantId)]);
+    return found ? { identity: found[0], types: found[1] } : { identity: null, types: null };
+  }
+
+  /** After a committed change to a tenant's users, roles, groups or keys. */
+  async changed(tenantId: number): Promise<void> {
+    await this.generations.bump(identityGeneration(tenantId));
+  }
+
+  /** After a committed change to tenants (hosts, settings, a tenant created or deleted). */
+  async hostsChanged(tenantId?: number): Promise<void> {
+    await this.generations.bump(HOSTS_GENERATION);
+    // Settings shape principals too (the default zone).
+    if (tenantId !== undefined) await this.generations.bump(identityGeneration(tenantId));
   }
 
   forget(): void {

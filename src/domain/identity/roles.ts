@@ -52,7 +52,7 @@ export class Roles {
 
   async create(tenantId: number, tenantIsRoot: boolean, input: RoleInput & { name: string }, mayGrantTenants = false) {
     await this.check(tenantId, tenantIsRoot, input, mayGrantTenants);
-    return identityWrite(this.unitOfWork, this.identity, 'Role', (tx) =>
+    return identityWrite(this.unitOfWork, this.identity, { tenantId }, 'Role', (tx) =>
       tx.role.create({
         data: {
           tenantId,
@@ -71,7 +71,7 @@ export class Roles {
     if (!mayGrantTenants && input.permissions && parsePermissions(current.permissions).includes('manageTenants')) {
       throw Errors.permissionDenied({ permission: 'manageTenants' });
     }
-    return identityWrite(this.unitOfWork, this.identity, 'Role', async (tx) => {
+    return identityWrite(this.unitOfWork, this.identity, { tenantId }, 'Role', async (tx) => {
       if (input.typePermissions) {
         await tx.roleTypePermission.deleteMany({ where: { roleId: id } });
         await tx.roleTypePermission.createMany({ data: grantRows(input.typePermissions).map((g) => ({ ...g, roleId: id })) });
@@ -90,7 +90,7 @@ export class Roles {
   async delete(tenantId: number, id: number, mayGrantTenants = false) {
     const role = await this.get(tenantId, id);
     if (!mayGrantTenants && parsePermissions(role.permissions).includes('manageTenants')) throw Errors.permissionDenied({ permission: 'manageTenants' });
-    await identityWrite(this.unitOfWork, this.identity, 'Role', async (tx) => {
+    await identityWrite(this.unitOfWork, this.identity, { tenantId }, 'Role', async (tx) => {
       const { count } = await tx.role.deleteMany({ where: { tenantId, id } });
       if (count === 0) throw Errors.notFound({ what: 'Role', id });
     });

@@ -67,7 +67,7 @@ export class Tenants {
       });
     }
     const passwordHash = input.admin ? await hashPassword(input.admin.password) : null;
-    return identityWrite(this.unitOfWork, this.identity, 'Tenant', async (tx) => {
+    return identityWrite(this.unitOfWork, this.identity, { hosts: true }, 'Tenant', async (tx) => {
       const created = await tx.tenant.create({
         data: {
           slug: input.slug,
@@ -101,7 +101,7 @@ export class Tenants {
     const envelope = input.settings?.registrationEnvelope;
     await assertOwnedIds(this.db, 'role', id, envelope?.allowedRoles, 'body.registrationEnvelope.allowedRoles');
     await assertOwnedIds(this.db, 'group', id, envelope?.allowedGroups, 'body.registrationEnvelope.allowedGroups');
-    return identityWrite(this.unitOfWork, this.identity, 'Tenant', async (tx) => {
+    return identityWrite(this.unitOfWork, this.identity, { hosts: true, tenantId: id }, 'Tenant', async (tx) => {
       if (input.hosts) {
         await tx.tenantHost.deleteMany({ where: { tenantId: id } });
         await tx.tenantHost.createMany({ data: input.hosts.map((host) => ({ tenantId: id, host: host.toLowerCase() })) });
@@ -117,7 +117,7 @@ export class Tenants {
   async delete(id: number) {
     const tenant = await this.get(id);
     if (tenant.isRoot) throw Errors.badRequest({ message: 'The root tenant cannot be deleted' });
-    await identityWrite(this.unitOfWork, this.identity, 'Tenant', async (tx, work) => {
+    await identityWrite(this.unitOfWork, this.identity, { hosts: true, tenantId: id }, 'Tenant', async (tx, work) => {
       await tx.tenant.delete({ where: { id } });
       work.afterCommit(() => this.afterDelete(id));
     });

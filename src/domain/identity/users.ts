@@ -42,7 +42,7 @@ export class Users {
 
   async create(tenantId: number, input: UserInput & { login: string; name: string }, zone: string, mayGrantTenants = false) {
     const data = await this.prepare(tenantId, input, zone, mayGrantTenants);
-    return identityWrite(this.unitOfWork, this.identity, 'User', (tx) =>
+    return identityWrite(this.unitOfWork, this.identity, { tenantId }, 'User', (tx) =>
       tx.user.create({
         data: {
           ...data,
@@ -61,7 +61,7 @@ export class Users {
     await this.get(tenantId, id);
     await assertMayActOn(this.db, tenantId, id, mayGrantTenants);
     const data = await this.prepare(tenantId, input, zone, mayGrantTenants);
-    return identityWrite(this.unitOfWork, this.identity, 'User', async (tx) => {
+    return identityWrite(this.unitOfWork, this.identity, { tenantId }, 'User', async (tx) => {
       if (input.roles) {
         await tx.userRole.deleteMany({ where: { userId: id } });
         await tx.userRole.createMany({ data: input.roles.map((roleId) => ({ userId: id, roleId })) });
@@ -81,7 +81,7 @@ export class Users {
   async delete(tenantId: number, id: number, actingUserId: number, mayGrantTenants = false) {
     if (id === actingUserId) throw Errors.badRequest({ message: 'A user cannot delete themself' });
     await assertMayActOn(this.db, tenantId, id, mayGrantTenants);
-    await identityWrite(this.unitOfWork, this.identity, 'User', async (tx) => {
+    await identityWrite(this.unitOfWork, this.identity, { tenantId }, 'User', async (tx) => {
       const { count } = await tx.user.deleteMany({ where: { tenantId, id } });
       if (count === 0) throw Errors.notFound({ what: 'User', id });
     });

@@ -15,6 +15,7 @@ import {
 import { readInput } from './item-input.ts';
 import { readListQuery, type ListQuery } from './list-query.ts';
 import { resolveTagGroups } from '../tags/tag-filter.ts';
+import type { CacheInvalidation } from '../../cache/invalidation.ts';
 import type { FilesService } from '../files/files-service.ts';
 import { assertGrant, auditRead, isHidden, mayShow, resolveVisibleType } from './access.ts';
 import { stillReferenced, uniqueViolation } from './write-refusals.ts';
@@ -49,6 +50,7 @@ export class ItemsService {
     private readonly types: TypeRegistry,
     private readonly dialect: 'sqlite' | 'postgresql',
     private readonly files: FilesService,
+    private readonly invalidation: CacheInvalidation,
   ) {}
 
   /**
@@ -121,6 +123,7 @@ export class ItemsService {
       await this.checkUniques(tx, scope, type, row.id, data);
       await writeIndex(tx, type, row.id, data, false);
       await this.files.apply(work, row.id, files);
+      this.invalidation.itemWritten(work, scope.tenant.id, type.id, row);
       return toStoredItem(row);
     });
     // The answer holds only what the caller sent and the type's defaults: no read to audit.
@@ -156,6 +159,7 @@ export class ItemsService {
       const found = await this.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
       const doomed = new Set<number>([found.id]);
+      const doomedTypes = new Set<number>();
       const queue = [found];
       const clear: { itemId: number; property: PropertyDef; target: number }[] = [];
       while (queue.length) {
@@ -179,6 +183,7 @@ export class ItemsService {
           this.assertGrant(scope, referencingType, 'delete');
           doomed.add(referencing.id);
           if (doomed.size > MAX_CASCADE) throw Errors.conflict({ message: `cascade would delete more than ${MAX_CASCADE} items` });
+          doomedTypes.add(referencing.typeId);
           queue.push(toStoredItem(referencing));
         }
       }
@@ -187,6 +192,14 @@ export class ItemsService {
       await lockItems(tx, this.dialect, [...doomed]);
       await this.files.dropFilesOfItems(work, [...doomed]);
       await deleteItems(tx, all, [...doomed]);
+      // One item alone: its own entries and its type's lists. A cascade or cleared references
+      // touch items of other types, maybe many: each such type is made unreachable whole.
+      const cleared = clear.filter((c) => !doomed.has(c.itemId));
+      if (doomed.size === 1 && !cleared.length) this.invalidation.itemWritten(work, scope.tenant.id, type.id, found);
+      else {
+        const rewritten = new Set([type.id, ...doomedTypes, ...cleared.map((c) => typeOf({ propertyId: c.property.id }).id)]);
+        for (const typeId of rewritten) this.invalidation.typeRewritten(work, scope.tenant.id, typeId);
+      }
     });
   }
 
@@ -202,6 +215,7 @@ export class ItemsService {
       await this.checkReferences(tx, scope, type, data);
       await this.checkUniques(tx, scope, type, found.id, data);
       await this.files.apply(work, found.id, files);
+      this.invalidation.itemWritten(work, scope.tenant.id, type.id, found);
       return rewriteItem(tx, type, found.id, data, { userId: scope.principal.userId, at: wholeSecond() });
     });
     // The answer shows the whole item, fields not sent included: for a reader, that is a read.

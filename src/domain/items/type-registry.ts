@@ -1,9 +1,10 @@
-// Type definitions per tenant, memoized in process under the shared configuration generation
-// (the same one identity uses), so a type change is seen by every process on the next request.
+// Type definitions per tenant, memoized in process under the tenant's shared `types:<tenant>`
+// generation, so a type change is seen by every process on the next request (and drops no
+// other tenant's memo).
 import type { Db } from '../../store/database.ts';
 import { Errors } from '../../errors/registry.ts';
-import type { IdentityResolver } from '../identity/identity-resolver.ts';
-import { LOCAL_MEMO_MAX_AGE_MS } from '../identity/identity-resolver.ts';
+import type { Generations } from '../../cache/shared-state.ts';
+import { LOCAL_MEMO_MAX_AGE_MS, typesGeneration } from '../identity/identity-resolver.ts';
 import { toTypeDef, type TypeDef } from './type-definition.ts';
 
 interface TenantTypes {
@@ -23,8 +24,7 @@ export class TypeRegistry {
 
   constructor(
     private readonly db: Db,
-    private readonly identity: IdentityResolver,
-    private readonly sharedGenerations: boolean,
+    private readonly generations: Generations,
   ) {}
 
   /** `collection` is a type id or system name. */
@@ -44,14 +44,14 @@ export class TypeRegistry {
   }
 
   /** After a committed change to a tenant's types: every process reloads on its next request. */
-  async changed(): Promise<void> {
-    this.tenants.clear();
-    await this.identity.changed();
+  async changed(tenantId: number): Promise<void> {
+    this.tenants.delete(tenantId);
+    await this.generations.bump(typesGeneration(tenantId));
   }
 
   private async load(tenantId: number, generation: number | null): Promise<TenantTypes> {
     const memo = this.tenants.get(tenantId);
-    const fresh = memo && memo.generation === generation && (this.sharedGenerations || Date.now() - memo.loadedAt < LOCAL_MEMO_MAX_AGE_MS);
+    const fresh = memo && memo.generation === generation && (this.generations.shared || Date.now() - memo.loadedAt < LOCAL_MEMO_MAX_AGE_MS);
     if (fresh) return memo;
     const rows = await this.db.itemType.findMany({ where: { tenantId }, include: { properties: true } });
     const types = rows.map(toTypeDef);

@@ -71,7 +71,7 @@ export class TypesService {
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw invalid('body.properties', `property "${duplicate}" is defined twice`);
     assertDefinitionFits(input.properties ?? []);
-    const created = await this.change(async (tx) => {
+    const created = await this.change(tenantId, async (tx) => {
       const type = await tx.itemType.create({ data: { tenantId, systemName: input.systemName, name: input.name ?? input.systemName, readLog: input.readLog ?? false } });
       for (const [index, property] of (input.properties ?? []).entries()) {
         await tx.itemProperty.create({ data: await this.propertyRow(tx, tenantId, type.id, input.systemName, property, index, `body.properties[${index}]`) });
@@ -83,7 +83,7 @@ export class TypesService {
 
   async update(tenantId: number, id: number, input: TypeInput) {
     await this.get(tenantId, id);
-    await this.change(async (tx) => {
+    await this.change(tenantId, async (tx) => {
       await tx.itemType.update({ where: { id }, data: { ...(input.name ? { name: input.name } : {}), ...(input.readLog !== undefined ? { readLog: input.readLog } : {}) } });
     }, { what: 'Type' });
     return this.get(tenantId, id);
@@ -95,7 +95,7 @@ export class TypesService {
     if (referencing.length) throw Errors.conflict({ message: `Type ${type.systemName} is referenced by ${referencing.join(', ')}` });
     const items = await this.db.item.count({ where: { typeId: id } });
     if (items > 0 && !force) throw Errors.conflict({ message: `Type ${type.systemName} has ${items} item(s); delete them or use force=true` });
-    await this.change(async (tx, work) => {
+    await this.change(tenantId, async (tx, work) => {
       await this.files.dropFilesOfProperties(work, type.properties.filter((p) => p.kind === 'file').map((p) => p.id));
       await tx.item.deleteMany({ where: { typeId: id } });
       await tx.valueCount.deleteMany({ where: { propertyId: { in: type.properties.map((p) => p.id) } } });
@@ -108,7 +108,7 @@ export class TypesService {
     const type = await this.get(tenantId, typeId);
     if (type.bySystemName.has(input.systemName)) throw Errors.conflict({ message: `Property ${input.systemName} already exists` });
     assertDefinitionFits([...type.properties.map(propertyAsShown), input]);
-    await this.change(async (tx) => {
+    await this.change(tenantId, async (tx) => {
       const row = await this.propertyRow(tx, tenantId, typeId, type.systemName, input, type.properties.length, 'body');
       if (input.required && row.defaultValue === null && (await tx.item.count({ where: { typeId } })) > 0) {
         throw Errors.conflict({ message: `Property ${input.systemName} cannot be required without a default while the type has items` });
@@ -142,7 +142,7 @@ export class TypesService {
       const outside = ([] as unknown[]).concat(defaultValue).find((v) => !next.enumValues.includes(v as string));
       if (outside !== undefined) throw Errors.conflict({ message: `Property ${property.systemName}: the default "${outside}" is not among enumValues; change the default too` });
     }
-    await this.change(async (tx) => {
+    await this.change(tenantId, async (tx) => {
       await assertReferencesExist(tx, next, defaultValue, 'body.default');
       const conflict = (message: string) => Errors.conflict({ message: `Property ${property.systemName}: ${message}` });
       if (next.required && !property.required && defaultValue === null) {
@@ -203,7 +203,7 @@ export class TypesService {
     if (stored > 0 && !dropValues) {
       throw Errors.conflict({ message: `Property ${property.systemName} holds ${stored} value(s); use dropValues=true to remove them too` });
     }
-    await this.change(async (tx, work) => {
+    await this.change(tenantId, async (tx, work) => {
       // After the rewrite has locked every item, so no write binds a file meanwhile.
       await this.rewriteData(tx, typeId, property.systemName, () => undefined);
       await this.files.dropFilesOfProperties(work, [propertyId]);
@@ -221,10 +221,10 @@ export class TypesService {
    * process reloads the tenant's types on its next request), after the hooks the change itself
    * registered (the bytes of dropped files).
    */
-  private change<T>(body: (tx: Tx, work: Work) => Promise<T>, options: WriteOptions): Promise<T> {
+  private change<T>(tenantId: number, body: (tx: Tx, work: Work) => Promise<T>, options: WriteOptions): Promise<T> {
     return this.unitOfWork.write(async (tx, work) => {
       const result = await body(tx, work);
-      work.afterCommit(() => this.registry.changed());
+      work.afterCommit(() => this.registry.changed(tenantId));
       return result;
     }, options);
   }

@@ -8,6 +8,7 @@ import { Errors } from '../../errors/registry.ts';
 import { readOne, type Tx } from '../../store/items/item-store.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { TypeDef } from '../items/type-definition.ts';
+import type { CacheInvalidation } from '../../cache/invalidation.ts';
 import type { ItemsService } from '../items/items-service.ts';
 import type { ActingScope } from '../acting-scope.ts';
 import { visibleTagsWhere } from './tag-visibility.ts';
@@ -36,6 +37,7 @@ export class TagAssignments {
     private readonly db: Db,
     private readonly unitOfWork: UnitOfWork,
     private readonly items: ItemsService,
+    private readonly invalidation: CacheInvalidation,
   ) {}
 
   /** tags.object: the visible tags of one item; needs `show` on its type. */
@@ -53,10 +55,12 @@ export class TagAssignments {
   async assign(scope: ActingScope, collection: string | number, item: string | number, operation: AssignOperation, tags: number[]): Promise<AssignedTags> {
     const type = await this.items.typeFor(scope, collection, 'edit');
     const wanted = [...new Set(tags)];
-    return tagWrite(this.unitOfWork, async (tx) => {
+    return tagWrite(this.unitOfWork, async (tx, work) => {
       // Under the item's row lock: concurrent replaces of its tags run one after the other.
       const found = await this.items.readForWrite(tx, type.id, item);
       if (!found) throw Errors.notFound({ what: `Item of ${type.systemName}`, id: item });
+      // Its tags are part of the item: tag-filtered lists and the item's own entries change.
+      this.invalidation.itemWritten(work, scope.tenant.id, type.id, found);
       const visible = new Set((await tx.tag.findMany({ where: { id: { in: wanted }, ...visibleTagsWhere(scope.principal) }, select: { id: true } })).map((t) => t.id));
       const unknown = wanted.find((id) => !visible.has(id));
       if (unknown !== undefined) throw Errors.unknownTag({ id: unknown }, { details: [{ path: 'body.tags', message: `tag ${unknown} is not a tag you see` }] });

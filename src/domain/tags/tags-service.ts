@@ -2,6 +2,7 @@
 // one unit of work. Item ↔ tag links are in tag-assignments.ts.
 import type { Db } from '../../store/database.ts';
 import type { UnitOfWork } from '../../store/unit-of-work.ts';
+import type { CacheInvalidation } from '../../cache/invalidation.ts';
 import type { ActingScope } from '../acting-scope.ts';
 import { Prisma, type Tag } from '../../../generated/prisma-sqlite/client.ts';
 import { Errors } from '../../errors/registry.ts';
@@ -37,6 +38,7 @@ export class TagsService {
   constructor(
     private readonly db: Db,
     private readonly unitOfWork: UnitOfWork,
+    private readonly invalidation: CacheInvalidation,
   ) {}
 
   // ------------------------------------------------------------------ the collection
@@ -210,10 +212,12 @@ export class TagsService {
    * two concurrent moves cannot each pass the cycle check. (SERIALIZABLE would do it too, but
    * Prisma 6 leaks the connection when COMMIT itself fails with a serialization error.)
    */
-  private treeWrite<T>(scope: ActingScope, work: (tx: Tx) => Promise<T>): Promise<T> {
-    return tagWrite(this.unitOfWork, async (tx) => {
+  private treeWrite<T>(scope: ActingScope, body: (tx: Tx) => Promise<T>): Promise<T> {
+    return tagWrite(this.unitOfWork, async (tx, work) => {
       await tx.$executeRaw`UPDATE "Tenant" SET "name" = "name" WHERE "id" = ${scope.tenant.id}`;
-      return work(tx);
+      // Which items a tag filter keeps (descendants included) may change with any tag write.
+      this.invalidation.tagsChanged(work, scope.tenant.id);
+      return body(tx);
     });
   }
 }

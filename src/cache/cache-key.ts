@@ -1,0 +1,85 @@
+// What makes two requests the same cached answer: one key per tenant, user, effective scope,
+// operation, normalized path parameters, sorted query (without _noCache) and canonical body.
+import { createHash } from 'node:crypto';
+import type { Principal } from '../domain/identity/principal.ts';
+import type { TenantContext } from '../domain/identity/tenant.ts';
+
+const principalDigests = new WeakMap<Principal, string>();
+const tenantDigests = new WeakMap<TenantContext, string>();
+
+/**
+ * Everything of the principal that can change an answer: who (the user), what they may see
+ * (permissions and type grants), and how it is shown (the display zone). Principals are
+ * memoized objects, replaced when identity changes: the digest is computed once per principal.
+ */
+export function principalDigest(principal: Principal): string {
+  let digest = principalDigests.get(principal);
+  if (digest === undefined) {
+    const grants = [...principal.typePermissions].sort((a, b) => a[0] - b[0]).map(([id, g]) => `${id}:${+g.show}${+g.create}${+g.edit}${+g.delete}`);
+    const scope = [principal.userId, principal.timeZone, [...principal.permissions].sort().join(','), grants.join(','), principal.roleNames.join(','), principal.groupNames.join(',')];
+    digest = createHash('sha256').update(JSON.stringify(scope)).digest('base64url').slice(0, 22);
+    principalDigests.set(principal, digest);
+  }
+  return digest;
+}
+
+/** The tenant settings that shape answers (page cap, default zone, multi-value shape). */
+export function tenantDigest(tenant: TenantContext): string {
+  let digest = tenantDigests.get(tenant);
+  if (digest === undefined) {
+    const { apiMaxPageLength, defaultTimeZone, multiValueShape } = tenant.settings;
+    digest = `${apiMaxPageLength}|${defaultTimeZone}|${multiValueShape}`;
+    tenantDigests.set(tenant, digest);
+  }
+  return digest;
+}
+
+/** `a=1&b=2` with parameters sorted by name (values of one name keep their order), `_noCache` dropped. */
+export function normalizedQuery(querystring: string): string {
+  if (!querystring) return '';
+  const params = [...new URLSearchParams(querystring)].filter(([name]) => name !== '_noCache');
+  params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return new URLSearchParams(params).toString();
+}
+
+/** JSON with object keys sorted at every depth: equal bodies, one text. */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return '';
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
+    return sorted;
+  }
+  return value;
+}
+
+export interface KeyParts {
+  tenant: TenantContext;
+  principal: Principal;
+  /** The tenant's type-definition generation read for this request. */
+  typesGeneration: number;
+  operationId: string;
+  typeId: number;
+  /** Path parameters after the collection, normalized (an id, a lowercased UUID, property/value). */
+  target: string;
+  query: string;
+  body: string;
+}
+
+export function cacheKey(parts: KeyParts): string {
+  const text = [
+    parts.tenant.id, principalDigest(parts.principal), tenantDigest(parts.tenant), parts.typesGeneration,
+    parts.operationId, parts.typeId, parts.target, parts.query, parts.body,
+  ].join('\u0000');
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+/** A strong ETag over the exact bytes: every process gives the same tag for the same bytes. */
+export function etagOf(body: string): string {
+  return `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
+}

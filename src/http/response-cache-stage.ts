@@ -1,0 +1,116 @@
+// The response cache stage: after tenant, authentication, rate limit, matching and body parsing;
+// before validation, handlers and any database work. A hit writes the stored bytes as they are.
+// Every cache-eligible 200 (hit, miss or bypass) carries a strong ETag, `Cache-Control: private,
+// must-revalidate`, Vary and X-Cache, and answers 304 when If-None-Match matches it.
+import type { Context, Next } from 'koa';
+import type { TypeRegistry } from '../domain/items/type-registry.ts';
+import type { TenantContext } from '../domain/identity/tenant.ts';
+import { StoreUnavailable, type Dependency, type ResponseCache } from '../cache/response-cache.ts';
+import { cacheKey, canonicalJson, etagOf, normalizedQuery } from '../cache/cache-key.ts';
+import type { CachedAnswer } from '../cache/cache-store.ts';
+import type { BypassReason } from '../cache/cache-stats.ts';
+import { authorizeRequest } from './authorize.ts';
+import { matchedOperation } from './match-operation.ts';
+import { ifNoneMatchMatches, requestDirective } from './conditional.ts';
+import { writeResponse } from './write-response.ts';
+
+export const CACHE_CONTROL = 'private, must-revalidate';
+/** The request headers an answer depends on: the key (who) and the origin (CORS). */
+export const VARY = 'Origin, Authorization, key, x-api-key';
+
+type Outcome = 'HIT' | 'MISS' | 'BYPASS';
+
+const SEARCH_OPERATIONS = new Set(['searchItems']);
+
+/** An id as a number's canonical text, a UUID lowercased: one generation per item whichever form. */
+function normalizedItem(item: string): string {
+  if (/^\d{1,15}$/.test(item)) return String(Number(item));
+  return item.toLowerCase();
+}
+
+export function responseCacheStage(cache: ResponseCache | null, types: TypeRegistry) {
+  return async function responseCacheStage(ctx: Context, next: Next) {
+    const { policy, operationId, params } = matchedOperation(ctx);
+    if (policy.cache === 'none') return next();
+    // Refusals first, exactly as the authorize stage would give them: a hit never answers a 403.
+    const principal = authorizeRequest(ctx);
+    const tenant = ctx.state.tenant as TenantContext;
+    const typesGeneration = ctx.state.typesGeneration as number | null;
+    const type = principal ? await types.resolve(tenant.id, params.collection, typesGeneration).catch(() => null) : null;
+    if (!cache || !principal || !type || typesGeneration === null) {
+      // Unknown or hidden types, and a store that cannot be trusted now: computed as always.
+      return computed(ctx, next, null, 'BYPASS');
+    }
+    const dependency: Dependency = policy.cache === 'item' && operationId === 'getItem'
+      ? { kind: 'item', typeId: type.id, item: normalizedItem(params.item) }
+      : { kind: 'list', typeId: type.id };
+    const directive = requestDirective(ctx.get('cache-control'), ctx.get('pragma'), typeof ctx.query._noCache === 'string' ? ctx.query._noCache : undefined);
+    const bypass = (reason: BypassReason) => {
+      cache.count(tenant.id, type.id, reason);
+      return computed(ctx, next, null, 'BYPASS');
+    };
+    // A single fetch of a read-logged type must reach the database: its audit entry is the point.
+    if (policy.cache === 'item' && type.readLog) return bypass('readLogged');
+    if (directive === 'no-store') return bypass('noStore');
+
+    const target = operationId === 'getItemBy' ? `${params.property}\u0000${params.item}` : operationId === 'getItem' ? dependency.kind === 'item' ? dependency.item : '' : '';
+    const key = cache.entryKey(tenant.id, cacheKey({
+      tenant, principal, typesGeneration, operationId, typeId: type.id, target,
+      query: normalizedQuery(ctx.querystring),
+      body: SEARCH_OPERATIONS.has(operationId) ? canonicalJson(ctx.request.body) : '',
+    }));
+    const generations = cache.generationsFor(tenant.id, principal.userId, dependency);
+    let looked;
+    try {
+      // no-cache: recompute (the entry is not read), but still stamp and store the fresh answer.
+      looked = await cache.lookup(directive === 'no-cache' ? null : key, generations);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailable)) throw error;
+      return bypass('storeUnavailable');
+    }
+    if (looked.hit) {
+      cache.count(tenant.id, type.id, 'hits');
+      return answer(ctx, looked.hit, 'HIT');
+    }
+    cache.count(tenant.id, type.id, directive === 'no-cache' ? 'noCache' : 'misses');
+    const outcome: Outcome = directive === 'no-cache' ? 'BYPASS' : 'MISS';
+    const stamp = (body: string, contentType: string) => cache.answerOf(body, contentType, etagOf(body), tenant.id, type.id, looked.tokens);
+    const flight = cache.coalesce(`${key}\u0000${looked.tokens.join(',')}`, async () => {
+      const fresh = await computed(ctx, next, stamp, outcome);
+      if (fresh) await cache.put(key, fresh, dependency, tenant.settings.listCacheTtlSeconds);
+      return fresh;
+    });
+    if (flight.leader) {
+      await flight.answer;
+      return;
+    }
+    // Another request of this process is computing the same answer: take it when it is one.
+    const shared = await flight.answer.catch(() => null);
+    if (shared) return answer(ctx, shared, outcome);
+    return computed(ctx, next, null, outcome);
+  };
+}
+
+/**
+ * Runs the rest of the pipeline. A 200 with a text body gets the cache headers (and a 304 when
+ * If-None-Match matches); the answer to store is returned when `stamp` is given.
+ */
+async function computed(ctx: Context, next: Next, stamp: ((body: string, contentType: string) => CachedAnswer) | null, outcome: Outcome): Promise<CachedAnswer | null> {
+  await next();
+  if (ctx.status !== 200 || typeof ctx.body !== 'string') return null;
+  const body = ctx.body;
+  const contentType = String(ctx.response.get('Content-Type') || 'application/json; charset=utf-8');
+  const fresh = stamp ? stamp(body, contentType) : { body, contentType, etag: etagOf(body) } as CachedAnswer;
+  answer(ctx, fresh, outcome);
+  return stamp ? fresh : null;
+}
+
+/** The one way a cacheable answer is written: its bytes as stored, or 304 when the client has them. */
+function answer(ctx: Context, cached: Pick<CachedAnswer, 'body' | 'contentType' | 'etag'>, outcome: Outcome): void {
+  const headers = { ETag: cached.etag, 'Cache-Control': CACHE_CONTROL, Vary: VARY, 'X-Cache': outcome };
+  if (ifNoneMatchMatches(ctx.get('if-none-match'), cached.etag)) {
+    writeResponse(ctx, { status: 304, headers });
+    return;
+  }
+  writeResponse(ctx, { status: 200, body: cached.body, contentType: cached.contentType, headers });
+}
