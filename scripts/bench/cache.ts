@@ -38,6 +38,7 @@ const SAMPLE = 10;
 const databaseUrl = process.env.DATABASE_URL ?? tempDatabaseUrl();
 const admin = { email: 'bench@example.com', password: 'bench-password-1' };
 const problems: string[] = [];
+let statsMissing = false;
 const check = (ok: boolean, what: string) => {
   if (!ok) problems.push(what);
   return ok;
@@ -105,9 +106,19 @@ try {
     check(replay.status === 200 && replay.body.equals(hitBody[p]), `the bare server does not replay ${p}`);
   }
 
-  // A new item per request, on both sides: true misses (lookup, compute, store) with the cache on.
+  // True misses (lookup, compute, store) with the cache on: a new key per request, the same
+  // sequence on both sides. Get one: a new item each time. The list: the same filter with other
+  // whitespace in its JSON (the key holds the query's text, the database sees the same query).
+  // Requests of one URL with no-cache are not that: concurrent ones of a key are computed once.
   const ids = { on: 0, off: 0 };
   const nextId = (side: 'on' | 'off') => () => `/api/v1/collection/project/${(ids[side]++ % count) + 1}`;
+  const lists = { on: 0, off: 0 };
+  const nextList = (side: 'on' | 'off') => () => {
+    const i = lists[side]++;
+    const pad = (n: number) => ' '.repeat(n);
+    const spaced = `[${pad(i % 97)}{"property":"status",${pad(Math.floor(i / 97) % 97)}"type":"in","param":["open","in_progress"]}${pad(Math.floor(i / 9409))}]`;
+    return paths.list.replace(`filters=${encodeURIComponent(filters)}`, `filters=${encodeURIComponent(spaced)}`);
+  };
   const noCache = { ...headers, 'cache-control': 'no-cache' };
   interface Scenario {
     name: string;
@@ -117,6 +128,8 @@ try {
     nextPath?: () => string;
     /** Hit rounds: the server's hit counter must grow by the round's requests. */
     hits?: 'memory' | 'redis';
+    /** The X-Cache every sampled answer must carry. */
+    xCache?: 'MISS' | 'BYPASS';
   }
   const scenarios: Scenario[] = [
     { name: 'bare node:http, get one', target: bare, path: paths.get, headers: {} },
@@ -125,14 +138,16 @@ try {
     { name: 'bare node:http, list', target: bare, path: paths.list, headers: {} },
     { name: 'hit, list (memory)', target: memory, path: paths.list, headers, hits: 'memory' },
     { name: 'hit, list (Redis)', target: shared, path: paths.list, headers, hits: 'redis' },
-    { name: 'miss (no-cache), get one, cache on', target: memory, path: paths.get, headers: noCache },
-    { name: 'miss (no-cache), get one, cache off', target: off, path: paths.get, headers: noCache },
-    { name: 'miss (no-cache), get one, cache on (Redis)', target: shared, path: paths.get, headers: noCache },
-    { name: 'miss (no-cache), list, cache on', target: memory, path: paths.list, headers: noCache },
-    { name: 'miss (no-cache), list, cache off', target: off, path: paths.list, headers: noCache },
-    { name: 'miss (no-cache), list, cache on (Redis)', target: shared, path: paths.list, headers: noCache },
-    { name: 'miss (new id each), get one, cache on', target: memory, path: paths.get, headers, nextPath: nextId('on') },
-    { name: 'miss (new id each), get one, cache off', target: off, path: paths.get, headers, nextPath: nextId('off') },
+    { name: 'bypass (no-cache), get one, cache on', target: memory, path: paths.get, headers: noCache, xCache: 'BYPASS' },
+    { name: 'bypass (no-cache), get one, cache off', target: off, path: paths.get, headers: noCache, xCache: 'BYPASS' },
+    { name: 'bypass (no-cache), get one, cache on (Redis)', target: shared, path: paths.get, headers: noCache, xCache: 'BYPASS' },
+    { name: 'bypass (no-cache), list, cache on', target: memory, path: paths.list, headers: noCache, xCache: 'BYPASS' },
+    { name: 'bypass (no-cache), list, cache off', target: off, path: paths.list, headers: noCache, xCache: 'BYPASS' },
+    { name: 'bypass (no-cache), list, cache on (Redis)', target: shared, path: paths.list, headers: noCache, xCache: 'BYPASS' },
+    { name: 'miss (new key each), get one, cache on', target: memory, path: paths.get, headers, nextPath: nextId('on'), xCache: 'MISS' },
+    { name: 'miss (new key each), get one, cache off', target: off, path: paths.get, headers, nextPath: nextId('off'), xCache: 'BYPASS' },
+    { name: 'miss (new key each), list, cache on', target: memory, path: paths.list, headers, nextPath: nextList('on'), xCache: 'MISS' },
+    { name: 'miss (new key each), list, cache off', target: off, path: paths.list, headers, nextPath: nextList('off'), xCache: 'BYPASS' },
   ];
   const run = (s: Scenario, duration: number) =>
     load({ url: s.target.url + s.path, headers: s.headers, connections, seconds: duration, nextPath: s.nextPath });
@@ -158,8 +173,9 @@ try {
         sampled.push(`${answer.status} ${answer.headers['x-cache'] ?? '-'}${s.hits && !hit ? ' (not the recorded hit)' : ''}`);
       }
       for (const answer of sampled) seen.get(s.name)!.add(answer);
-      const wrong = sampled.filter((a) => !a.startsWith('200 ') || (s.hits && !a.startsWith('200 HIT') || a.endsWith(')')));
-      check(wrong.length === 0, `${s.name}, round ${round}: ${wrong.length} of ${SAMPLE} sampled answers ${s.hits ? 'not 200 hits with the recorded bytes' : 'not 200'}: ${[...new Set(wrong)].join(', ')}`);
+      const expected = s.hits ? '200 HIT' : s.xCache ? `200 ${s.xCache}` : '200 ';
+      const wrong = sampled.filter((a) => !a.startsWith(expected) || a.endsWith(')'));
+      check(wrong.length === 0, `${s.name}, round ${round}: ${wrong.length} of ${SAMPLE} sampled answers not "${expected}"${s.hits ? ' with the recorded bytes' : ''}: ${[...new Set(wrong)].join(', ')}`);
       if (before !== null) {
         // Redis figures are flushed to the shared store about once a second.
         if (s.hits === 'redis') await new Promise((r) => setTimeout(r, 1_500));
@@ -200,11 +216,12 @@ try {
     ['memory hit / bare, list', ratio('hit, list (memory)', 'bare node:http, list'), TARGETS.hitOverBare],
     ['Redis hit / bare, get one', ratio('hit, get one (Redis)', 'bare node:http, get one'), TARGETS.redisHitOverBare],
     ['Redis hit / bare, list', ratio('hit, list (Redis)', 'bare node:http, list'), TARGETS.redisHitOverBare],
-    ['miss cache on / off, get one (no-cache)', ratio('miss (no-cache), get one, cache on', 'miss (no-cache), get one, cache off'), TARGETS.missOnOverOff],
-    ['miss cache on / off, list (no-cache)', ratio('miss (no-cache), list, cache on', 'miss (no-cache), list, cache off'), TARGETS.missOnOverOff],
-    ['miss cache on / off, get one (new ids)', ratio('miss (new id each), get one, cache on', 'miss (new id each), get one, cache off'), TARGETS.missOnOverOff],
-    ['miss Redis on / off, get one (no-cache)', ratio('miss (no-cache), get one, cache on (Redis)', 'miss (no-cache), get one, cache off'), null],
-    ['miss Redis on / off, list (no-cache)', ratio('miss (no-cache), list, cache on (Redis)', 'miss (no-cache), list, cache off'), null],
+    ['bypass (no-cache) cache on / off, get one', ratio('bypass (no-cache), get one, cache on', 'bypass (no-cache), get one, cache off'), TARGETS.missOnOverOff],
+    ['bypass (no-cache) cache on / off, list', ratio('bypass (no-cache), list, cache on', 'bypass (no-cache), list, cache off'), TARGETS.missOnOverOff],
+    ['miss cache on / off, get one (new key each)', ratio('miss (new key each), get one, cache on', 'miss (new key each), get one, cache off'), TARGETS.missOnOverOff],
+    ['miss cache on / off, list (new key each)', ratio('miss (new key each), list, cache on', 'miss (new key each), list, cache off'), TARGETS.missOnOverOff],
+    ['bypass (no-cache) Redis on / off, get one', ratio('bypass (no-cache), get one, cache on (Redis)', 'bypass (no-cache), get one, cache off'), null],
+    ['bypass (no-cache) Redis on / off, list', ratio('bypass (no-cache), list, cache on (Redis)', 'bypass (no-cache), list, cache off'), null],
   ] as const;
   console.table([
     ...verdicts.map(([what, r, target]) => ({
@@ -234,7 +251,7 @@ if (problems.length) {
   console.error(`\n${problems.length} check(s) failed:\n  - ${problems.slice(0, 40).join('\n  - ')}`);
   process.exitCode = 1;
 } else {
-  console.log('\nevery answer 200; every sampled hit-round answer a HIT with the recorded bytes; hit counters matched');
+  console.log(`\nevery answer 200; every sampled answer with its X-Cache (hits: the recorded bytes)${statsMissing ? '' : '; the hit counters matched'}`);
 }
 
 /** CPU profiles of the memory store's hit path, one process per route (profiling slows it: not measured). */
@@ -268,7 +285,8 @@ async function signIn(url: string): Promise<string> {
 async function hitCount(url: string, key: string): Promise<number | null> {
   const res = await get(`${url}/api/v1/app/cache.stats`, { key });
   if (res.status !== 200) {
-    check(false, `cache.stats answered ${res.status}: the hit counters could not be checked`);
+    if (!statsMissing) console.warn(`cache.stats answered ${res.status}: the hit rounds are checked by their samples only`);
+    statsMissing = true;
     return null;
   }
   return (JSON.parse(res.body.toString('utf8')) as { totals: { hits: number } }).totals.hits;
