@@ -3,7 +3,7 @@
 // replaying the same bytes and headers, from the memory store and from Redis; and the miss path
 // with the cache on against the cache off (CACHE_STORE=none). Every answer must be 200 and the hit
 // rounds must be hits (a sample of each round checked, and the server's own hit counter).
-// Usage: npm run bench:cache [-- --items 100000 --seconds 5 --rounds 5 --connections 10 --profile]
+// Usage: npm run bench:cache [-- --items 100000 --seconds 5 --rounds 5 --connections 10 --profile | --profile-only]
 //        (DATABASE_URL=postgresql://... a fresh database for PostgreSQL; REDIS_URL to use a given
 //        Redis, else a private redis-server is started on a loopback port)
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient } from 'redis';
-import { freePort, load, median, startProcess, tempDatabaseUrl, type Process, type Run } from './lib.ts';
+import { cpuMs, freePort, load, median, startProcess, tempDatabaseUrl, type Process, type Run } from './lib.ts';
 import { seedProjects } from './seed-projects.ts';
 import { printSummary } from './profile-top.ts';
 
@@ -23,8 +23,10 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
-    /** After the measured rounds: CPU profiles of the memory store's hit path (get one, list). */
+    /** After the measured rounds: CPU profiles of the hit path (get one, list) and of list misses, cache on and off. */
     profile: { type: 'boolean', default: false },
+    /** Only the profiles (no measured rounds). */
+    'profile-only': { type: 'boolean', default: false },
     'profile-seconds': { type: 'string', default: '10' },
   },
 });
@@ -152,97 +154,106 @@ try {
   const run = (s: Scenario, duration: number) =>
     load({ url: s.target.url + s.path, headers: s.headers, connections, seconds: duration, nextPath: s.nextPath });
 
-  for (const s of scenarios) await run(s, 2); // warm-up (JIT, memos, the SQLite page cache)
-  const results = new Map<string, Run[]>(scenarios.map((s) => [s.name, []]));
-  const seen = new Map<string, Set<string>>(scenarios.map((s) => [s.name, new Set()]));
-  for (let round = 1; round <= rounds; round++) {
-    // Reversed every other round, so that neither side of a pair always runs first.
-    for (const s of round % 2 ? scenarios : [...scenarios].reverse()) {
-      const before = s.hits ? await hitCount(s.target.url, key) : null;
-      const result = await run(s, seconds);
-      results.get(s.name)!.push(result);
-      check(
-        Object.keys(result.statuses).every((code) => code === '200') && result.errors === 0 && result.timeouts === 0,
-        `${s.name}, round ${round}: not every answer was 200 (${JSON.stringify(result.statuses)}, ${result.errors} errors, ${result.timeouts} timeouts)`,
-      );
-      // A sample after the round, as the load generator sent it.
-      const sampled: string[] = [];
-      for (let i = 0; i < SAMPLE; i++) {
-        const answer = await get(s.target.url + (s.nextPath ? s.nextPath() : s.path), s.headers);
-        const hit = answer.headers['x-cache'] === 'HIT' && answer.body.equals(hitBody[s.path]);
-        sampled.push(`${answer.status} ${answer.headers['x-cache'] ?? '-'}${s.hits && !hit ? ' (not the recorded hit)' : ''}`);
+  if (!values['profile-only']) {
+    for (const s of scenarios) await run(s, 2); // warm-up (JIT, memos, the SQLite page cache)
+    const results = new Map<string, Run[]>(scenarios.map((s) => [s.name, []]));
+    const seen = new Map<string, Set<string>>(scenarios.map((s) => [s.name, new Set()]));
+    /** The server's CPU time per answer in each round, in µs. */
+    const cpu = new Map<string, number[]>(scenarios.map((s) => [s.name, []]));
+    for (let round = 1; round <= rounds; round++) {
+      // Reversed every other round, so that neither side of a pair always runs first.
+      for (const s of round % 2 ? scenarios : [...scenarios].reverse()) {
+        const before = s.hits ? await hitCount(s.target.url, key) : null;
+        const cpuBefore = cpuMs(s.target.child.pid!);
+        const result = await run(s, seconds);
+        cpu.get(s.name)!.push(((cpuMs(s.target.child.pid!) - cpuBefore) * 1000) / Math.max(1, result.total));
+        results.get(s.name)!.push(result);
+        check(
+          Object.keys(result.statuses).every((code) => code === '200') && result.errors === 0 && result.timeouts === 0,
+          `${s.name}, round ${round}: not every answer was 200 (${JSON.stringify(result.statuses)}, ${result.errors} errors, ${result.timeouts} timeouts)`,
+        );
+        // A sample after the round, as the load generator sent it.
+        const sampled: string[] = [];
+        for (let i = 0; i < SAMPLE; i++) {
+          const answer = await get(s.target.url + (s.nextPath ? s.nextPath() : s.path), s.headers);
+          const hit = answer.headers['x-cache'] === 'HIT' && answer.body.equals(hitBody[s.path]);
+          sampled.push(`${answer.status} ${answer.headers['x-cache'] ?? '-'}${s.hits && !hit ? ' (not the recorded hit)' : ''}`);
+        }
+        for (const answer of sampled) seen.get(s.name)!.add(answer);
+        const expected = s.hits ? '200 HIT' : s.xCache ? `200 ${s.xCache}` : '200 ';
+        const wrong = sampled.filter((a) => !a.startsWith(expected) || a.endsWith(')'));
+        check(wrong.length === 0, `${s.name}, round ${round}: ${wrong.length} of ${SAMPLE} sampled answers not "${expected}"${s.hits ? ' with the recorded bytes' : ''}: ${[...new Set(wrong)].join(', ')}`);
+        if (before !== null) {
+          // Redis figures are flushed to the shared store about once a second.
+          if (s.hits === 'redis') await new Promise((r) => setTimeout(r, 1_500));
+          const after = await hitCount(s.target.url, key);
+          const hits = after! - before;
+          // Less than one miss per connection is an entry's TTL ending during the round (lists: 5 min).
+          check(hits >= result.total + SAMPLE - connections, `${s.name}, round ${round}: the server counted ${hits} hits for ${result.total} answers + ${SAMPLE} sampled`);
+        }
+        console.log(`round ${round}: ${s.name}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms`);
       }
-      for (const answer of sampled) seen.get(s.name)!.add(answer);
-      const expected = s.hits ? '200 HIT' : s.xCache ? `200 ${s.xCache}` : '200 ';
-      const wrong = sampled.filter((a) => !a.startsWith(expected) || a.endsWith(')'));
-      check(wrong.length === 0, `${s.name}, round ${round}: ${wrong.length} of ${SAMPLE} sampled answers not "${expected}"${s.hits ? ' with the recorded bytes' : ''}: ${[...new Set(wrong)].join(', ')}`);
-      if (before !== null) {
-        // Redis figures are flushed to the shared store about once a second.
-        if (s.hits === 'redis') await new Promise((r) => setTimeout(r, 1_500));
-        const after = await hitCount(s.target.url, key);
-        const hits = after! - before;
-        // Less than one miss per connection is an entry's TTL ending during the round (lists: 5 min).
-        check(hits >= result.total + SAMPLE - connections, `${s.name}, round ${round}: the server counted ${hits} hits for ${result.total} answers + ${SAMPLE} sampled`);
-      }
-      console.log(`round ${round}: ${s.name}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms`);
     }
-  }
 
-  const rss = (p: Process) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.child.pid}/status`, 'utf8'))![1]) / 1024);
-  const row = (name: string) => {
-    const list = results.get(name)!;
-    return {
-      scenario: name,
-      'req/s': Math.round(median(list.map((r) => r.requestsPerSecond))),
-      'p50 ms': median(list.map((r) => r.p50)),
-      'p99 ms': median(list.map((r) => r.p99)),
-      answers: list.reduce((n, r) => n + r.total, 0),
-      'non-200': list.reduce((n, r) => n + r.total - (r.statuses['200'] ?? 0), 0),
-      errors: list.reduce((n, r) => n + r.errors + r.timeouts, 0),
-      sampled: [...seen.get(name)!].join(', '),
+    const rss = (p: Process) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.child.pid}/status`, 'utf8'))![1]) / 1024);
+    const row = (name: string) => {
+      const list = results.get(name)!;
+      return {
+        scenario: name,
+        'req/s': Math.round(median(list.map((r) => r.requestsPerSecond))),
+        'p50 ms': median(list.map((r) => r.p50)),
+        'p99 ms': median(list.map((r) => r.p99)),
+        'server CPU µs/answer': Math.round(median(cpu.get(name)!)),
+        answers: list.reduce((n, r) => n + r.total, 0),
+        'non-200': list.reduce((n, r) => n + r.total - (r.statuses['200'] ?? 0), 0),
+        errors: list.reduce((n, r) => n + r.errors + r.timeouts, 0),
+        sampled: [...seen.get(name)!].join(', '),
+      };
     };
-  };
-  const rows = scenarios.map((s) => row(s.name));
-  console.table(rows);
-  const rps = (name: string) => rows.find((r) => r.scenario === name)!['req/s'];
-  /** The ratio of the medians, and the median of the per-round ratios (steadier on a shared machine). */
-  const ratio = (a: string, b: string) => {
-    const perRound = results.get(a)!.map((r, i) => r.requestsPerSecond / results.get(b)![i].requestsPerSecond);
-    return { ofMedians: rps(a) / rps(b), perRound: median(perRound) };
-  };
-  const listHitP99 = rows.find((r) => r.scenario === 'hit, list (memory)')!['p99 ms'];
-  const verdicts = [
-    ['memory hit / bare, get one', ratio('hit, get one (memory)', 'bare node:http, get one'), TARGETS.hitOverBare],
-    ['memory hit / bare, list', ratio('hit, list (memory)', 'bare node:http, list'), TARGETS.hitOverBare],
-    ['Redis hit / bare, get one', ratio('hit, get one (Redis)', 'bare node:http, get one'), TARGETS.redisHitOverBare],
-    ['Redis hit / bare, list', ratio('hit, list (Redis)', 'bare node:http, list'), TARGETS.redisHitOverBare],
-    ['bypass (no-cache) cache on / off, get one', ratio('bypass (no-cache), get one, cache on', 'bypass (no-cache), get one, cache off'), TARGETS.missOnOverOff],
-    ['bypass (no-cache) cache on / off, list', ratio('bypass (no-cache), list, cache on', 'bypass (no-cache), list, cache off'), TARGETS.missOnOverOff],
-    ['miss cache on / off, get one (new key each)', ratio('miss (new key each), get one, cache on', 'miss (new key each), get one, cache off'), TARGETS.missOnOverOff],
-    ['miss cache on / off, list (new key each)', ratio('miss (new key each), list, cache on', 'miss (new key each), list, cache off'), TARGETS.missOnOverOff],
-    ['bypass (no-cache) Redis on / off, get one', ratio('bypass (no-cache), get one, cache on (Redis)', 'bypass (no-cache), get one, cache off'), null],
-    ['bypass (no-cache) Redis on / off, list', ratio('bypass (no-cache), list, cache on (Redis)', 'bypass (no-cache), list, cache off'), null],
-  ] as const;
-  console.table([
-    ...verdicts.map(([what, r, target]) => ({
-      what,
-      'ratio of medians': Number(r.ofMedians.toFixed(3)),
-      'median of per-round ratios': Number(r.perRound.toFixed(3)),
-      target: target === null ? '(no target)' : `≥ ${target}`,
-      verdict: target === null ? '' : r.ofMedians >= target ? 'PASS' : 'FAIL',
-    })),
-    { what: 'memory hit, list: p99', 'ratio of medians': listHitP99, 'median of per-round ratios': '', target: `< ${TARGETS.listHitP99Ms} ms`, verdict: listHitP99 < TARGETS.listHitP99Ms ? 'PASS' : 'FAIL' },
-  ]);
-  console.log(`server RSS after the runs: memory ${rss(memory)} MB, Redis ${rss(shared)} MB, cache off ${rss(off)} MB`);
-  console.log(`${rounds} alternating rounds × ${seconds} s per scenario, ${connections} connections; load average ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`);
-  console.log('\nFor docs/benchmarks.md:\n');
-  console.log('| scenario | req/s | p50 | p99 |\n|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.scenario} | ${r['req/s'].toLocaleString('en').replace(/,/g, ' ')} | ${r['p50 ms']} ms | ${r['p99 ms']} ms |`);
-  console.log('\n| ratio | measured | target |\n|---|---|---|');
-  for (const [what, r, target] of verdicts) console.log(`| ${what} | ${r.ofMedians.toFixed(3)} | ${target === null ? '—' : `≥ ${target}`} |`);
-  console.log(`| memory hit, list: p99 | ${listHitP99} ms | < ${TARGETS.listHitP99Ms} ms |`);
+    const rows = scenarios.map((s) => row(s.name));
+    console.table(rows);
+    const rps = (name: string) => rows.find((r) => r.scenario === name)!['req/s'];
+    /** The ratio of the medians, and the median of the per-round ratios (steadier on a shared machine). */
+    const ratio = (a: string, b: string) => {
+      const perRound = results.get(a)!.map((r, i) => r.requestsPerSecond / results.get(b)![i].requestsPerSecond);
+      // CPU per answer the other way round: b's cost over a's, so that above 1 is again "a cheaper".
+      return { ofMedians: rps(a) / rps(b), perRound: median(perRound), cpu: median(cpu.get(b)!) / median(cpu.get(a)!) };
+    };
+    const listHitP99 = rows.find((r) => r.scenario === 'hit, list (memory)')!['p99 ms'];
+    const verdicts = [
+      ['memory hit / bare, get one', ratio('hit, get one (memory)', 'bare node:http, get one'), TARGETS.hitOverBare],
+      ['memory hit / bare, list', ratio('hit, list (memory)', 'bare node:http, list'), TARGETS.hitOverBare],
+      ['Redis hit / bare, get one', ratio('hit, get one (Redis)', 'bare node:http, get one'), TARGETS.redisHitOverBare],
+      ['Redis hit / bare, list', ratio('hit, list (Redis)', 'bare node:http, list'), TARGETS.redisHitOverBare],
+      ['bypass (no-cache) cache on / off, get one', ratio('bypass (no-cache), get one, cache on', 'bypass (no-cache), get one, cache off'), TARGETS.missOnOverOff],
+      ['bypass (no-cache) cache on / off, list', ratio('bypass (no-cache), list, cache on', 'bypass (no-cache), list, cache off'), TARGETS.missOnOverOff],
+      ['miss cache on / off, get one (new key each)', ratio('miss (new key each), get one, cache on', 'miss (new key each), get one, cache off'), TARGETS.missOnOverOff],
+      ['miss cache on / off, list (new key each)', ratio('miss (new key each), list, cache on', 'miss (new key each), list, cache off'), TARGETS.missOnOverOff],
+      ['bypass (no-cache) Redis on / off, get one', ratio('bypass (no-cache), get one, cache on (Redis)', 'bypass (no-cache), get one, cache off'), null],
+      ['bypass (no-cache) Redis on / off, list', ratio('bypass (no-cache), list, cache on (Redis)', 'bypass (no-cache), list, cache off'), null],
+    ] as const;
+    console.table([
+      ...verdicts.map(([what, r, target]) => ({
+        what,
+        'ratio of medians': Number(r.ofMedians.toFixed(3)),
+        'median of per-round ratios': Number(r.perRound.toFixed(3)),
+        'by server CPU per answer': Number(r.cpu.toFixed(3)),
+        target: target === null ? '(no target)' : `≥ ${target}`,
+        verdict: target === null ? '' : r.ofMedians >= target ? 'PASS' : 'FAIL',
+      })),
+      { what: 'memory hit, list: p99', 'ratio of medians': listHitP99, 'median of per-round ratios': '', 'by server CPU per answer': '', target: `< ${TARGETS.listHitP99Ms} ms`, verdict: listHitP99 < TARGETS.listHitP99Ms ? 'PASS' : 'FAIL' },
+    ]);
+    console.log(`server RSS after the runs: memory ${rss(memory)} MB, Redis ${rss(shared)} MB, cache off ${rss(off)} MB`);
+    console.log(`${rounds} alternating rounds × ${seconds} s per scenario, ${connections} connections; load average ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`);
+    console.log('\nFor docs/benchmarks.md:\n');
+    console.log('| scenario | req/s | p50 | p99 | server CPU per answer |\n|---|---|---|---|---|');
+    for (const r of rows) console.log(`| ${r.scenario} | ${r['req/s'].toLocaleString('en').replace(/,/g, ' ')} | ${r['p50 ms']} ms | ${r['p99 ms']} ms | ${r['server CPU µs/answer']} µs |`);
+    console.log('\n| ratio | req/s (medians) | by CPU per answer | target |\n|---|---|---|---|');
+    for (const [what, r, target] of verdicts) console.log(`| ${what} | ${r.ofMedians.toFixed(3)} | ${r.cpu.toFixed(3)} | ${target === null ? '—' : `≥ ${target}`} |`);
+    console.log(`| memory hit, list: p99 | ${listHitP99} ms | | < ${TARGETS.listHitP99Ms} ms |`);
 
-  if (values.profile) await profileHits(paths, headers);
+  }
+  if (values.profile || values['profile-only']) await profiles(paths, headers, nextList);
 } finally {
   await Promise.all(started.map((p) => p.stop()));
   await redis.stop();
@@ -254,20 +265,39 @@ if (problems.length) {
   console.log(`\nevery answer 200; every sampled answer with its X-Cache (hits: the recorded bytes)${statsMissing ? '' : '; the hit counters matched'}`);
 }
 
-/** CPU profiles of the memory store's hit path, one process per route (profiling slows it: not measured). */
-async function profileHits(paths: { get: string; list: string }, headers: Record<string, string>) {
-  for (const [name, p] of Object.entries(paths)) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), `jetstack-cpuprof-${name}-`));
-    const server = await startProcess('src/main.ts', { ...common, CACHE_STORE: 'memory', REDIS_URL: '' }, '/healthz', { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+/**
+ * CPU profiles (profiling slows the server: not measured): the memory store's hit path for both
+ * routes, and the list's true-miss path with the cache on and off. One process each; only the
+ * samples taken during the load count (not the boot, warm-up or exit).
+ */
+async function profiles(paths: { get: string; list: string }, headers: Record<string, string>, missList: (side: 'on' | 'off') => () => string) {
+  const runs = [
+    { name: 'hit, get one (memory)', store: 'memory', path: paths.get },
+    { name: 'hit, list (memory)', store: 'memory', path: paths.list },
+    { name: 'miss (new key each), list, cache on', store: 'memory', path: paths.list, nextPath: missList('on') },
+    { name: 'miss (new key each), list, cache off', store: 'none', path: paths.list, nextPath: missList('off') },
+  ];
+  const profileSeconds = Number(values['profile-seconds']);
+  for (const r of runs) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'jetstack-cpuprof-'));
+    const server = await startProcess('src/main.ts', { ...common, CACHE_STORE: r.store, REDIS_URL: '' }, '/healthz', { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    let loadStart = 0;
+    let loadEnd = 0;
     try {
-      await get(server.url + p, headers);
-      await load({ url: server.url + p, headers, connections, seconds: 2 });
-      const result = await load({ url: server.url + p, headers, connections, seconds: Number(values['profile-seconds']) });
-      console.log(`\nprofiled hit, ${name}: ${Math.round(result.requestsPerSecond)} req/s under the profiler`);
+      await get(server.url + r.path, headers);
+      await load({ url: server.url + r.path, headers, connections, seconds: 2, nextPath: r.nextPath });
+      loadStart = Date.now();
+      const result = await load({ url: server.url + r.path, headers, connections, seconds: profileSeconds, nextPath: r.nextPath });
+      loadEnd = Date.now();
+      console.log(`\nprofiled ${r.name}: ${Math.round(result.requestsPerSecond)} req/s under the profiler`);
     } finally {
       await server.stop();
     }
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) printSummary(path.join(dir, file), 20);
+    const exited = Date.now();
+    // The main thread's profile (thread 0); the others are helpers' threads.
+    for (const file of readdirSync(dir).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f))) {
+      printSummary(path.join(dir, file), 20, { fromEndMs: exited - loadStart, toEndMs: exited - loadEnd });
+    }
   }
 }
 

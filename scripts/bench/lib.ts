@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: start a real server process, run autocannon, take medians.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -122,6 +122,20 @@ export async function load(options: {
     statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, (stats as { count: number }).count])),
     timeouts: result.timeouts,
   };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time a process has used so far (all its threads, user + system), in ms, from /proc. Per
+ * request it is steadier than throughput on a shared machine: other processes' load slows the
+ * rounds, not the work each request costs. Resolution: 10 ms (clock ticks).
+ */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 export const median = (values: number[]) => {

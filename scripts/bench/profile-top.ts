@@ -15,6 +15,14 @@ interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+/** Which samples count, in ms before the profile's end (the process's exit): e.g. the load's span, not the boot. */
+export interface Window {
+  fromEndMs: number;
+  toEndMs: number;
 }
 
 export interface Share {
@@ -22,20 +30,27 @@ export interface Share {
   share: number;
 }
 
-const ownCode = (url: string) => /\/(src|scripts)\//.test(url) && !url.includes('/node_modules/');
+const ownCode = (node: ProfileNode) =>
+  /\/(src|scripts)\//.test(node.callFrame.url) && !node.callFrame.url.includes('/node_modules/') && node.callFrame.functionName !== '__name';
 const shortUrl = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '~/').replace(/^.*\/(src|scripts)\//, '$1/');
 const frameName = (node: ProfileNode) => {
   const { functionName, url, lineNumber } = node.callFrame;
   return `${functionName || '(anonymous)'} ${url ? `${shortUrl(url)}:${lineNumber + 1}` : ''}`.trim();
 };
 
-export function summarize(profile: CpuProfile, top = 25): { selfTime: Share[]; byOwnFrame: Share[]; byPackage: Share[]; totalMs: number } {
+export function summarize(profile: CpuProfile, top = 25, window?: Window): { selfTime: Share[]; byOwnFrame: Share[]; byPackage: Share[]; totalMs: number } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const weight = new Map<number, number>();
   // timeDeltas[i] is the time before sample i: charge it to that sample's node.
-  profile.samples.forEach((id, i) => weight.set(id, (weight.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const from = window ? profile.endTime - window.fromEndMs * 1000 : -Infinity;
+  const to = window ? profile.endTime - window.toEndMs * 1000 : Infinity;
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at >= from && at <= to) weight.set(id, (weight.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   let total = 0;
   const self = new Map<string, number>();
   const own = new Map<string, number>();
@@ -55,11 +70,11 @@ export function summarize(profile: CpuProfile, top = 25): { selfTime: Share[]; b
     total += micros;
     self.set(frameName(node), (self.get(frameName(node)) ?? 0) + micros);
     let up: ProfileNode | undefined = node;
-    while (up && !ownCode(up.callFrame.url)) up = byId.get(parent.get(up.id) ?? -1);
+    while (up && !ownCode(up)) up = byId.get(parent.get(up.id) ?? -1);
     const ownName = up ? frameName(up) : '(outside our code: runtime, sockets, timers)';
     own.set(ownName, (own.get(ownName) ?? 0) + micros);
     const url = node.callFrame.url;
-    const where = /\/node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (ownCode(url) ? 'our code' : url.startsWith('node:') ? 'node core (JS)' : '(native: V8 builtins, syscalls)');
+    const where = /\/node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (ownCode(node) ? 'our code' : url.startsWith('node:') ? 'node core (JS)' : '(native: V8 builtins, syscalls)');
     pkg.set(where, (pkg.get(where) ?? 0) + micros);
   }
   const rank = (m: Map<string, number>) =>
@@ -67,9 +82,9 @@ export function summarize(profile: CpuProfile, top = 25): { selfTime: Share[]; b
   return { selfTime: rank(self), byOwnFrame: rank(own), byPackage: rank(pkg), totalMs: Math.round(total / 1000) };
 }
 
-export function printSummary(file: string, top = 25): void {
-  const summary = summarize(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, top);
-  console.log(`profile ${file}: ${summary.totalMs} ms of CPU (idle excluded)`);
+export function printSummary(file: string, top = 25, window?: Window): void {
+  const summary = summarize(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, top, window);
+  console.log(`profile ${file}: ${summary.totalMs} ms of CPU (idle excluded)${window ? `, the ${((window.fromEndMs - window.toEndMs) / 1000).toFixed(1)} s of load only` : ''}`);
   console.log('self time by function (%):');
   console.table(summary.selfTime);
   console.log('self time by package (%):');
