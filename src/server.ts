@@ -23,6 +23,7 @@ import { runShutdownSteps, totalLimitMs, type ShutdownStep } from './process/shu
 /** After SHUTDOWN_TIMEOUT_MS has closed every connection, how long the listener may take to report closed. */
 const HTTP_CLOSE_GRACE_MS = 1_000;
 const DATABASE_CLOSE_MS = 2_000;
+const CACHE_FLUSH_MS = 1_000;
 const REDIS_QUIT_MS = 1_000;
 /** How long the last log lines may take to leave; a stdout nobody reads gets no longer. */
 const LOG_FLUSH_MS = 1_000;
@@ -111,6 +112,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
         services.typeRegistry.forget();
       });
     }
+    // Invalidations this process could not deliver while Redis was away go out first thing.
+    redis.on('ready', () => void responseCache?.resendUnsent());
   }
   const bootstrap = await bootstrapIfEmpty(database.prisma, services.tenants, { email: config.adminEmail, password: config.adminPassword });
 
@@ -167,6 +170,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       abandon: stopSweeping,
     },
     { name: 'database', limitMs: DATABASE_CLOSE_MS, run: () => database.close() },
+    // The cache figures counted since the last flush go to Redis before its client closes.
+    ...(responseCache ? [{ name: 'cache figures', limitMs: CACHE_FLUSH_MS, run: () => responseCache.close() }] : []),
     ...(redis ? [redisStep(redis)] : []),
     { name: 'logs', limitMs: LOG_FLUSH_MS, run: () => logOutput.drain() },
   ];

@@ -42,20 +42,40 @@ export function normalizedQuery(querystring: string): string {
   return new URLSearchParams(params).toString();
 }
 
-/** JSON with object keys sorted at every depth: equal bodies, one text. */
-export function canonicalJson(value: unknown): string {
+/**
+ * Deeper bodies are not keyed (they are computed uncached; validation refuses most of them):
+ * a client's nesting must not cost a deep recursion before validation has seen it.
+ */
+export const MAX_KEYED_DEPTH = 32;
+
+/** JSON with object keys sorted at every depth: equal bodies, one text; null when too deep to key. */
+export function canonicalJson(value: unknown): string | null {
   if (value === undefined) return '';
-  return JSON.stringify(sortKeys(value));
+  const sorted = sortKeys(value, 0);
+  return sorted === TOO_DEEP ? null : JSON.stringify(sorted);
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
-    return sorted;
+const TOO_DEEP = Symbol('too deep');
+
+function sortKeys(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_KEYED_DEPTH) return TOO_DEEP;
+  if (Array.isArray(value)) {
+    const items = [];
+    for (const item of value) {
+      const sorted = sortKeys(item, depth + 1);
+      if (sorted === TOO_DEEP) return TOO_DEEP;
+      items.push(sorted);
+    }
+    return items;
   }
-  return value;
+  const result: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const sorted = sortKeys((value as Record<string, unknown>)[key], depth + 1);
+    if (sorted === TOO_DEEP) return TOO_DEEP;
+    result[key] = sorted;
+  }
+  return result;
 }
 
 export interface KeyParts {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Keyv } from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import { LRUCache } from 'lru-cache';
-import type { RedisClient } from './shared-state.ts';
+import { noteRedisFailure, redisSuspect, type RedisClient } from './shared-state.ts';
 
 /** One cached answer: the exact bytes and what a hit writes with them. */
 export interface CachedAnswer {
@@ -168,12 +168,15 @@ export class RedisCacheStore implements CacheStore {
   }
 
   ready(): boolean {
-    return this.client.isReady;
+    return !redisSuspect(this.client);
   }
 
   async lookup(key: string | null, generations: string[]): Promise<Lookup> {
     const names = key === null ? generations : [key, ...generations];
-    const values = (await this.keyv.getMany(names)) as unknown[];
+    const values = (await this.keyv.getMany(names).catch((error: unknown) => {
+      noteRedisFailure(this.client);
+      throw error;
+    })) as unknown[];
     const answer = key === null ? undefined : (values[0] as CachedAnswer | undefined);
     const found = key === null ? values : values.slice(1);
     const tokens = await Promise.all(found.map(async (value, i) => {

@@ -21,6 +21,8 @@ export interface CacheOptions {
 /** Why a bump is given longer than a lookup: a lost bump leaves other processes stale until TTL. */
 const BUMP_TIMEOUT_MS = 1000;
 const STATS_FLUSH_MS = 1000;
+/** Undelivered generation names kept for resending (beyond: their tenants are purged whole). */
+const MAX_UNSENT = 10_000;
 
 export class StoreUnavailable extends Error {}
 
@@ -42,6 +44,8 @@ export class ResponseCache implements CacheOperations {
   private readonly inflight = new Map<string, Promise<CachedAnswer | null>>();
   private readonly since = new Date();
   private flushTimer: NodeJS.Timeout | null = null;
+  private readonly unsent = new Set<string>();
+  private readonly unsentTenants = new Set<number>();
 
   constructor(
     readonly store: CacheStore,
@@ -50,7 +54,12 @@ export class ResponseCache implements CacheOperations {
     private readonly redis: RedisClient | null = null,
   ) {
     if (store.shared && redis) {
-      this.flushTimer = setInterval(() => void this.flush(), STATS_FLUSH_MS);
+      // Once a second: the figures to the shared hash, and invalidations still undelivered
+      // (a Redis that stalled and resumed never says "ready" again).
+      this.flushTimer = setInterval(() => {
+        void this.flush();
+        if (this.store.ready()) void this.resendUnsent();
+      }, STATS_FLUSH_MS);
       this.flushTimer.unref();
     }
   }
@@ -150,15 +159,37 @@ export class ResponseCache implements CacheOperations {
   async bump(generations: string[]): Promise<void> {
     const unique = [...new Set(generations)];
     if (!unique.length) return;
+    // Tried even while the store is suspect: this is what keeps other processes from going stale.
     try {
       await bounded(this.store.bump(unique), BUMP_TIMEOUT_MS);
     } catch (first) {
       try {
         await bounded(this.store.bump(unique), BUMP_TIMEOUT_MS);
       } catch (error) {
-        this.logger.error({ err: error, first, generations: unique.length }, 'response cache: invalidation failed (entries stay until their TTL)');
+        this.keepUnsent(unique, error);
       }
     }
+  }
+
+  /**
+   * A bump that did not reach the store is kept and sent when it answers again (server.ts calls
+   * resendUnsent on reconnect): otherwise a Redis that comes back with its data would serve what
+   * the write changed. Past MAX_UNSENT names, whole tenants are purged instead.
+   */
+  private keepUnsent(generations: string[], error: unknown): void {
+    this.logger.error({ err: error, generations: generations.length }, 'response cache: invalidation not delivered; resent when the store is back');
+    for (const name of generations) {
+      if (this.unsent.size < MAX_UNSENT) this.unsent.add(name);
+      else this.unsentTenants.add(Number(/:t(\d+):g:/.exec(name)?.[1]));
+    }
+  }
+
+  async resendUnsent(): Promise<void> {
+    if (!this.unsent.size && !this.unsentTenants.size) return;
+    const names = [...this.unsent, ...[...this.unsentTenants].filter(Number.isInteger).map((t) => this.generation(t, 'all'))];
+    this.unsent.clear();
+    this.unsentTenants.clear();
+    await this.bump(names);
   }
 
   async purge(tenantId: number, target: PurgeTarget): Promise<void> {
@@ -238,8 +269,9 @@ export class ResponseCache implements CacheOperations {
     };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.flush();
   }
 }
 

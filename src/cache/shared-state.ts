@@ -35,32 +35,57 @@ export function redisGenerations(client: RedisClient, prefix: string, onError: (
   return {
     shared: true,
     async read(name) {
+      if (redisSuspect(client)) return null;
       try {
         const value = await client.get(key(name));
         return value === null ? 0 : Number(value);
       } catch (error) {
+        noteRedisFailure(client);
         onError(error);
         return null;
       }
     },
     async readMany(names) {
+      if (redisSuspect(client)) return null;
       try {
         const found = await client.mGet(names.map(key));
         return found.map((value) => (value === null ? 0 : Number(value)));
       } catch (error) {
+        noteRedisFailure(client);
         onError(error);
         return null;
       }
     },
     async bump(name) {
+      // Always tried, even when suspect: a revocation must reach the other processes if it can.
       try {
         await client.incr(key(name));
       } catch (error) {
+        noteRedisFailure(client);
         // Readers on other processes cannot reach Redis either, so they bypass their memos.
         onError(error);
       }
     },
   };
+}
+
+/** Longest wait for any one Redis reply (the response cache bounds its own lookups lower). */
+export const REDIS_COMMAND_TIMEOUT_MS = 500;
+/** After a failed or timed-out reply, reads skip Redis for this long (a stalled Redis costs one wait, not one per request). */
+export const REDIS_SUSPECT_MS = 1000;
+
+const lastFailure = new WeakMap<RedisClient, number>();
+
+/** Records that a Redis call failed (a timeout, a refused command). */
+export function noteRedisFailure(client: RedisClient): void {
+  lastFailure.set(client, Date.now());
+}
+
+/** Whether Redis failed within REDIS_SUSPECT_MS or is not connected: readers fall back without asking. */
+export function redisSuspect(client: RedisClient): boolean {
+  if (!client.isReady) return true;
+  const at = lastFailure.get(client);
+  return at !== undefined && Date.now() - at < REDIS_SUSPECT_MS;
 }
 
 /**
@@ -72,6 +97,9 @@ export function connectRedis(url: string, onError: (error: unknown) => void): Re
   const client = createClient({
     url,
     disableOfflineQueue: true,
+    // A Redis that stalls without closing the connection (paused, swapping, a hung host) must
+    // not hang requests: every command gives up after this and its caller falls back.
+    commandOptions: { timeout: REDIS_COMMAND_TIMEOUT_MS },
     socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(retries * 200, 2000) },
   });
   client.on('error', onError);

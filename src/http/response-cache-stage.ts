@@ -22,6 +22,18 @@ type Outcome = 'HIT' | 'MISS' | 'BYPASS';
 
 const SEARCH_OPERATIONS = new Set(['searchItems']);
 
+/** The contract's bounds on what the key drops or reads (`_noCache`, the conditional headers). */
+const MAX_IF_NONE_MATCH = 8000;
+const MAX_CACHE_DIRECTIVE = 1000;
+
+function keyedHeadersValid(ctx: Context): boolean {
+  const noCache = ctx.query._noCache;
+  if (noCache !== undefined && noCache !== '0' && noCache !== '1') return false;
+  return ctx.get('if-none-match').length <= MAX_IF_NONE_MATCH
+    && ctx.get('cache-control').length <= MAX_CACHE_DIRECTIVE
+    && ctx.get('pragma').length <= MAX_CACHE_DIRECTIVE;
+}
+
 /** An id as a number's canonical text, a UUID lowercased: one generation per item whichever form. */
 function normalizedItem(item: string): string {
   if (/^\d{1,15}$/.test(item)) return String(Number(item));
@@ -37,13 +49,18 @@ export function responseCacheStage(cache: ResponseCache | null, types: TypeRegis
     const tenant = ctx.state.tenant as TenantContext;
     const typesGeneration = ctx.state.typesGeneration as number | null;
     const type = principal ? await types.resolve(tenant.id, params.collection, typesGeneration).catch(() => null) : null;
-    if (!cache || !principal || !type || typesGeneration === null) {
-      // Unknown or hidden types, and a store that cannot be trusted now: computed as always.
+    if (!cache || !principal || !type) return computed(ctx, next, null, 'BYPASS');
+    if (typesGeneration === null) {
+      // The shared generations could not be read (Redis away): nothing cached can be trusted.
+      cache.count(tenant.id, type.id, 'storeUnavailable');
       return computed(ctx, next, null, 'BYPASS');
     }
     const dependency: Dependency = policy.cache === 'item' && operationId === 'getItem'
       ? { kind: 'item', typeId: type.id, item: normalizedItem(params.item) }
       : { kind: 'list', typeId: type.id };
+    // What the key leaves out must still be what validation would accept: a request that would
+    // answer 400 uncached is computed (and refused), never answered from an entry.
+    if (!keyedHeadersValid(ctx)) return computed(ctx, next, null, 'BYPASS');
     const directive = requestDirective(ctx.get('cache-control'), ctx.get('pragma'), typeof ctx.query._noCache === 'string' ? ctx.query._noCache : undefined);
     const bypass = (reason: BypassReason) => {
       cache.count(tenant.id, type.id, reason);
@@ -53,11 +70,15 @@ export function responseCacheStage(cache: ResponseCache | null, types: TypeRegis
     if (policy.cache === 'item' && type.readLog) return bypass('readLogged');
     if (directive === 'no-store') return bypass('noStore');
 
-    const target = operationId === 'getItemBy' ? `${params.property}\u0000${params.item}` : operationId === 'getItem' ? dependency.kind === 'item' ? dependency.item : '' : '';
+    const body = SEARCH_OPERATIONS.has(operationId) ? canonicalJson(ctx.request.body) : '';
+    if (body === null) return computed(ctx, next, null, 'BYPASS');
+    // The path as sent (an upper-case UUID is another request: it answers 404 uncached); the
+    // item's generation is named by its normalized form, which every write of it bumps.
+    const target = operationId === 'getItemBy' ? `${params.property}\u0000${params.item}` : operationId === 'getItem' ? params.item : '';
     const key = cache.entryKey(tenant.id, cacheKey({
       tenant, principal, typesGeneration, operationId, typeId: type.id, target,
       query: normalizedQuery(ctx.querystring),
-      body: SEARCH_OPERATIONS.has(operationId) ? canonicalJson(ctx.request.body) : '',
+      body,
     }));
     const generations = cache.generationsFor(tenant.id, principal.userId, dependency);
     let looked;

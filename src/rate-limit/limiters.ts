@@ -2,7 +2,7 @@
 // every process counts against the same budget. If Redis fails, a per-process limiter insures.
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config.ts';
-import type { RedisClient } from '../cache/shared-state.ts';
+import { noteRedisFailure, redisSuspect, type RedisClient } from '../cache/shared-state.ts';
 import { Errors } from '../errors/registry.ts';
 import { LoginThrottle } from './login-throttle.ts';
 
@@ -36,8 +36,24 @@ function limiter(prefix: string, points: number, duration: number, redis: RedisC
     : insurance;
   /** Counts one request; the rejection when it was over budget, null when within it. */
   const attempt = async (key: string): Promise<RateLimiterRes | null> => {
+    // A Redis that just failed or stalled is not asked again for a moment: this process counts.
+    const counter = redis && redisSuspect(redis) ? insurance : store;
     try {
-      await store.consume(key);
+      await counter.consume(key);
+      return null;
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return rejection;
+      if (redis && counter === store) {
+        // The store failed past its insurance (e.g. a timeout): note it and count here.
+        noteRedisFailure(redis);
+        return attemptLocally(key);
+      }
+      throw rejection;
+    }
+  };
+  const attemptLocally = async (key: string): Promise<RateLimiterRes | null> => {
+    try {
+      await insurance.consume(key);
       return null;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) return rejection;

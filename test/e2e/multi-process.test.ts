@@ -305,8 +305,9 @@ describe('several server processes sharing PostgreSQL and Redis', function () {
       rmSync(redisDir, { recursive: true, force: true });
     });
 
+    /** The root tenant's identity generation (its users, roles, keys). */
     const identityGeneration = async () => {
-      const reply = await redisCommand(redis.port, ['GET', `${prefix}:gen:identity`]);
+      const reply = await redisCommand(redis.port, ['GET', `${prefix}:gen:identity:1`]);
       const match = /^\$\d+\r\n(\d+)\r\n$/.exec(reply);
       return match ? Number(match[1]) : 0;
     };

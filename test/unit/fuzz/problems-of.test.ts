@@ -19,7 +19,11 @@ describe('fuzz checker (test/fuzz/exchange.ts problemsOf)', () => {
 
   it('finds nothing wrong with a documented status and a valid body', async () => {
     expect(await kinds('GET', '/api/v1/admin/types', json(200, { data: [] }))).to.deep.equal([]);
-    expect(await kinds('SEARCH', '/api/v1/collection/things', json(200, PAGE))).to.deep.equal([]);
+    // A cacheable answer documents its cache headers: they are part of a valid 200.
+    const cached = json(200, PAGE);
+    Object.assign(cached.headers, { etag: '"0123456789abcdef0123456789abcdef"', 'cache-control': 'private, must-revalidate', vary: 'Origin', 'x-cache': 'MISS' });
+    expect(await kinds('SEARCH', '/api/v1/collection/things', cached)).to.deep.equal([]);
+    expect(await kinds('SEARCH', '/api/v1/collection/things', json(200, PAGE)), 'without its cache headers').to.deep.equal(['contract']);
   });
 
   it('reports a 500 even though the operation documents it', async () => {
