@@ -20,6 +20,8 @@ export interface Config {
   adminEmail: string | null;
   adminPassword: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** JSON lines, or human-readable ones; `auto`: human-readable only when stdout is a terminal. */
+  logFormat: 'auto' | 'json' | 'pretty';
   bodyLimitBytes: number;
   trustProxy: boolean;
   /** How many trusted proxies append to X-Forwarded-For (the client is that many from the right). */
@@ -105,6 +107,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
   }
+  const logFormat = (read('LOG_FORMAT')?.toLowerCase() ?? 'auto') as Config['logFormat'];
+  if (!['auto', 'json', 'pretty'].includes(logFormat)) problems.push(`LOG_FORMAT must be one of auto, json, pretty, got "${logFormat}"`);
 
   const config: Config = {
     port: int('PORT', 3000, 0, 65535),
@@ -120,6 +124,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminEmail,
     adminPassword,
     logLevel,
+    logFormat,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     trustProxy: bool('TRUST_PROXY', false),
     trustProxyHops: int('TRUST_PROXY_HOPS', 1, 1, 20),

@@ -17,7 +17,7 @@ import { createServices, type Services } from './services.ts';
 import { bootstrapIfEmpty, type BootstrapResult } from './domain/identity/bootstrap.ts';
 import { buildApp } from './app.ts';
 import { parserErrorResponse } from './http/error-boundary.ts';
-import { loggerOutput, stdoutLog, type LogOutput } from './process/log-output.ts';
+import { loggerOutput, prettyLogs, stdoutLog, type LogOutput } from './process/log-output.ts';
 import { runShutdownSteps, totalLimitMs, type ShutdownStep } from './process/shutdown-steps.ts';
 
 /** After SHUTDOWN_TIMEOUT_MS has closed every connection, how long the listener may take to report closed. */
@@ -45,7 +45,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
-  const stdout = options.logger ? null : stdoutLog();
+  const stdout = options.logger ? null : stdoutLog({ pretty: prettyLogs(config.logFormat, process.stdout.isTTY === true) });
   const logger = options.logger ?? pino({ level: config.logLevel }, stdout!.stream);
   const logOutput = stdout?.output ?? loggerOutput(logger);
   const applied = await applyMigrations(config.databaseUrl, (message) => logger.info(message));

@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: start a real server process, run autocannon, take medians.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -33,11 +33,11 @@ export async function startProcess(
   script: string,
   env: Record<string, string>,
   readyPath = '/healthz',
-  options: { preload?: string[]; onStderrLine?: (line: string) => void } = {},
+  options: { preload?: string[]; onStderrLine?: (line: string) => void; nodeArgs?: string[] } = {},
 ): Promise<Process> {
   const port = await freePort();
   const preload = (options.preload ?? []).flatMap((file) => ['--import', file]);
-  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, script], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ...preload, script], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', options.onStderrLine ? 'pipe' : 'inherit'],
@@ -86,9 +86,23 @@ export interface Run {
   p99: number;
   non2xx: number;
   errors: number;
+  /** Responses received, and how many of each status. */
+  total: number;
+  statuses: Record<string, number>;
+  timeouts: number;
 }
 
-export async function load(options: { url: string; headers?: Record<string, string>; connections: number; seconds: number; method?: string; body?: string }): Promise<Run> {
+export async function load(options: {
+  url: string;
+  headers?: Record<string, string>;
+  connections: number;
+  seconds: number;
+  method?: string;
+  body?: string;
+  /** Called before each request: the path to send (e.g. a new id each time). */
+  nextPath?: () => string;
+}): Promise<Run> {
+  const nextPath = options.nextPath;
   const result = await autocannon({
     url: options.url,
     headers: options.headers,
@@ -96,6 +110,7 @@ export async function load(options: { url: string; headers?: Record<string, stri
     body: options.body,
     connections: options.connections,
     duration: options.seconds,
+    ...(nextPath ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, path: nextPath() }) }] } : {}),
   });
   return {
     requestsPerSecond: result.requests.average,
@@ -103,7 +118,24 @@ export async function load(options: { url: string; headers?: Record<string, stri
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    total: result.requests.total,
+    statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, (stats as { count: number }).count])),
+    timeouts: result.timeouts,
   };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time a process has used so far (all its threads, user + system), in ms, from /proc. Per
+ * request it is steadier than throughput on a shared machine: other processes' load slows the
+ * rounds, not the work each request costs. Resolution: 10 ms (clock ticks).
+ */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 export const median = (values: number[]) => {

@@ -1,6 +1,7 @@
 // What makes two requests the same cached answer: one key per tenant, user, effective scope,
 // operation, normalized path parameters, sorted query (without _noCache) and canonical body.
-import { createHash } from 'node:crypto';
+// crypto.hash: one call, no Hash object (a hit computes one key; a miss one ETag too).
+import { hash } from 'node:crypto';
 import type { Principal } from '../domain/identity/principal.ts';
 import type { TenantContext } from '../domain/identity/tenant.ts';
 
@@ -17,7 +18,7 @@ export function principalDigest(principal: Principal): string {
   if (digest === undefined) {
     const grants = [...principal.typePermissions].sort((a, b) => a[0] - b[0]).map(([id, g]) => `${id}:${+g.show}${+g.create}${+g.edit}${+g.delete}`);
     const scope = [principal.userId, principal.timeZone, [...principal.permissions].sort().join(','), grants.join(','), principal.roleNames.join(','), principal.groupNames.join(',')];
-    digest = createHash('sha256').update(JSON.stringify(scope)).digest('base64url').slice(0, 22);
+    digest = hash('sha256', JSON.stringify(scope), 'base64url').slice(0, 22);
     principalDigests.set(principal, digest);
   }
   return digest;
@@ -34,12 +35,24 @@ export function tenantDigest(tenant: TenantContext): string {
   return digest;
 }
 
-/** `a=1&b=2` with parameters sorted by name (values of one name keep their order), `_noCache` dropped. */
-export function normalizedQuery(querystring: string): string {
-  if (!querystring) return '';
-  const params = [...new URLSearchParams(querystring)].filter(([name]) => name !== '_noCache');
-  params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return new URLSearchParams(params).toString();
+export interface NormalizedQuery {
+  /** `a=1&b=2` with parameters sorted by name (values of one name keep their order), `_noCache` dropped. */
+  text: string;
+  /** The `_noCache` values sent (the key drops them; the stage checks them). */
+  noCache: string[];
+}
+
+/** One parse of the query string for the whole cache stage. */
+export function normalizedQuery(querystring: string): NormalizedQuery {
+  if (!querystring) return { text: '', noCache: [] };
+  const noCache: string[] = [];
+  const params: [string, string][] = [];
+  for (const pair of new URLSearchParams(querystring)) {
+    if (pair[0] === '_noCache') noCache.push(pair[1]);
+    else params.push(pair);
+  }
+  if (params.length > 1) params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return { text: new URLSearchParams(params).toString(), noCache };
 }
 
 /**
@@ -96,10 +109,10 @@ export function cacheKey(parts: KeyParts): string {
     parts.tenant.id, principalDigest(parts.principal), tenantDigest(parts.tenant), parts.typesGeneration,
     parts.operationId, parts.typeId, parts.target, parts.query, parts.body,
   ].join('\u0000');
-  return createHash('sha256').update(text).digest('base64url');
+  return hash('sha256', text, 'base64url');
 }
 
 /** A strong ETag over the exact bytes: every process gives the same tag for the same bytes. */
 export function etagOf(body: string): string {
-  return `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
+  return `"${hash('sha256', body, 'hex').slice(0, 32)}"`;
 }

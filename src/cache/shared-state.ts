@@ -37,7 +37,7 @@ export function redisGenerations(client: RedisClient, prefix: string, onError: (
     async read(name) {
       if (redisSuspect(client)) return null;
       try {
-        const value = await client.get(key(name));
+        const value = await withinRedisBound(client.get(key(name)));
         return value === null ? 0 : Number(value);
       } catch (error) {
         noteRedisFailure(client);
@@ -48,7 +48,7 @@ export function redisGenerations(client: RedisClient, prefix: string, onError: (
     async readMany(names) {
       if (redisSuspect(client)) return null;
       try {
-        const found = await client.mGet(names.map(key));
+        const found = await withinRedisBound(client.mGet(names.map(key)));
         return found.map((value) => (value === null ? 0 : Number(value)));
       } catch (error) {
         noteRedisFailure(client);
@@ -59,7 +59,7 @@ export function redisGenerations(client: RedisClient, prefix: string, onError: (
     async bump(name) {
       // Always tried, even when suspect: a revocation must reach the other processes if it can.
       try {
-        await client.incr(key(name));
+        await withinRedisBound(client.incr(key(name)), 2 * REDIS_COMMAND_TIMEOUT_MS);
       } catch (error) {
         noteRedisFailure(client);
         // Readers on other processes cannot reach Redis either, so they bypass their memos.
@@ -69,8 +69,24 @@ export function redisGenerations(client: RedisClient, prefix: string, onError: (
   };
 }
 
-/** Longest wait for any one Redis reply (the response cache bounds its own lookups lower). */
+/**
+ * Longest wait for a Redis reply on a request's path (the response cache bounds its lookups
+ * lower). A Redis that stalls without closing the connection (paused, swapping, a hung host)
+ * must not hang requests. Bounded per call with one timer, not with node-redis's per-command
+ * timeout option: that costs an AbortSignal per command, about 5 times a hit's Redis CPU.
+ */
 export const REDIS_COMMAND_TIMEOUT_MS = 500;
+
+export class RedisTimeout extends Error {}
+
+/** `promise`, or a RedisTimeout after `ms`; the timer is cleared either way. */
+export function withinRedisBound<T>(promise: Promise<T>, ms = REDIS_COMMAND_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisTimeout(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 /** After a failed or timed-out reply, reads skip Redis for this long (a stalled Redis costs one wait, not one per request). */
 export const REDIS_SUSPECT_MS = 1000;
 
@@ -97,9 +113,6 @@ export function connectRedis(url: string, onError: (error: unknown) => void): Re
   const client = createClient({
     url,
     disableOfflineQueue: true,
-    // A Redis that stalls without closing the connection (paused, swapping, a hung host) must
-    // not hang requests: every command gives up after this and its caller falls back.
-    commandOptions: { timeout: REDIS_COMMAND_TIMEOUT_MS },
     socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(retries * 200, 2000) },
   });
   client.on('error', onError);

@@ -43,12 +43,11 @@ export function resolveTenant(identity: IdentityResolver) {
   return async function tenantStage(ctx: Context, next: Next) {
     const host = ctx.host || 'localhost';
     if (!isValidHost(host)) throw Errors.invalidHost();
-    const tenant = await identity.tenantForHost(host, await identity.hostsGeneration());
-    ctx.state.tenant = tenant;
-    // The tenant's generations, read once: principals memo (identity), type definitions (types).
-    const generations = await identity.tenantGenerations(tenant.id);
-    ctx.state.identityGeneration = generations.identity;
-    ctx.state.typesGeneration = generations.types;
+    // The tenant and its generations, read once: principals memo (identity), type definitions (types).
+    const resolved = await identity.resolveRequest(host);
+    ctx.state.tenant = resolved.tenant;
+    ctx.state.identityGeneration = resolved.identity;
+    ctx.state.typesGeneration = resolved.types;
     await next();
   };
 }

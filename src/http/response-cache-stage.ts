@@ -26,9 +26,8 @@ const SEARCH_OPERATIONS = new Set(['searchItems']);
 const MAX_IF_NONE_MATCH = 8000;
 const MAX_CACHE_DIRECTIVE = 1000;
 
-function keyedHeadersValid(ctx: Context): boolean {
-  const noCache = ctx.query._noCache;
-  if (noCache !== undefined && noCache !== '0' && noCache !== '1') return false;
+function keyedHeadersValid(ctx: Context, noCache: string[]): boolean {
+  if (noCache.length > 1 || (noCache.length === 1 && noCache[0] !== '0' && noCache[0] !== '1')) return false;
   return ctx.get('if-none-match').length <= MAX_IF_NONE_MATCH
     && ctx.get('cache-control').length <= MAX_CACHE_DIRECTIVE
     && ctx.get('pragma').length <= MAX_CACHE_DIRECTIVE;
@@ -60,8 +59,9 @@ export function responseCacheStage(cache: ResponseCache | null, types: TypeRegis
       : { kind: 'list', typeId: type.id };
     // What the key leaves out must still be what validation would accept: a request that would
     // answer 400 uncached is computed (and refused), never answered from an entry.
-    if (!keyedHeadersValid(ctx)) return computed(ctx, next, null, 'BYPASS');
-    const directive = requestDirective(ctx.get('cache-control'), ctx.get('pragma'), typeof ctx.query._noCache === 'string' ? ctx.query._noCache : undefined);
+    const query = normalizedQuery(ctx.querystring);
+    if (!keyedHeadersValid(ctx, query.noCache)) return computed(ctx, next, null, 'BYPASS');
+    const directive = requestDirective(ctx.get('cache-control'), ctx.get('pragma'), query.noCache[0]);
     const bypass = (reason: BypassReason) => {
       cache.count(tenant.id, type.id, reason);
       return computed(ctx, next, null, 'BYPASS');
@@ -77,7 +77,7 @@ export function responseCacheStage(cache: ResponseCache | null, types: TypeRegis
     const target = operationId === 'getItemBy' ? `${params.property}\u0000${params.item}` : operationId === 'getItem' ? params.item : '';
     const key = cache.entryKey(tenant.id, cacheKey({
       tenant, principal, typesGeneration, operationId, typeId: type.id, target,
-      query: normalizedQuery(ctx.querystring),
+      query: query.text,
       body,
     }));
     const generations = cache.generationsFor(tenant.id, principal.userId, dependency);

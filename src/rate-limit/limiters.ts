@@ -2,7 +2,7 @@
 // every process counts against the same budget. If Redis fails, a per-process limiter insures.
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config.ts';
-import { noteRedisFailure, redisSuspect, type RedisClient } from '../cache/shared-state.ts';
+import { noteRedisFailure, redisSuspect, withinRedisBound, type RedisClient } from '../cache/shared-state.ts';
 import { Errors } from '../errors/registry.ts';
 import { LoginThrottle } from './login-throttle.ts';
 
@@ -39,7 +39,7 @@ function limiter(prefix: string, points: number, duration: number, redis: RedisC
     // A Redis that just failed or stalled is not asked again for a moment: this process counts.
     const counter = redis && redisSuspect(redis) ? insurance : store;
     try {
-      await counter.consume(key);
+      await (counter === store && redis ? withinRedisBound(store.consume(key)) : counter.consume(key));
       return null;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) return rejection;

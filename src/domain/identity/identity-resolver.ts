@@ -69,6 +69,25 @@ export class IdentityResolver {
     return found ? { identity: found[0], types: found[1] } : { identity: null, types: null };
   }
 
+  /**
+   * The request's tenant and its generations. When the host is already memoized, the hosts
+   * generation and that tenant's two are read together (one round trip with Redis); only a host
+   * seen for the first time, or one whose tenant changed, costs a second read.
+   */
+  async resolveRequest(rawHost: string): Promise<{ tenant: TenantContext } & TenantGenerations> {
+    const host = rawHost.toLowerCase();
+    const guess = this.knownHosts.get(host)?.value ?? (this.unknownHosts.has(host) ? this.rootTenant?.value : undefined);
+    if (!guess) {
+      const tenant = await this.tenantForHost(host, await this.hostsGeneration());
+      return { tenant, ...(await this.tenantGenerations(tenant.id)) };
+    }
+    const found = await this.generations.readMany([HOSTS_GENERATION, identityGeneration(guess.id), typesGeneration(guess.id)]);
+    if (found === null) this.forget();
+    const tenant = await this.tenantForHost(host, found ? found[0] : null);
+    if (tenant.id !== guess.id) return { tenant, ...(await this.tenantGenerations(tenant.id)) };
+    return { tenant, identity: found ? found[1] : null, types: found ? found[2] : null };
+  }
+
   /** After a committed change to a tenant's users, roles, groups or keys. */
   async changed(tenantId: number): Promise<void> {
     await this.generations.bump(identityGeneration(tenantId));
