@@ -24,12 +24,15 @@ export function principalDigest(principal: Principal): string {
   return digest;
 }
 
-/** The tenant settings that shape answers (page cap, default zone, multi-value shape). */
+/**
+ * The tenant settings that shape answers (page cap, default zone, multi-value shape), and the
+ * list TTL: entries stored under a longer TTL must not outlive a lowered one.
+ */
 export function tenantDigest(tenant: TenantContext): string {
   let digest = tenantDigests.get(tenant);
   if (digest === undefined) {
-    const { apiMaxPageLength, defaultTimeZone, multiValueShape } = tenant.settings;
-    digest = `${apiMaxPageLength}|${defaultTimeZone}|${multiValueShape}`;
+    const { apiMaxPageLength, defaultTimeZone, multiValueShape, listCacheTtlSeconds } = tenant.settings;
+    digest = `${apiMaxPageLength}|${defaultTimeZone}|${multiValueShape}|${listCacheTtlSeconds}`;
     tenantDigests.set(tenant, digest);
   }
   return digest;

@@ -158,7 +158,24 @@ export class RedisCacheStore implements CacheStore {
   readonly shared = true;
   private readonly keyv: Keyv<unknown>;
 
+  /**
+   * The Redis server's run_id, read on every (re)connection and stamped into every entry: a Redis
+   * restarted from its dump has another, so entries from before the restart are unreachable,
+   * whatever invalidations were lost with it (a writer that died while Redis was away).
+   */
+  private epoch: string | null = null;
+
   constructor(private readonly client: RedisClient) {
+    const readEpoch = () => {
+      this.epoch = null;
+      void this.client.info('server').then(
+        (info) => (this.epoch = /run_id:(\w+)/.exec(info)?.[1] ?? null),
+        () => (this.epoch = null),
+      );
+    };
+    client.on('ready', readEpoch);
+    client.on('end', () => (this.epoch = null));
+    if (client.isReady) readEpoch();
     // The process's one Redis client (it fails fast while disconnected); errors reach the caller.
     const store = new KeyvRedis(client as never, { throwOnErrors: true, useUnlink: true });
     this.keyv = new Keyv<unknown>({
@@ -168,7 +185,7 @@ export class RedisCacheStore implements CacheStore {
   }
 
   ready(): boolean {
-    return !redisSuspect(this.client);
+    return this.epoch !== null && !redisSuspect(this.client);
   }
 
   async lookup(key: string | null, generations: string[]): Promise<Lookup> {
@@ -186,7 +203,8 @@ export class RedisCacheStore implements CacheStore {
       const previous = await this.client.set(generations[i], `${TOKEN_MARK}${created}`, { NX: true, PX: GENERATION_TTL_MS, GET: true } as never);
       return typeof previous === 'string' ? previous.slice(TOKEN_MARK.length) : created;
     }));
-    return { answer: answer && typeof answer === 'object' ? answer : undefined, tokens };
+    // The epoch first: an entry stored under another Redis run never matches.
+    return { answer: answer && typeof answer === 'object' ? answer : undefined, tokens: [this.epoch ?? 'none', ...tokens] };
   }
 
   async put(key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {

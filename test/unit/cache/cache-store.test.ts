@@ -23,7 +23,10 @@ const stores: [string, () => Promise<{ store: CacheStore; prefix: string; close:
 if (process.env.REDIS_URL) {
   stores.push(['redis', async () => {
     const client = await readyRedis();
-    return { store: new RedisCacheStore(client), prefix: `jt-unit-${randomBytes(4).toString('hex')}:`, close: async () => void client.destroy() };
+    const store = new RedisCacheStore(client);
+    // The store reads the server's run_id on connecting before it answers lookups.
+    for (let i = 0; i < 100 && !store.ready(); i++) await new Promise((r) => setTimeout(r, 10));
+    return { store, prefix: `jt-unit-${randomBytes(4).toString('hex')}:`, close: async () => void client.destroy() };
   }]);
 }
 
