@@ -22,38 +22,9 @@ import {
   type ServerProcess,
 } from '../helpers/process.ts';
 import { pgBin, startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.ts';
+import { ADMIN, adminKeyFrom, aUserWithKey, type KeyedUser } from '../helpers/process-users.ts';
 
-const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
 const tag = () => randomBytes(4).toString('hex');
-
-async function adminKeyFrom(server: ServerProcess): Promise<string> {
-  const auth = await server.request('POST', '/api/v1/auth', { body: { user: ADMIN.email, password: ADMIN.password } });
-  expect(auth.status, auth.text).to.equal(200);
-  return auth.body.authToken.keyString;
-}
-
-interface KeyedUser {
-  id: number;
-  login: string;
-  key: string;
-}
-
-/** A user holding a role with `permissions` and full grants on `typeIds`, and their key. */
-async function aUserWithKey(on: ServerProcess, adminKey: string, permissions: string[], typeIds: number[] = []): Promise<KeyedUser> {
-  const t = tag();
-  const role = await on.request('POST', '/api/v1/admin/roles', {
-    key: adminKey,
-    body: { name: `faults-${t}`, permissions, typePermissions: typeIds.map((typeId) => ({ typeId, show: true, create: true, edit: true, delete: true })) },
-  });
-  expect(role.status, role.text).to.equal(201);
-  const login = `faults-${t}@example.com`;
-  const password = `pw-${tag()}-${tag()}`;
-  const user = await on.request('POST', '/api/v1/admin/users', { key: adminKey, body: { login, name: `Faults ${t}`, password, roles: [role.body.id] } });
-  expect(user.status, user.text).to.equal(201);
-  const auth = await on.request('POST', '/api/v1/auth', { body: { user: login, password } });
-  expect(auth.status, auth.text).to.equal(200);
-  return { id: user.body.id, login, key: auth.body.authToken.keyString };
-}
 
 /** A type with a unique, a multi-value, a counted enum, a number and a file property. */
 async function aThingType(on: ServerProcess, adminKey: string) {

@@ -21,35 +21,8 @@ import {
   type PrivateRedis,
   type ServerProcess,
 } from '../helpers/process.ts';
+import { ADMIN, adminKeyFrom, aUserWithKey } from '../helpers/process-users.ts';
 
-const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
-
-interface KeyedUser {
-  id: number;
-  login: string;
-  password: string;
-  key: string;
-  roleId: number;
-}
-
-let counter = 0;
-
-/** A role with `permissions`, a user holding it, and the user's key from POST /auth, all through `on`. */
-async function aUserWithKey(on: ServerProcess, adminKey: string, permissions: string[]): Promise<KeyedUser> {
-  const tag = `${++counter}-${randomBytes(3).toString('hex')}`;
-  const role = await on.request('POST', '/api/v1/admin/roles', { key: adminKey, body: { name: `e2e-role-${tag}`, permissions } });
-  expect(role.status, role.text).to.equal(201);
-  const login = `e2e-${tag}@example.com`;
-  const password = `pw-${randomBytes(8).toString('hex')}`;
-  const user = await on.request('POST', '/api/v1/admin/users', {
-    key: adminKey,
-    body: { login, name: `E2E ${tag}`, password, roles: [role.body.id] },
-  });
-  expect(user.status, user.text).to.equal(201);
-  const auth = await on.request('POST', '/api/v1/auth', { body: { user: login, password } });
-  expect(auth.status, auth.text).to.equal(200);
-  return { id: user.body.id, login, password, key: auth.body.authToken.keyString, roleId: role.body.id };
-}
 
 /** Several authenticated requests, so the process has the key's principal memoized. */
 async function warm(servers: ServerProcess[], key: string, times = 3) {
@@ -59,12 +32,6 @@ async function warm(servers: ServerProcess[], key: string, times = 3) {
       expect(res.status, `${server.name}: ${res.text}`).to.equal(200);
     }
   }
-}
-
-async function adminKeyFrom(server: ServerProcess): Promise<string> {
-  const auth = await server.request('POST', '/api/v1/auth', { body: { user: ADMIN.email, password: ADMIN.password } });
-  expect(auth.status, auth.text).to.equal(200);
-  return auth.body.authToken.keyString;
 }
 
 /** Polls GET /readyz until it answers `status` (bounded). */

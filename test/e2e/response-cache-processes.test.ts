@@ -23,39 +23,10 @@ import {
 } from '../helpers/process.ts';
 import type { ApiResponse } from '../helpers/server.ts';
 import { expectCached, expectNotModified } from '../helpers/response-cache.ts';
+import { ADMIN, adminKeyFrom, aUserWithKey } from '../helpers/process-users.ts';
 
-const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
 const tag = () => randomBytes(4).toString('hex');
 const col = (collection: string, rest = '') => `/api/v1/collection/${collection}${rest}`;
-
-async function adminKeyFrom(server: ServerProcess): Promise<string> {
-  const auth = await server.request('POST', '/api/v1/auth', { body: { user: ADMIN.email, password: ADMIN.password } });
-  expect(auth.status, auth.text).to.equal(200);
-  return auth.body.authToken.keyString;
-}
-
-interface KeyedUser {
-  id: number;
-  roleId: number;
-  key: string;
-}
-
-/** A user holding a role with useApi and full grants on `typeIds`, and their key, through `on`. */
-async function aUserWithKey(on: ServerProcess, adminKey: string, typeIds: number[], user: Record<string, unknown> = {}): Promise<KeyedUser> {
-  const t = tag();
-  const role = await on.request('POST', '/api/v1/admin/roles', {
-    key: adminKey,
-    body: { name: `cache-e2e-${t}`, permissions: ['useApi'], typePermissions: typeIds.map((typeId) => ({ typeId, show: true, create: true, edit: true, delete: true })) },
-  });
-  expect(role.status, role.text).to.equal(201);
-  const login = `cache-e2e-${t}@example.com`;
-  const password = `pw-${tag()}-${tag()}`;
-  const created = await on.request('POST', '/api/v1/admin/users', { key: adminKey, body: { login, name: `Cache ${t}`, password, roles: [role.body.id], ...user } });
-  expect(created.status, created.text).to.equal(201);
-  const auth = await on.request('POST', '/api/v1/auth', { body: { user: login, password } });
-  expect(auth.status, auth.text).to.equal(200);
-  return { id: created.body.id, roleId: role.body.id, key: auth.body.authToken.keyString };
-}
 
 async function aCountedType(on: ServerProcess, adminKey: string) {
   const systemName = `cached_${tag()}`;
@@ -122,7 +93,7 @@ describe('the response cache across server processes (PostgreSQL + Redis)', func
 
     it('a write through one is seen by the next read through the other (get one, by UUID, get-by, list), and both give the same ETag for the same bytes', async () => {
       const type = await aCountedType(p, adminKey);
-      const user = await aUserWithKey(p, adminKey, [type.id]);
+      const user = await aUserWithKey(p, adminKey, ['useApi'], [type.id]);
       const item = await anItemOn(p, user.key, type.systemName, { title: 'shared', count: 1 });
       const paths = [col(type.systemName, `/${item.id}`), col(type.systemName, `/${item.uuid}`), col(type.systemName, '/get-by/title/shared'), col(type.systemName, '?orderBy=id')];
       const countOf = (res: ApiResponse) => (res.body.data ? res.body.data[0].count : res.body.count);
@@ -165,7 +136,7 @@ describe('the response cache across server processes (PostgreSQL + Redis)', func
 
     it('200 rounds of PATCH through one process and GET through the other (with readers on both) never read a value older than the last answered write', async () => {
       const type = await aCountedType(p, adminKey);
-      const user = await aUserWithKey(p, adminKey, [type.id]);
+      const user = await aUserWithKey(p, adminKey, ['useApi'], [type.id]);
       const item = await anItemOn(p, user.key, type.systemName, { title: 'raced', count: 0 });
       const reads = [col(type.systemName, `/${item.id}`), col(type.systemName, `/${item.uuid}`), col(type.systemName, '?orderBy=id')];
       const countIn = (res: ApiResponse) => (res.body.data ? res.body.data[0].count : res.body.count);
@@ -205,7 +176,7 @@ describe('the response cache across server processes (PostgreSQL + Redis)', func
 
     it("a grant withdrawn and a type changed through one are seen on the other's next request", async () => {
       const type = await aCountedType(p, adminKey);
-      const user = await aUserWithKey(p, adminKey, [type.id]);
+      const user = await aUserWithKey(p, adminKey, ['useApi'], [type.id]);
       const item = await anItemOn(p, user.key, type.systemName, { title: 'granted', count: 1 });
       const one = col(type.systemName, `/${item.id}`);
       const before = await warmOn(q, one, user.key);
@@ -227,7 +198,7 @@ describe('the response cache across server processes (PostgreSQL + Redis)', func
 
     it('POST /app/cache.purge {scope: tenant} on one makes the next request on the other a MISS', async () => {
       const type = await aCountedType(p, adminKey);
-      const user = await aUserWithKey(p, adminKey, [type.id]);
+      const user = await aUserWithKey(p, adminKey, ['useApi'], [type.id]);
       const item = await anItemOn(p, user.key, type.systemName, { title: 'purged', count: 1 });
       const targets = [col(type.systemName, `/${item.id}`), col(type.systemName, '?orderBy=id'), col(type.systemName, '/get-by/title/purged')];
       for (const target of targets) await warmOn(q, target, user.key);
@@ -244,8 +215,8 @@ describe('the response cache across server processes (PostgreSQL + Redis)', func
     it('POST /app/cache.purge {scope: type} and {scope: user} on one purge only that type or user on the other', async () => {
       const purgedType = await aCountedType(p, adminKey);
       const keptType = await aCountedType(p, adminKey);
-      const user = await aUserWithKey(p, adminKey, [purgedType.id, keptType.id]);
-      const other = await aUserWithKey(p, adminKey, [purgedType.id, keptType.id]);
+      const user = await aUserWithKey(p, adminKey, ['useApi'], [purgedType.id, keptType.id]);
+      const other = await aUserWithKey(p, adminKey, ['useApi'], [purgedType.id, keptType.id]);
       const a = await anItemOn(p, user.key, purgedType.systemName, { title: 'a', count: 1 });
       const b = await anItemOn(p, user.key, keptType.systemName, { title: 'b', count: 1 });
       const inPurged = col(purgedType.systemName, `/${a.id}`);
@@ -285,7 +256,7 @@ describe('the response cache across server processes (PostgreSQL + Redis)', func
       try {
         const adminKey = await adminKeyFrom(p);
         const type = await aCountedType(p, adminKey);
-        const user = await aUserWithKey(p, adminKey, [type.id]);
+        const user = await aUserWithKey(p, adminKey, ['useApi'], [type.id]);
         const item = await anItemOn(p, user.key, type.systemName, { title: 'down', count: 1 });
         const one = col(type.systemName, `/${item.id}`);
         const list = col(type.systemName, '?orderBy=id');
@@ -338,7 +309,7 @@ describe('the response cache across server processes (PostgreSQL + Redis)', func
       try {
         const adminKey = await adminKeyFrom(p);
         const type = await aCountedType(p, adminKey);
-        const user = await aUserWithKey(p, adminKey, [type.id]);
+        const user = await aUserWithKey(p, adminKey, ['useApi'], [type.id]);
         const item = await anItemOn(p, user.key, type.systemName, { title: 'stalled', count: 1 });
         const one = col(type.systemName, `/${item.id}`);
         for (const s of [p, q]) await warmOn(s, one, user.key);
@@ -393,7 +364,7 @@ describe('the response cache across server processes (PostgreSQL + Redis)', func
       try {
         const adminKey = await adminKeyFrom(p);
         const type = await aCountedType(p, adminKey);
-        const user = await aUserWithKey(p, adminKey, [type.id]);
+        const user = await aUserWithKey(p, adminKey, ['useApi'], [type.id]);
         const item = await anItemOn(p, user.key, type.systemName, { title: 'reloaded', count: 1 });
         const targets = [col(type.systemName, `/${item.id}`), col(type.systemName, `/${item.uuid}`), col(type.systemName, '/get-by/title/reloaded'), col(type.systemName, '?orderBy=id')];
         for (const s of [p, q]) for (const target of targets) await warmOn(s, target, user.key);
@@ -439,7 +410,7 @@ describe('the response cache across server processes (PostgreSQL + Redis)', func
       try {
         const adminKey = await adminKeyFrom(p);
         const type = await aCountedType(p, adminKey);
-        const user = await aUserWithKey(p, adminKey, [type.id]);
+        const user = await aUserWithKey(p, adminKey, ['useApi'], [type.id]);
         const item = await anItemOn(p, user.key, type.systemName, { title: 'orphaned', count: 1 });
         const targets = [col(type.systemName, `/${item.id}`), col(type.systemName, '?orderBy=id')];
         for (const target of targets) await warmOn(q, target, user.key);
