@@ -33,12 +33,12 @@ export async function startProcess(
   script: string,
   env: Record<string, string>,
   readyPath = '/healthz',
-  options: { preload?: string[]; onStderrLine?: (line: string) => void; nodeArgs?: string[] } = {},
+  options: { preload?: string[]; onStderrLine?: (line: string) => void; nodeArgs?: string[]; cwd?: string } = {},
 ): Promise<Process> {
   const port = await freePort();
   const preload = (options.preload ?? []).flatMap((file) => ['--import', file]);
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ...preload, script], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', options.onStderrLine ? 'pipe' : 'inherit'],
   });
