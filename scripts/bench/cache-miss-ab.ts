@@ -5,7 +5,7 @@
 // cache off and cache on run in the same alternating rounds: before and after side by side.
 // Usage: npx tsx scripts/bench/cache-miss-ab.ts [--items 100000 --seconds 5 --rounds 4 --route list|get --baseline dir]
 import { parseArgs } from 'node:util';
-import { cpuMs, load, median, startProcess, tempDatabaseUrl, type Run } from './lib.ts';
+import { cpuMs, load, mainThreadCpuMs, median, startProcess, tempDatabaseUrl, type Run } from './lib.ts';
 import { seedProjects } from './seed-projects.ts';
 
 const { values } = parseArgs({
@@ -43,13 +43,17 @@ try {
   for (let v = 0; v < variants.length; v++) await run(v, 2);
   const results: Run[][] = variants.map(() => []);
   const cpu: number[][] = variants.map(() => []);
+  const mainCpu: number[][] = variants.map(() => []);
   for (let round = 1; round <= Number(values.rounds); round++) {
     const forward = variants.map((_, i) => i);
     const order = round % 2 ? forward : forward.reverse();
     for (const v of order) {
-      const before = cpuMs(servers[v].child.pid!);
+      const pid = servers[v].child.pid!;
+      const before = cpuMs(pid);
+      const mainBefore = mainThreadCpuMs(pid);
       const r = await run(v, Number(values.seconds));
-      cpu[v].push(((cpuMs(servers[v].child.pid!) - before) * 1000) / Math.max(1, r.total));
+      cpu[v].push(((cpuMs(pid) - before) * 1000) / Math.max(1, r.total));
+      mainCpu[v].push(((mainThreadCpuMs(pid) - mainBefore) * 1000) / Math.max(1, r.total));
       results[v].push(r);
       console.log(`round ${round}: ${variants[v].name}: ${Math.round(r.requestsPerSecond)} req/s (${JSON.stringify(r.statuses)})`);
     }
@@ -60,7 +64,7 @@ try {
     const off = median(results[o].map((r) => r.requestsPerSecond));
     const offCpu = median(cpu[o]);
     const rps = median(results[i].map((r) => r.requestsPerSecond));
-    return { variant: v.name, 'req/s': Math.round(rps), 'p50 ms': median(results[i].map((r) => r.p50)), 'p99 ms': median(results[i].map((r) => r.p99)), 'vs off': Number((rps / off).toFixed(3)), 'CPU µs/answer': Math.round(median(cpu[i])), 'CPU vs off': Number((median(cpu[i]) / offCpu).toFixed(3)) };
+    return { variant: v.name, 'req/s': Math.round(rps), 'p50 ms': median(results[i].map((r) => r.p50)), 'p99 ms': median(results[i].map((r) => r.p99)), 'vs off': Number((rps / off).toFixed(3)), 'CPU µs/answer': Math.round(median(cpu[i])), 'CPU vs off': Number((median(cpu[i]) / offCpu).toFixed(3)), 'main thread µs': Math.round(median(mainCpu[i])), 'other threads µs': Math.round(median(cpu[i].map((c, r) => c - mainCpu[i][r]))) };
   }));
 } finally {
   await Promise.all(servers.map((s) => s.stop()));

@@ -26,11 +26,27 @@ const SEARCH_OPERATIONS = new Set(['searchItems']);
 const MAX_IF_NONE_MATCH = 8000;
 const MAX_CACHE_DIRECTIVE = 1000;
 
-function keyedHeadersValid(ctx: Context, noCache: string[]): boolean {
+/** The request headers the stage reads, read once (Node gives them lowercased; '' when absent, as ctx.get does). */
+interface KeyedHeaders {
+  ifNoneMatch: string;
+  cacheControl: string;
+  pragma: string;
+}
+
+function keyedHeaders(ctx: Context): KeyedHeaders {
+  const headers = ctx.req.headers;
+  return { ifNoneMatch: headerText(headers['if-none-match']), cacheControl: headerText(headers['cache-control']), pragma: headerText(headers.pragma) };
+}
+
+function headerText(value: string | string[] | undefined): string {
+  return value === undefined ? '' : String(value);
+}
+
+function keyedHeadersValid(headers: KeyedHeaders, noCache: string[]): boolean {
   if (noCache.length > 1 || (noCache.length === 1 && noCache[0] !== '0' && noCache[0] !== '1')) return false;
-  return ctx.get('if-none-match').length <= MAX_IF_NONE_MATCH
-    && ctx.get('cache-control').length <= MAX_CACHE_DIRECTIVE
-    && ctx.get('pragma').length <= MAX_CACHE_DIRECTIVE;
+  return headers.ifNoneMatch.length <= MAX_IF_NONE_MATCH
+    && headers.cacheControl.length <= MAX_CACHE_DIRECTIVE
+    && headers.pragma.length <= MAX_CACHE_DIRECTIVE;
 }
 
 /** An id as a number's canonical text, a UUID lowercased: one generation per item whichever form. */
@@ -60,8 +76,12 @@ export function responseCacheStage(cache: ResponseCache | null, types: TypeRegis
     // What the key leaves out must still be what validation would accept: a request that would
     // answer 400 uncached is computed (and refused), never answered from an entry.
     const query = normalizedQuery(ctx.querystring);
-    if (!keyedHeadersValid(ctx, query.noCache)) return computed(ctx, next, null, 'BYPASS');
-    const directive = requestDirective(ctx.get('cache-control'), ctx.get('pragma'), query.noCache[0]);
+    const sent = keyedHeaders(ctx);
+    if (!keyedHeadersValid(sent, query.noCache)) return computed(ctx, next, null, 'BYPASS');
+    // Most requests carry none of the three: nothing to parse.
+    const directive = sent.cacheControl || sent.pragma || query.noCache.length
+      ? requestDirective(sent.cacheControl, sent.pragma, query.noCache[0])
+      : 'none';
     const bypass = (reason: BypassReason) => {
       cache.count(tenant.id, type.id, reason);
       return computed(ctx, next, null, 'BYPASS');
