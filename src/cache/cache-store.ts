@@ -1,9 +1,9 @@
 // Where cached answers and the generation tokens that guard them live: Keyv over a byte-capped
 // LRU in process, or Keyv over Redis shared by every process (ARCHITECTURE.md §5).
 //
-// A generation is a token unique to each bump, not a shared counter: bumping one is a plain SET, and a token that
-// is missing (never bumped, expired, evicted) is created at lookup with SET NX before anything
-// is stamped with it. So an entry is never stamped with "nothing", and a generation that
+// A generation is a token unique to each bump, not a shared counter: bumping one is a plain SET,
+// and a token that is missing (never bumped, expired, evicted) is created at lookup with SET NX
+// before anything is stamped with it. So an entry is never stamped with "nothing", and a generation that
 // disappears later can only make entries unreachable, never bring an old one back.
 import { randomBytes } from 'node:crypto';
 import { Keyv } from 'keyv';

@@ -132,12 +132,12 @@ export function responseCacheStage(cache: ResponseCache | null, types: TypeRegis
   };
 }
 
+type Stamp = (body: string, contentType: string, etag: string, bytes: number) => CachedAnswer;
+
 /**
  * Runs the rest of the pipeline. A 200 with a text body gets the cache headers (and a 304 when
  * If-None-Match matches); the answer to store is returned when `stamp` is given.
  */
-type Stamp = (body: string, contentType: string, etag: string, bytes: number) => CachedAnswer;
-
 async function computed(ctx: Context, next: Next, stamp: Stamp | null, outcome: Outcome): Promise<CachedAnswer | null> {
   await next();
   if (ctx.status !== 200 || typeof ctx.body !== 'string') return null;
