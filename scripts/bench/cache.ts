@@ -28,6 +28,8 @@ const { values } = parseArgs({
     /** Only the profiles (no measured rounds). */
     'profile-only': { type: 'boolean', default: false },
     'profile-seconds': { type: 'string', default: '10' },
+    /** Comma-separated filters of the profiled runs, words joined by '-' (e.g. `miss-get,hit-list`). */
+    'profile-runs': { type: 'string' },
   },
 });
 const count = Number(values.items);
@@ -255,7 +257,7 @@ try {
     console.log(`| memory hit, list: p99 | ${listHitP99} ms | | < ${TARGETS.listHitP99Ms} ms |`);
 
   }
-  if (values.profile || values['profile-only']) await profiles(paths, headers, nextList);
+  if (values.profile || values['profile-only']) await profiles(paths, headers, nextList, nextId);
 } finally {
   await Promise.all(started.map((p) => p.stop()));
   await redis.stop();
@@ -272,13 +274,18 @@ if (problems.length) {
  * routes, and the list's true-miss path with the cache on and off. One process each; only the
  * samples taken during the load count (not the boot, warm-up or exit).
  */
-async function profiles(paths: { get: string; list: string }, headers: Record<string, string>, missList: (side: 'on' | 'off') => () => string) {
-  const runs = [
+async function profiles(paths: { get: string; list: string }, headers: Record<string, string>, missList: (side: 'on' | 'off') => () => string, missGet: (side: 'on' | 'off') => () => string) {
+  const all = [
     { name: 'hit, get one (memory)', store: 'memory', path: paths.get },
     { name: 'hit, list (memory)', store: 'memory', path: paths.list },
     { name: 'miss (new key each), list, cache on', store: 'memory', path: paths.list, nextPath: missList('on') },
     { name: 'miss (new key each), list, cache off', store: 'none', path: paths.list, nextPath: missList('off') },
+    { name: 'miss (new key each), get one, cache on', store: 'memory', path: paths.get, nextPath: missGet('on') },
+    { name: 'miss (new key each), get one, cache off', store: 'none', path: paths.get, nextPath: missGet('off') },
   ];
+  // --profile-runs hit,miss-get…: only the runs whose name holds every word of one of the filters.
+  const filters = values['profile-runs'] ? values['profile-runs'].split(',').map((f) => f.split('-')) : null;
+  const runs = filters ? all.filter((r) => filters.some((words) => words.every((w) => r.name.includes(w)))) : all;
   const profileSeconds = Number(values['profile-seconds']);
   for (const r of runs) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'jetstack-cpuprof-'));

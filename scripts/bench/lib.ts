@@ -33,12 +33,12 @@ export async function startProcess(
   script: string,
   env: Record<string, string>,
   readyPath = '/healthz',
-  options: { preload?: string[]; onStderrLine?: (line: string) => void; nodeArgs?: string[] } = {},
+  options: { preload?: string[]; onStderrLine?: (line: string) => void; nodeArgs?: string[]; cwd?: string } = {},
 ): Promise<Process> {
   const port = await freePort();
   const preload = (options.preload ?? []).flatMap((file) => ['--import', file]);
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ...preload, script], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', options.onStderrLine ? 'pipe' : 'inherit'],
   });
@@ -131,12 +131,15 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * request it is steadier than throughput on a shared machine: other processes' load slows the
  * rounds, not the work each request costs. Resolution: 10 ms (clock ticks).
  */
-export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+export function cpuMs(pid: number, thread?: number): number {
+  const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
   // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
+
+/** CPU of the main (JavaScript) thread alone; the rest is GC helpers, the thread pool, the compiler. */
+export const mainThreadCpuMs = (pid: number) => cpuMs(pid, pid);
 
 export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);

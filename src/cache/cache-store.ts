@@ -1,9 +1,9 @@
 // Where cached answers and the generation tokens that guard them live: Keyv over a byte-capped
 // LRU in process, or Keyv over Redis shared by every process (ARCHITECTURE.md §5).
 //
-// A generation is a random token, not a counter: bumping one is a plain SET, and a token that
-// is missing (never bumped, expired, evicted) is created at lookup with SET NX before anything
-// is stamped with it. So an entry is never stamped with "nothing", and a generation that
+// A generation is a token unique to each bump, not a shared counter: bumping one is a plain SET,
+// and a token that is missing (never bumped, expired, evicted) is created at lookup with SET NX
+// before anything is stamped with it. So an entry is never stamped with "nothing", and a generation that
 // disappears later can only make entries unreachable, never bring an old one back.
 import { randomBytes } from 'node:crypto';
 import { Keyv } from 'keyv';
@@ -51,8 +51,16 @@ export interface CacheStore {
   held(tenantId: number): HeldFigures;
 }
 
+/**
+ * A token only has to differ from every earlier token of its name, in every process, before and
+ * after a restart: a random prefix drawn once per process and a counter give that without asking
+ * the system for random bytes on every new generation (a get-one miss names a new item's).
+ */
+const TOKEN_PREFIX = randomBytes(9).toString('base64url');
+let tokensMade = 0;
+
 export function newToken(): string {
-  return randomBytes(9).toString('base64url');
+  return TOKEN_PREFIX + (tokensMade++).toString(36);
 }
 
 /** UTF-8 length without encoding (the body is JSON text: mostly ASCII). */
@@ -103,11 +111,12 @@ export class MemoryCacheStore implements CacheStore {
 
   async lookup(key: string | null, generations: string[]): Promise<Lookup> {
     const answer = key === null ? undefined : await this.keyv.get(key);
-    const tokens = generations.map((name) => {
-      let token = this.generations.get(name);
-      if (token === undefined) this.generations.set(name, (token = newToken()));
-      return token;
-    });
+    const tokens: string[] = new Array(generations.length);
+    for (let i = 0; i < generations.length; i++) {
+      let token = this.generations.get(generations[i]);
+      if (token === undefined) this.generations.set(generations[i], (token = newToken()));
+      tokens[i] = token;
+    }
     return { answer, tokens };
   }
 

@@ -7,12 +7,12 @@ import type { TypeRegistry } from '../domain/items/type-registry.ts';
 import type { TenantContext } from '../domain/identity/tenant.ts';
 import { StoreUnavailable, type Dependency, type ResponseCache } from '../cache/response-cache.ts';
 import { cacheKey, canonicalJson, etagOf, normalizedQuery } from '../cache/cache-key.ts';
-import type { CachedAnswer } from '../cache/cache-store.ts';
+import { utf8Length, type CachedAnswer } from '../cache/cache-store.ts';
 import type { BypassReason } from '../cache/cache-stats.ts';
 import { authorizeRequest } from './authorize.ts';
 import { matchedOperation } from './match-operation.ts';
 import { ifNoneMatchMatches, requestDirective } from './conditional.ts';
-import { writeResponse } from './write-response.ts';
+import { addHeaders, writeResponse } from './write-response.ts';
 
 export const CACHE_CONTROL = 'private, must-revalidate';
 /** The request headers an answer depends on: the key (who) and the origin (CORS). */
@@ -26,11 +26,27 @@ const SEARCH_OPERATIONS = new Set(['searchItems']);
 const MAX_IF_NONE_MATCH = 8000;
 const MAX_CACHE_DIRECTIVE = 1000;
 
-function keyedHeadersValid(ctx: Context, noCache: string[]): boolean {
+/** The request headers the stage reads, read once (Node gives them lowercased; '' when absent, as ctx.get does). */
+interface KeyedHeaders {
+  ifNoneMatch: string;
+  cacheControl: string;
+  pragma: string;
+}
+
+function keyedHeaders(ctx: Context): KeyedHeaders {
+  const headers = ctx.req.headers;
+  return { ifNoneMatch: headerText(headers['if-none-match']), cacheControl: headerText(headers['cache-control']), pragma: headerText(headers.pragma) };
+}
+
+function headerText(value: string | string[] | undefined): string {
+  return value === undefined ? '' : String(value);
+}
+
+function keyedHeadersValid(headers: KeyedHeaders, noCache: string[]): boolean {
   if (noCache.length > 1 || (noCache.length === 1 && noCache[0] !== '0' && noCache[0] !== '1')) return false;
-  return ctx.get('if-none-match').length <= MAX_IF_NONE_MATCH
-    && ctx.get('cache-control').length <= MAX_CACHE_DIRECTIVE
-    && ctx.get('pragma').length <= MAX_CACHE_DIRECTIVE;
+  return headers.ifNoneMatch.length <= MAX_IF_NONE_MATCH
+    && headers.cacheControl.length <= MAX_CACHE_DIRECTIVE
+    && headers.pragma.length <= MAX_CACHE_DIRECTIVE;
 }
 
 /** An id as a number's canonical text, a UUID lowercased: one generation per item whichever form. */
@@ -60,8 +76,12 @@ export function responseCacheStage(cache: ResponseCache | null, types: TypeRegis
     // What the key leaves out must still be what validation would accept: a request that would
     // answer 400 uncached is computed (and refused), never answered from an entry.
     const query = normalizedQuery(ctx.querystring);
-    if (!keyedHeadersValid(ctx, query.noCache)) return computed(ctx, next, null, 'BYPASS');
-    const directive = requestDirective(ctx.get('cache-control'), ctx.get('pragma'), query.noCache[0]);
+    const sent = keyedHeaders(ctx);
+    if (!keyedHeadersValid(sent, query.noCache)) return computed(ctx, next, null, 'BYPASS');
+    // Most requests carry none of the three: nothing to parse.
+    const directive = sent.cacheControl || sent.pragma || query.noCache.length
+      ? requestDirective(sent.cacheControl, sent.pragma, query.noCache[0])
+      : 'none';
     const bypass = (reason: BypassReason) => {
       cache.count(tenant.id, type.id, reason);
       return computed(ctx, next, null, 'BYPASS');
@@ -95,7 +115,7 @@ export function responseCacheStage(cache: ResponseCache | null, types: TypeRegis
     }
     cache.count(tenant.id, type.id, directive === 'no-cache' ? 'noCache' : 'misses');
     const outcome: Outcome = directive === 'no-cache' ? 'BYPASS' : 'MISS';
-    const stamp = (body: string, contentType: string) => cache.answerOf(body, contentType, etagOf(body), tenant.id, type.id, looked.tokens);
+    const stamp = (body: string, contentType: string, etag: string, bytes: number) => cache.answerOf(body, contentType, etag, tenant.id, type.id, looked.tokens, bytes);
     const flight = cache.coalesce(`${key}\u0000${looked.tokens.join(',')}`, async () => {
       const fresh = await computed(ctx, next, stamp, outcome);
       if (fresh) await cache.put(key, fresh, dependency, tenant.settings.listCacheTtlSeconds);
@@ -112,23 +132,36 @@ export function responseCacheStage(cache: ResponseCache | null, types: TypeRegis
   };
 }
 
+type Stamp = (body: string, contentType: string, etag: string, bytes: number) => CachedAnswer;
+
 /**
  * Runs the rest of the pipeline. A 200 with a text body gets the cache headers (and a 304 when
  * If-None-Match matches); the answer to store is returned when `stamp` is given.
  */
-async function computed(ctx: Context, next: Next, stamp: ((body: string, contentType: string) => CachedAnswer) | null, outcome: Outcome): Promise<CachedAnswer | null> {
+async function computed(ctx: Context, next: Next, stamp: Stamp | null, outcome: Outcome): Promise<CachedAnswer | null> {
   await next();
   if (ctx.status !== 200 || typeof ctx.body !== 'string') return null;
   const body = ctx.body;
+  const etag = etagOf(body);
+  const headers = cacheHeaders(etag, outcome);
+  // The 200 is already written (status, media type, body and its length): it only gains the
+  // cache headers, or becomes the 304 the client's tag asks for.
+  if (ifNoneMatchMatches(ctx.get('if-none-match'), etag)) writeResponse(ctx, { status: 304, headers });
+  else addHeaders(ctx, headers);
+  if (!stamp) return null;
   const contentType = String(ctx.response.get('Content-Type') || 'application/json; charset=utf-8');
-  const fresh = stamp ? stamp(body, contentType) : { body, contentType, etag: etagOf(body) } as CachedAnswer;
-  answer(ctx, fresh, outcome);
-  return stamp ? fresh : null;
+  // Koa set Content-Length from the string body (Buffer.byteLength): not counted again.
+  const length = ctx.response.length;
+  return stamp(body, contentType, etag, typeof length === 'number' && length > 0 ? length : utf8Length(body));
 }
 
-/** The one way a cacheable answer is written: its bytes as stored, or 304 when the client has them. */
-function answer(ctx: Context, cached: Pick<CachedAnswer, 'body' | 'contentType' | 'etag'>, outcome: Outcome): void {
-  const headers = { ETag: cached.etag, 'Cache-Control': CACHE_CONTROL, Vary: VARY, 'X-Cache': outcome };
+function cacheHeaders(etag: string, outcome: Outcome): Record<string, string> {
+  return { ETag: etag, 'Cache-Control': CACHE_CONTROL, Vary: VARY, 'X-Cache': outcome };
+}
+
+/** The one way a stored answer is written: its bytes as stored, or 304 when the client has them. */
+function answer(ctx: Context, cached: CachedAnswer, outcome: Outcome): void {
+  const headers = cacheHeaders(cached.etag, outcome);
   if (ifNoneMatchMatches(ctx.get('if-none-match'), cached.etag)) {
     writeResponse(ctx, { status: 304, headers });
     return;

@@ -26,3 +26,11 @@ export function writeResponse(ctx: Context, result: ResponseResult): void {
   ctx.set('Content-Type', result.contentType ?? 'application/json; charset=utf-8');
   ctx.body = JSON.stringify(result.body);
 }
+
+/**
+ * Headers added to a response already written (the cache stage's ETag and Cache-Control on a
+ * computed 200): its status and body stay as they are, not set and measured a second time.
+ */
+export function addHeaders(ctx: Context, headers: Record<string, string>): void {
+  for (const name in headers) ctx.set(name, headers[name]);
+}
