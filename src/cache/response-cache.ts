@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { RedisClient } from './shared-state.ts';
 import { utf8Length, type CacheStore, type CachedAnswer } from './cache-store.ts';
 import { emptyCounts, type BypassReason, type CacheCounts, type CacheOperations, type PurgeTarget, type TenantCacheStats } from './cache-stats.ts';
+import { withinMsOrThrow } from '../lib/time-bound.ts';
 
 /** What an answer depends on, besides its key: `list` answers (lists, get-by) or one item. */
 export type Dependency = { kind: 'list'; typeId: number } | { kind: 'item'; typeId: number; item: string };
@@ -27,11 +28,7 @@ const MAX_UNSENT = 10_000;
 export class StoreUnavailable extends Error {}
 
 function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailable(`cache store did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return withinMsOrThrow(ms, promise, () => new StoreUnavailable(`cache store did not answer within ${ms} ms`));
 }
 
 /** Any failure of a store call, as the one error the callers handle (the operator commands answer 503). */
@@ -253,7 +250,7 @@ export class ResponseCache implements CacheOperations {
         const [typeId, counter] = field.split(':');
         if (!COUNTERS.includes(counter as Counter)) continue;
         let row = rows.get(Number(typeId));
-        if (!row) rows.set(Number(typeId), (row = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>));
+        if (!row) rows.set(Number(typeId), (row = zeroRow()));
         row[counter as Counter] += Number(value);
       }
     }
@@ -280,11 +277,15 @@ export class ResponseCache implements CacheOperations {
   }
 }
 
+function zeroRow(): Record<Counter, number> {
+  return Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
+}
+
 function addTo(table: Map<number, Map<number, Record<Counter, number>>>, tenantId: number, typeId: number, counter: Counter, by: number): void {
   let types = table.get(tenantId);
   if (!types) table.set(tenantId, (types = new Map()));
   let row = types.get(typeId);
-  if (!row) types.set(typeId, (row = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>));
+  if (!row) types.set(typeId, (row = zeroRow()));
   row[counter] += by;
 }
 

@@ -2,6 +2,7 @@
 // A generation is bumped after a commit that changes who may do what; in-process memos
 // compare it on every use, so a change made on one process is seen by all on the next request.
 import { createClient } from 'redis';
+import { withinMsOrThrow } from '../lib/time-bound.ts';
 
 export type RedisClient = ReturnType<typeof createClient>;
 
@@ -81,11 +82,7 @@ export class RedisTimeout extends Error {}
 
 /** `promise`, or a RedisTimeout after `ms`; the timer is cleared either way. */
 export function withinRedisBound<T>(promise: Promise<T>, ms = REDIS_COMMAND_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisTimeout(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return withinMsOrThrow(ms, promise, () => new RedisTimeout(`Redis did not answer within ${ms} ms`));
 }
 /** After a failed or timed-out reply, reads skip Redis for this long (a stalled Redis costs one wait, not one per request). */
 export const REDIS_SUSPECT_MS = 1000;

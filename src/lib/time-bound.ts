@@ -15,3 +15,10 @@ export async function withinMs<T>(ms: number, work: Promise<T>): Promise<T | typ
     clearTimeout(timer);
   }
 }
+
+/** The work's value, or the error `timedOut()` makes once `ms` have passed first. */
+export async function withinMsOrThrow<T>(ms: number, work: Promise<T>, timedOut: () => Error): Promise<T> {
+  const result = await withinMs(ms, work);
+  if (result === TIMED_OUT) throw timedOut();
+  return result;
+}
