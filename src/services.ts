@@ -20,6 +20,11 @@ import { TagAssignments } from './domain/tags/tag-assignments.ts';
 import { FilesService, type FileLimits } from './domain/files/files-service.ts';
 import type { FileStorage } from './store/files/file-storage.ts';
 import { UploadReservations } from './store/files/upload-reservations.ts';
+import type { Logger } from 'pino';
+import { AccountAudit } from './domain/audit/account-audit.ts';
+import { Outbox } from './delivery/outbox.ts';
+import { DeliveryWorker } from './delivery/delivery-worker.ts';
+import type { DeliverySetup } from './delivery/transports.ts';
 
 export interface Services {
   database: Database;
@@ -40,6 +45,10 @@ export interface Services {
   /** The response cache (its figures and purges); null when CACHE_STORE=none. */
   responseCache: ResponseCache | null;
   contract: Pick<Contract, 'jsonText' | 'yamlText'>;
+  // Mail and SMS: the outbox (enqueue in a write), its worker (delivery after commit), the audit.
+  outbox: Outbox;
+  delivery: DeliveryWorker;
+  accountAudit: AccountAudit;
 }
 
 export function createServices(options: {
@@ -52,6 +61,9 @@ export function createServices(options: {
   files: { storage: FileStorage; limits: FileLimits };
   /** Told about an after-commit hook that failed (its write committed and answers a success). */
   onHookError: (error: unknown) => void;
+  /** Transports and retry settings (src/delivery/transports.ts); none: the outbox is the delivery. */
+  delivery?: DeliverySetup;
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }): Services {
   const db = options.database.prisma;
   // Every write of every service goes through this one unit of work.
@@ -80,5 +92,16 @@ export function createServices(options: {
     limiters: options.limiters,
     responseCache: options.responseCache,
     contract: options.contract,
+    ...deliveryServices(options),
   };
+}
+
+function deliveryServices(options: Parameters<typeof createServices>[0]) {
+  const db = options.database.prisma;
+  const logger = options.logger ?? { info() {}, warn() {}, error() {} };
+  const setup = options.delivery ?? { mail: null, sms: null, options: { maxAttempts: 8, retryBaseMs: 5000, retryMaxDelayMs: 3_600_000, pollMs: 5000, sendTimeoutMs: 15_000 } };
+  const accountAudit = new AccountAudit(db);
+  const delivery = new DeliveryWorker(db, accountAudit, { mail: setup.mail, sms: setup.sms }, setup.options, logger);
+  const outbox = new Outbox(db, options.database.dialect, accountAudit, delivery, (error) => logger.warn({ err: error }, 'audit entry of a refused send not written'));
+  return { outbox, delivery, accountAudit };
 }

@@ -132,3 +132,13 @@ export type UploadReservation = Prisma.UploadReservationModel
  * 
  */
 export type ItemFile = Prisma.ItemFileModel
+/**
+ * Model OutboxMessage
+ * 
+ */
+export type OutboxMessage = Prisma.OutboxMessageModel
+/**
+ * Model AccountAuditEntry
+ * 
+ */
+export type AccountAuditEntry = Prisma.AccountAuditEntryModel

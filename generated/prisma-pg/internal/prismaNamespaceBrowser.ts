@@ -71,7 +71,9 @@ export const ModelName = {
   ItemTag: 'ItemTag',
   FilePromise: 'FilePromise',
   UploadReservation: 'UploadReservation',
-  ItemFile: 'ItemFile'
+  ItemFile: 'ItemFile',
+  OutboxMessage: 'OutboxMessage',
+  AccountAuditEntry: 'AccountAuditEntry'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -101,6 +103,7 @@ export const TenantScalarFieldEnum = {
   multiValueShape: 'multiValueShape',
   allowApiPasswordReset: 'allowApiPasswordReset',
   registrationEnvelope: 'registrationEnvelope',
+  deliverySettings: 'deliverySettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
@@ -367,6 +370,42 @@ export const ItemFileScalarFieldEnum = {
 } as const
 
 export type ItemFileScalarFieldEnum = (typeof ItemFileScalarFieldEnum)[keyof typeof ItemFileScalarFieldEnum]
+
+
+export const OutboxMessageScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  channel: 'channel',
+  destination: 'destination',
+  subject: 'subject',
+  text: 'text',
+  html: 'html',
+  purpose: 'purpose',
+  reference: 'reference',
+  status: 'status',
+  attempts: 'attempts',
+  nextAttemptAt: 'nextAttemptAt',
+  lastError: 'lastError',
+  createdAt: 'createdAt',
+  sentAt: 'sentAt'
+} as const
+
+export type OutboxMessageScalarFieldEnum = (typeof OutboxMessageScalarFieldEnum)[keyof typeof OutboxMessageScalarFieldEnum]
+
+
+export const AccountAuditEntryScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  event: 'event',
+  method: 'method',
+  ip: 'ip',
+  detail: 'detail',
+  at: 'at'
+} as const
+
+export type AccountAuditEntryScalarFieldEnum = (typeof AccountAuditEntryScalarFieldEnum)[keyof typeof AccountAuditEntryScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -49,6 +49,7 @@ export type TenantMinAggregateOutputType = {
   multiValueShape: string | null
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
+  deliverySettings: string | null
   securityKey: string | null
   createdAt: Date | null
   updatedAt: Date | null
@@ -65,6 +66,7 @@ export type TenantMaxAggregateOutputType = {
   multiValueShape: string | null
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
+  deliverySettings: string | null
   securityKey: string | null
   createdAt: Date | null
   updatedAt: Date | null
@@ -81,6 +83,7 @@ export type TenantCountAggregateOutputType = {
   multiValueShape: number
   allowApiPasswordReset: number
   registrationEnvelope: number
+  deliverySettings: number
   securityKey: number
   createdAt: number
   updatedAt: number
@@ -111,6 +114,7 @@ export type TenantMinAggregateInputType = {
   multiValueShape?: true
   allowApiPasswordReset?: true
   registrationEnvelope?: true
+  deliverySettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -127,6 +131,7 @@ export type TenantMaxAggregateInputType = {
   multiValueShape?: true
   allowApiPasswordReset?: true
   registrationEnvelope?: true
+  deliverySettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -143,6 +148,7 @@ export type TenantCountAggregateInputType = {
   multiValueShape?: true
   allowApiPasswordReset?: true
   registrationEnvelope?: true
+  deliverySettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -246,6 +252,7 @@ export type TenantGroupByOutputType = {
   multiValueShape: string
   allowApiPasswordReset: boolean
   registrationEnvelope: string
+  deliverySettings: string
   securityKey: string
   createdAt: Date
   updatedAt: Date
@@ -285,6 +292,7 @@ export type TenantWhereInput = {
   multiValueShape?: Prisma.StringFilter<"Tenant"> | string
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
+  deliverySettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -295,6 +303,8 @@ export type TenantWhereInput = {
   apiKeys?: Prisma.ApiKeyListRelationFilter
   types?: Prisma.ItemTypeListRelationFilter
   tags?: Prisma.TagListRelationFilter
+  outboxMessages?: Prisma.OutboxMessageListRelationFilter
+  accountAudit?: Prisma.AccountAuditEntryListRelationFilter
 }
 
 export type TenantOrderByWithRelationInput = {
@@ -308,6 +318,7 @@ export type TenantOrderByWithRelationInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -318,6 +329,8 @@ export type TenantOrderByWithRelationInput = {
   apiKeys?: Prisma.ApiKeyOrderByRelationAggregateInput
   types?: Prisma.ItemTypeOrderByRelationAggregateInput
   tags?: Prisma.TagOrderByRelationAggregateInput
+  outboxMessages?: Prisma.OutboxMessageOrderByRelationAggregateInput
+  accountAudit?: Prisma.AccountAuditEntryOrderByRelationAggregateInput
 }
 
 export type TenantWhereUniqueInput = Prisma.AtLeast<{
@@ -334,6 +347,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   multiValueShape?: Prisma.StringFilter<"Tenant"> | string
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
+  deliverySettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -344,6 +358,8 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   apiKeys?: Prisma.ApiKeyListRelationFilter
   types?: Prisma.ItemTypeListRelationFilter
   tags?: Prisma.TagListRelationFilter
+  outboxMessages?: Prisma.OutboxMessageListRelationFilter
+  accountAudit?: Prisma.AccountAuditEntryListRelationFilter
 }, "id" | "slug">
 
 export type TenantOrderByWithAggregationInput = {
@@ -357,6 +373,7 @@ export type TenantOrderByWithAggregationInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -381,6 +398,7 @@ export type TenantScalarWhereWithAggregatesInput = {
   multiValueShape?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   allowApiPasswordReset?: Prisma.BoolWithAggregatesFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
+  deliverySettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   securityKey?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
@@ -396,6 +414,7 @@ export type TenantCreateInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -406,6 +425,8 @@ export type TenantCreateInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateInput = {
@@ -419,6 +440,7 @@ export type TenantUncheckedCreateInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -429,6 +451,8 @@ export type TenantUncheckedCreateInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUpdateInput = {
@@ -441,6 +465,7 @@ export type TenantUpdateInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -451,6 +476,8 @@ export type TenantUpdateInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateInput = {
@@ -464,6 +491,7 @@ export type TenantUncheckedUpdateInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -474,6 +502,8 @@ export type TenantUncheckedUpdateInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateManyInput = {
@@ -487,6 +517,7 @@ export type TenantCreateManyInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -502,6 +533,7 @@ export type TenantUpdateManyMutationInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -518,6 +550,7 @@ export type TenantUncheckedUpdateManyInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -534,6 +567,7 @@ export type TenantCountOrderByAggregateInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -556,6 +590,7 @@ export type TenantMaxOrderByAggregateInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -572,6 +607,7 @@ export type TenantMinOrderByAggregateInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -706,6 +742,34 @@ export type TenantUpdateOneRequiredWithoutTagsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutTagsInput, Prisma.TenantUpdateWithoutTagsInput>, Prisma.TenantUncheckedUpdateWithoutTagsInput>
 }
 
+export type TenantCreateNestedOneWithoutOutboxMessagesInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutOutboxMessagesInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutOutboxMessagesNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutOutboxMessagesInput
+  upsert?: Prisma.TenantUpsertWithoutOutboxMessagesInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutOutboxMessagesInput, Prisma.TenantUpdateWithoutOutboxMessagesInput>, Prisma.TenantUncheckedUpdateWithoutOutboxMessagesInput>
+}
+
+export type TenantCreateNestedOneWithoutAccountAuditInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutAccountAuditInput, Prisma.TenantUncheckedCreateWithoutAccountAuditInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutAccountAuditInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutAccountAuditNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutAccountAuditInput, Prisma.TenantUncheckedCreateWithoutAccountAuditInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutAccountAuditInput
+  upsert?: Prisma.TenantUpsertWithoutAccountAuditInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutAccountAuditInput, Prisma.TenantUpdateWithoutAccountAuditInput>, Prisma.TenantUncheckedUpdateWithoutAccountAuditInput>
+}
+
 export type TenantCreateWithoutHostsInput = {
   slug: string
   name: string
@@ -716,6 +780,7 @@ export type TenantCreateWithoutHostsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -725,6 +790,8 @@ export type TenantCreateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutHostsInput = {
@@ -738,6 +805,7 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -747,6 +815,8 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutHostsInput = {
@@ -775,6 +845,7 @@ export type TenantUpdateWithoutHostsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -784,6 +855,8 @@ export type TenantUpdateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutHostsInput = {
@@ -797,6 +870,7 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -806,6 +880,8 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutUsersInput = {
@@ -818,6 +894,7 @@ export type TenantCreateWithoutUsersInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -827,6 +904,8 @@ export type TenantCreateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutUsersInput = {
@@ -840,6 +919,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -849,6 +929,8 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutUsersInput = {
@@ -877,6 +959,7 @@ export type TenantUpdateWithoutUsersInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -886,6 +969,8 @@ export type TenantUpdateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutUsersInput = {
@@ -899,6 +984,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -908,6 +994,8 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutGroupsInput = {
@@ -920,6 +1008,7 @@ export type TenantCreateWithoutGroupsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -929,6 +1018,8 @@ export type TenantCreateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutGroupsInput = {
@@ -942,6 +1033,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -951,6 +1043,8 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutGroupsInput = {
@@ -979,6 +1073,7 @@ export type TenantUpdateWithoutGroupsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -988,6 +1083,8 @@ export type TenantUpdateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutGroupsInput = {
@@ -1001,6 +1098,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1010,6 +1108,8 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutRolesInput = {
@@ -1022,6 +1122,7 @@ export type TenantCreateWithoutRolesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1031,6 +1132,8 @@ export type TenantCreateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutRolesInput = {
@@ -1044,6 +1147,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1053,6 +1157,8 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutRolesInput = {
@@ -1081,6 +1187,7 @@ export type TenantUpdateWithoutRolesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1090,6 +1197,8 @@ export type TenantUpdateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutRolesInput = {
@@ -1103,6 +1212,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1112,6 +1222,8 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTypesInput = {
@@ -1124,6 +1236,7 @@ export type TenantCreateWithoutTypesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1133,6 +1246,8 @@ export type TenantCreateWithoutTypesInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTypesInput = {
@@ -1146,6 +1261,7 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1155,6 +1271,8 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTypesInput = {
@@ -1183,6 +1301,7 @@ export type TenantUpdateWithoutTypesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1192,6 +1311,8 @@ export type TenantUpdateWithoutTypesInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTypesInput = {
@@ -1205,6 +1326,7 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1214,6 +1336,8 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutApiKeysInput = {
@@ -1226,6 +1350,7 @@ export type TenantCreateWithoutApiKeysInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1235,6 +1360,8 @@ export type TenantCreateWithoutApiKeysInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutApiKeysInput = {
@@ -1248,6 +1375,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1257,6 +1385,8 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutApiKeysInput = {
@@ -1285,6 +1415,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1294,6 +1425,8 @@ export type TenantUpdateWithoutApiKeysInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutApiKeysInput = {
@@ -1307,6 +1440,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1316,6 +1450,8 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTagsInput = {
@@ -1328,6 +1464,7 @@ export type TenantCreateWithoutTagsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1337,6 +1474,8 @@ export type TenantCreateWithoutTagsInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTagsInput = {
@@ -1350,6 +1489,7 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1359,6 +1499,8 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTagsInput = {
@@ -1387,6 +1529,7 @@ export type TenantUpdateWithoutTagsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1396,6 +1539,8 @@ export type TenantUpdateWithoutTagsInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTagsInput = {
@@ -1409,6 +1554,7 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1418,6 +1564,236 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutOutboxMessagesInput = {
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutOutboxMessagesInput = {
+  id?: number
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostUncheckedCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutOutboxMessagesInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
+}
+
+export type TenantUpsertWithoutOutboxMessagesInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutOutboxMessagesInput, Prisma.TenantUncheckedUpdateWithoutOutboxMessagesInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutOutboxMessagesInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutOutboxMessagesInput, Prisma.TenantUncheckedUpdateWithoutOutboxMessagesInput>
+}
+
+export type TenantUpdateWithoutOutboxMessagesInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutOutboxMessagesInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUncheckedUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutAccountAuditInput = {
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutAccountAuditInput = {
+  id?: number
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostUncheckedCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutAccountAuditInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutAccountAuditInput, Prisma.TenantUncheckedCreateWithoutAccountAuditInput>
+}
+
+export type TenantUpsertWithoutAccountAuditInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutAccountAuditInput, Prisma.TenantUncheckedUpdateWithoutAccountAuditInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutAccountAuditInput, Prisma.TenantUncheckedCreateWithoutAccountAuditInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutAccountAuditInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutAccountAuditInput, Prisma.TenantUncheckedUpdateWithoutAccountAuditInput>
+}
+
+export type TenantUpdateWithoutAccountAuditInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutAccountAuditInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUncheckedUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 
@@ -1433,6 +1809,8 @@ export type TenantCountOutputType = {
   apiKeys: number
   types: number
   tags: number
+  outboxMessages: number
+  accountAudit: number
 }
 
 export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1443,6 +1821,8 @@ export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions
   apiKeys?: boolean | TenantCountOutputTypeCountApiKeysArgs
   types?: boolean | TenantCountOutputTypeCountTypesArgs
   tags?: boolean | TenantCountOutputTypeCountTagsArgs
+  outboxMessages?: boolean | TenantCountOutputTypeCountOutboxMessagesArgs
+  accountAudit?: boolean | TenantCountOutputTypeCountAccountAuditArgs
 }
 
 /**
@@ -1504,6 +1884,20 @@ export type TenantCountOutputTypeCountTagsArgs<ExtArgs extends runtime.Types.Ext
   where?: Prisma.TagWhereInput
 }
 
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountOutboxMessagesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.OutboxMessageWhereInput
+}
+
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountAccountAuditArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.AccountAuditEntryWhereInput
+}
+
 
 export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -1516,6 +1910,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1526,6 +1921,8 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   types?: boolean | Prisma.Tenant$typesArgs<ExtArgs>
   tags?: boolean | Prisma.Tenant$tagsArgs<ExtArgs>
+  outboxMessages?: boolean | Prisma.Tenant$outboxMessagesArgs<ExtArgs>
+  accountAudit?: boolean | Prisma.Tenant$accountAuditArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["tenant"]>
 
@@ -1540,6 +1937,7 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1556,6 +1954,7 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1572,12 +1971,13 @@ export type TenantSelectScalar = {
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "deliverySettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   hosts?: boolean | Prisma.Tenant$hostsArgs<ExtArgs>
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
@@ -1586,6 +1986,8 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   types?: boolean | Prisma.Tenant$typesArgs<ExtArgs>
   tags?: boolean | Prisma.Tenant$tagsArgs<ExtArgs>
+  outboxMessages?: boolean | Prisma.Tenant$outboxMessagesArgs<ExtArgs>
+  accountAudit?: boolean | Prisma.Tenant$accountAuditArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TenantIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -1601,6 +2003,8 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     apiKeys: Prisma.$ApiKeyPayload<ExtArgs>[]
     types: Prisma.$ItemTypePayload<ExtArgs>[]
     tags: Prisma.$TagPayload<ExtArgs>[]
+    outboxMessages: Prisma.$OutboxMessagePayload<ExtArgs>[]
+    accountAudit: Prisma.$AccountAuditEntryPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1613,6 +2017,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     multiValueShape: string
     allowApiPasswordReset: boolean
     registrationEnvelope: string
+    deliverySettings: string
     securityKey: string
     createdAt: Date
     updatedAt: Date
@@ -2017,6 +2422,8 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   apiKeys<T extends Prisma.Tenant$apiKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$apiKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   types<T extends Prisma.Tenant$typesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$typesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ItemTypePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   tags<T extends Prisma.Tenant$tagsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$tagsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TagPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  outboxMessages<T extends Prisma.Tenant$outboxMessagesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$outboxMessagesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$OutboxMessagePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  accountAudit<T extends Prisma.Tenant$accountAuditArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$accountAuditArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountAuditEntryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2056,6 +2463,7 @@ export interface TenantFieldRefs {
   readonly multiValueShape: Prisma.FieldRef<"Tenant", 'String'>
   readonly allowApiPasswordReset: Prisma.FieldRef<"Tenant", 'Boolean'>
   readonly registrationEnvelope: Prisma.FieldRef<"Tenant", 'String'>
+  readonly deliverySettings: Prisma.FieldRef<"Tenant", 'String'>
   readonly securityKey: Prisma.FieldRef<"Tenant", 'String'>
   readonly createdAt: Prisma.FieldRef<"Tenant", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Tenant", 'DateTime'>
@@ -2612,6 +3020,54 @@ export type Tenant$tagsArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
   take?: number
   skip?: number
   distinct?: Prisma.TagScalarFieldEnum | Prisma.TagScalarFieldEnum[]
+}
+
+/**
+ * Tenant.outboxMessages
+ */
+export type Tenant$outboxMessagesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the OutboxMessage
+   */
+  select?: Prisma.OutboxMessageSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the OutboxMessage
+   */
+  omit?: Prisma.OutboxMessageOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OutboxMessageInclude<ExtArgs> | null
+  where?: Prisma.OutboxMessageWhereInput
+  orderBy?: Prisma.OutboxMessageOrderByWithRelationInput | Prisma.OutboxMessageOrderByWithRelationInput[]
+  cursor?: Prisma.OutboxMessageWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.OutboxMessageScalarFieldEnum | Prisma.OutboxMessageScalarFieldEnum[]
+}
+
+/**
+ * Tenant.accountAudit
+ */
+export type Tenant$accountAuditArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the AccountAuditEntry
+   */
+  select?: Prisma.AccountAuditEntrySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the AccountAuditEntry
+   */
+  omit?: Prisma.AccountAuditEntryOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AccountAuditEntryInclude<ExtArgs> | null
+  where?: Prisma.AccountAuditEntryWhereInput
+  orderBy?: Prisma.AccountAuditEntryOrderByWithRelationInput | Prisma.AccountAuditEntryOrderByWithRelationInput[]
+  cursor?: Prisma.AccountAuditEntryWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.AccountAuditEntryScalarFieldEnum | Prisma.AccountAuditEntryScalarFieldEnum[]
 }
 
 /**
