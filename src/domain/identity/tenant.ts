@@ -1,5 +1,6 @@
 // A tenant as the pipeline sees it: id, flags and parsed settings.
 import type { Tenant as TenantRow } from '../../../generated/prisma-sqlite/client.ts';
+import { parseDeliverySettings, type DeliverySettings } from '../../delivery/delivery-settings.ts';
 
 export interface RegistrationEnvelope {
   allowedDomains: string[];
@@ -14,6 +15,8 @@ export interface TenantSettings {
   multiValueShape: 'array' | 'string';
   allowApiPasswordReset: boolean;
   registrationEnvelope: RegistrationEnvelope;
+  /** Send quotas and SMS guards (src/delivery/delivery-settings.ts). */
+  deliverySettings: DeliverySettings;
 }
 
 export interface TenantContext {
@@ -54,6 +57,7 @@ export function toTenantContext(row: TenantRow): TenantContext {
       multiValueShape: row.multiValueShape === 'string' ? 'string' : 'array',
       allowApiPasswordReset: row.allowApiPasswordReset,
       registrationEnvelope: parseEnvelope(row.registrationEnvelope),
+      deliverySettings: parseDeliverySettings(row.deliverySettings),
     },
   };
 }
