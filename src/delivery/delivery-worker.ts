@@ -10,6 +10,7 @@ import type { MailTransport } from './mail-transport.ts';
 import type { SmsProvider } from './sms-provider.ts';
 import type { Channel } from './send-guards.ts';
 import type { DeliveryTrigger } from './outbox.ts';
+import { withinMsOrThrow } from '../lib/time-bound.ts';
 
 export interface DeliveryOptions {
   maxAttempts: number;
@@ -83,7 +84,9 @@ export class DeliveryWorker implements DeliveryTrigger {
   private async pollOnce(): Promise<void> {
     try {
       const due = await this.db.outboxMessage.findMany({
-        where: { status: { in: ['pending', 'sending'] }, nextAttemptAt: { lte: new Date() } },
+        // Only channels this process can send: rows of a channel whose transport was removed
+        // since would otherwise fill every batch and starve the others.
+        where: { status: { in: ['pending', 'sending'] }, nextAttemptAt: { lte: new Date() }, channel: { in: (['mail', 'sms'] as const).filter((c) => this.hasTransport(c)) } },
         orderBy: { nextAttemptAt: 'asc' },
         take: POLL_BATCH,
         select: { id: true },
@@ -141,12 +144,18 @@ export class DeliveryWorker implements DeliveryTrigger {
     }, TX_LIMITS);
   }
 
+  /**
+   * One attempt, bounded as a whole by the send timeout (SMTP's connect, greeting and socket
+   * timeouts each are, not their sum), so the lease and the shutdown step hold. A send that
+   * overran counts as failed and is retried; if it did reach the recipient, the Message-ID or
+   * Idempotency-Key lets the duplicate be recognised.
+   */
   private async send(row: Claimed): Promise<void> {
-    if (row.channel === 'mail') {
-      await this.transports.mail!.send({ outboxId: row.id, to: row.destination, subject: row.subject ?? '', text: row.text ?? '', html: row.html });
-    } else {
-      await this.transports.sms!.send({ outboxId: row.id, to: row.destination, text: row.text ?? '', purpose: row.purpose });
-    }
+    const attempt =
+      row.channel === 'mail'
+        ? this.transports.mail!.send({ outboxId: row.id, to: row.destination, subject: row.subject ?? '', text: row.text ?? '', html: row.html })
+        : this.transports.sms!.send({ outboxId: row.id, to: row.destination, text: row.text ?? '', purpose: row.purpose });
+    await withinMsOrThrow(this.options.sendTimeoutMs, attempt, () => new Error(`no answer within ${this.options.sendTimeoutMs} ms`));
   }
 
   private async recordDelivered(row: Claimed): Promise<void> {

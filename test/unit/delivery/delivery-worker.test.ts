@@ -127,6 +127,17 @@ describe('delivery/delivery-worker', function () {
     expect(await row(later)).to.include({ status: 'pending', attempts: 0 });
   });
 
+  it('a send that never answers fails at the send timeout and is rescheduled; stop() does not hang on it', async () => {
+    const id = await pendingMail('hangs@example.test');
+    const hanging: MailTransport = { send: () => new Promise(() => undefined), close() {} };
+    const worker = new DeliveryWorker(database.prisma, audit, { mail: hanging, sms: null }, { ...OPTIONS, sendTimeoutMs: 150 }, quiet);
+    const started = Date.now();
+    worker.deliverSoon(id);
+    await worker.stop();
+    expect(Date.now() - started).to.be.below(2_000);
+    expect(await row(id)).to.include({ status: 'pending', attempts: 1, lastError: 'no answer within 150 ms' });
+  });
+
   it('a claim whose lease lapsed (its process died mid-send) is taken again by the poller', async () => {
     const id = await pendingMail('orphan@example.test');
     await database.prisma.outboxMessage.update({ where: { id }, data: { status: 'sending', attempts: 1, nextAttemptAt: new Date(Date.now() - 1) } });
