@@ -126,7 +126,11 @@ export class Outbox {
     const refusal =
       (message.channel === 'sms' ? checkSmsCountry(settings, message.destination) : null) ??
       (await checkQuotas(tx, { tenantId: message.tenantId, channel: message.channel, destination: message.destination, at }, settings));
-    if (refusal) this.refuse(message, refusal, context);
+    if (refusal) {
+      // Gone even if the caller catches the refusal and commits the rest of its write.
+      await tx.outboxMessage.delete({ where: { id: row.id } });
+      this.refuse(message, refusal, context);
+    }
     await this.audit.record(tx, {
       tenantId: message.tenantId,
       userId: message.userId,

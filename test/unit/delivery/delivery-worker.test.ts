@@ -149,3 +149,39 @@ describe('delivery/delivery-worker', function () {
     expect(await row(id)).to.include({ status: 'sent', attempts: 2 });
   });
 });
+
+describe('delivery/outbox: a refused send leaves no row, even when the caller commits anyway', function () {
+  this.timeout(60_000);
+  let testDb: TestDatabase;
+  let database: Database;
+
+  before(async () => {
+    testDb = await createTestDatabase();
+    await applyMigrations(testDb.url);
+    database = await openDatabase({ databaseUrl: testDb.url });
+  });
+  after(async () => {
+    await database?.close();
+    await testDb?.drop();
+  });
+
+  it('answers DESTINATION_QUOTA_EXCEEDED and the write that caught it commits without the message', async () => {
+    const tenant = await database.prisma.tenant.create({
+      data: { slug: `t-${randomBytes(4).toString('hex')}`, name: 't', securityKey: 'k'.repeat(32), deliverySettings: JSON.stringify({ mail: { perDestinationHourly: 1 } }) },
+    });
+    const outbox = new Outbox(database.prisma, database.dialect, new AccountAudit(database.prisma), { hasTransport: () => false, deliverSoon: () => undefined });
+    const unit = new UnitOfWork(database.prisma, () => undefined);
+    const mail = { tenantId: tenant.id, userId: null, to: 'one@example.test', subject: 's', text: 't', purpose: 'test' };
+    await unit.write((_tx, work) => outbox.enqueueMail(work, mail));
+    const code = await unit.write(async (_tx, work) => {
+      try {
+        await outbox.enqueueMail(work, mail);
+        return 'sent';
+      } catch (error) {
+        return (error as { code: string }).code;
+      }
+    });
+    expect(code).to.equal('DESTINATION_QUOTA_EXCEEDED');
+    expect(await database.prisma.outboxMessage.count({ where: { tenantId: tenant.id } })).to.equal(1);
+  });
+});
