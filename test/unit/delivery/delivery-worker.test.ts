@@ -169,7 +169,8 @@ describe('delivery/outbox: a refused send leaves no row, even when the caller co
     const tenant = await database.prisma.tenant.create({
       data: { slug: `t-${randomBytes(4).toString('hex')}`, name: 't', securityKey: 'k'.repeat(32), deliverySettings: JSON.stringify({ mail: { perDestinationHourly: 1 } }) },
     });
-    const outbox = new Outbox(database.prisma, database.dialect, new AccountAudit(database.prisma), { hasTransport: () => false, deliverSoon: () => undefined });
+    const audit = new AccountAudit(database.prisma);
+    const outbox = new Outbox(database.prisma, database.dialect, audit, { hasTransport: () => false, deliverSoon: () => undefined });
     const unit = new UnitOfWork(database.prisma, () => undefined);
     const mail = { tenantId: tenant.id, userId: null, to: 'one@example.test', subject: 's', text: 't', purpose: 'test' };
     await unit.write((_tx, work) => outbox.enqueueMail(work, mail));
@@ -183,5 +184,7 @@ describe('delivery/outbox: a refused send leaves no row, even when the caller co
     });
     expect(code).to.equal('DESTINATION_QUOTA_EXCEEDED');
     expect(await database.prisma.outboxMessage.count({ where: { tenantId: tenant.id } })).to.equal(1);
+    await audit.settle();
+    expect(await database.prisma.accountAuditEntry.count({ where: { tenantId: tenant.id, event: 'throttle' } })).to.equal(1);
   });
 });
