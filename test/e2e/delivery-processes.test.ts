@@ -54,8 +54,8 @@ describe('delivery across two server processes', function () {
       DELIVERY_RETRY_MAX_DELAY_MS: '200',
       DELIVERY_POLL_MS: '50',
     };
-    a = await startServerProcess(env, { name: 'A' }); // migrates and bootstraps first
-    b = await startServerProcess(env, { name: 'B' });
+    a = await startServerProcess(env, { name: 'A', readyTimeoutMs: 90_000 }); // migrates and bootstraps first
+    b = await startServerProcess(env, { name: 'B', readyTimeoutMs: 90_000 });
     key = await adminKeyFrom(a);
   });
 
