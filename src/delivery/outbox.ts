@@ -93,7 +93,7 @@ export class Outbox {
   async readPage(tenantId: number, query: OutboxQuery): Promise<{ total: number; messages: OutboxRow[] }> {
     const where = {
       tenantId,
-      ...(query.destination !== undefined ? { destination: query.destination.includes('@') ? query.destination.trim().toLowerCase() : query.destination.trim() } : {}),
+      ...(query.destination !== undefined ? { destination: normalDestination(query.destination) } : {}),
       ...(query.purpose !== undefined ? { purpose: query.purpose } : {}),
       ...(query.status !== undefined ? { status: query.status } : {}),
       ...(query.channel !== undefined ? { channel: query.channel } : {}),
@@ -194,4 +194,15 @@ interface NewMessage {
   html: string | null;
   purpose: string;
   reference: string | null;
+}
+
+/**
+ * A filter value as destinations are stored: addresses in lower case; numbers with their "+"
+ * (an unencoded "+" in a query string arrives as a space, so "?destination=+420…" still matches).
+ */
+function normalDestination(value: string): string {
+  const trimmed = value.trim();
+  if (trimmed.includes('@')) return trimmed.toLowerCase();
+  const digits = trimmed.replace(/^\+/, '');
+  return /^[0-9]+$/.test(digits) ? `+${digits}` : trimmed;
 }

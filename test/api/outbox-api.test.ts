@@ -173,6 +173,9 @@ describe('outbox API: with nothing configured the outbox is the delivery', funct
       expectError(await server.request('POST', '/api/v1/app/sms.test', { ...as(t), body: { to: '+12025550100' } }), 422, 'SMS_COUNTRY_NOT_ALLOWED');
       const list = await server.request('GET', '/api/v1/app/outbox.list?channel=sms', as(t));
       expect(list.body.total).to.equal(3);
+      // An unencoded "+" arrives as a space; the filter still finds the number.
+      const unencoded = await server.request('GET', '/api/v1/app/outbox.list?destination=+420777000111', as(t));
+      expect(unencoded.body.total).to.equal(2);
     });
 
     it('per address: the third mail in an hour answers 429 DESTINATION_QUOTA_EXCEEDED; another address still goes', async () => {
