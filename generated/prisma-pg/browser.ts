@@ -132,3 +132,8 @@ export type UploadReservation = Prisma.UploadReservationModel
  * 
  */
 export type ItemFile = Prisma.ItemFileModel
+/**
+ * Model PasswordResetToken
+ * 
+ */
+export type PasswordResetToken = Prisma.PasswordResetTokenModel

@@ -71,7 +71,8 @@ export const ModelName = {
   ItemTag: 'ItemTag',
   FilePromise: 'FilePromise',
   UploadReservation: 'UploadReservation',
-  ItemFile: 'ItemFile'
+  ItemFile: 'ItemFile',
+  PasswordResetToken: 'PasswordResetToken'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -101,6 +102,7 @@ export const TenantScalarFieldEnum = {
   multiValueShape: 'multiValueShape',
   allowApiPasswordReset: 'allowApiPasswordReset',
   registrationEnvelope: 'registrationEnvelope',
+  passwordResetSettings: 'passwordResetSettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
@@ -367,6 +369,22 @@ export const ItemFileScalarFieldEnum = {
 } as const
 
 export type ItemFileScalarFieldEnum = (typeof ItemFileScalarFieldEnum)[keyof typeof ItemFileScalarFieldEnum]
+
+
+export const PasswordResetTokenScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  publicId: 'publicId',
+  secretHash: 'secretHash',
+  expiresAt: 'expiresAt',
+  failedAttempts: 'failedAttempts',
+  usedAt: 'usedAt',
+  revokedAt: 'revokedAt',
+  createdAt: 'createdAt'
+} as const
+
+export type PasswordResetTokenScalarFieldEnum = (typeof PasswordResetTokenScalarFieldEnum)[keyof typeof PasswordResetTokenScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -49,6 +49,7 @@ export type TenantMinAggregateOutputType = {
   multiValueShape: string | null
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
+  passwordResetSettings: string | null
   securityKey: string | null
   createdAt: Date | null
   updatedAt: Date | null
@@ -65,6 +66,7 @@ export type TenantMaxAggregateOutputType = {
   multiValueShape: string | null
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
+  passwordResetSettings: string | null
   securityKey: string | null
   createdAt: Date | null
   updatedAt: Date | null
@@ -81,6 +83,7 @@ export type TenantCountAggregateOutputType = {
   multiValueShape: number
   allowApiPasswordReset: number
   registrationEnvelope: number
+  passwordResetSettings: number
   securityKey: number
   createdAt: number
   updatedAt: number
@@ -111,6 +114,7 @@ export type TenantMinAggregateInputType = {
   multiValueShape?: true
   allowApiPasswordReset?: true
   registrationEnvelope?: true
+  passwordResetSettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -127,6 +131,7 @@ export type TenantMaxAggregateInputType = {
   multiValueShape?: true
   allowApiPasswordReset?: true
   registrationEnvelope?: true
+  passwordResetSettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -143,6 +148,7 @@ export type TenantCountAggregateInputType = {
   multiValueShape?: true
   allowApiPasswordReset?: true
   registrationEnvelope?: true
+  passwordResetSettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -246,6 +252,7 @@ export type TenantGroupByOutputType = {
   multiValueShape: string
   allowApiPasswordReset: boolean
   registrationEnvelope: string
+  passwordResetSettings: string
   securityKey: string
   createdAt: Date
   updatedAt: Date
@@ -285,6 +292,7 @@ export type TenantWhereInput = {
   multiValueShape?: Prisma.StringFilter<"Tenant"> | string
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
+  passwordResetSettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -295,6 +303,7 @@ export type TenantWhereInput = {
   apiKeys?: Prisma.ApiKeyListRelationFilter
   types?: Prisma.ItemTypeListRelationFilter
   tags?: Prisma.TagListRelationFilter
+  passwordResetTokens?: Prisma.PasswordResetTokenListRelationFilter
 }
 
 export type TenantOrderByWithRelationInput = {
@@ -308,6 +317,7 @@ export type TenantOrderByWithRelationInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  passwordResetSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -318,6 +328,7 @@ export type TenantOrderByWithRelationInput = {
   apiKeys?: Prisma.ApiKeyOrderByRelationAggregateInput
   types?: Prisma.ItemTypeOrderByRelationAggregateInput
   tags?: Prisma.TagOrderByRelationAggregateInput
+  passwordResetTokens?: Prisma.PasswordResetTokenOrderByRelationAggregateInput
 }
 
 export type TenantWhereUniqueInput = Prisma.AtLeast<{
@@ -334,6 +345,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   multiValueShape?: Prisma.StringFilter<"Tenant"> | string
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
+  passwordResetSettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -344,6 +356,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   apiKeys?: Prisma.ApiKeyListRelationFilter
   types?: Prisma.ItemTypeListRelationFilter
   tags?: Prisma.TagListRelationFilter
+  passwordResetTokens?: Prisma.PasswordResetTokenListRelationFilter
 }, "id" | "slug">
 
 export type TenantOrderByWithAggregationInput = {
@@ -357,6 +370,7 @@ export type TenantOrderByWithAggregationInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  passwordResetSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -381,6 +395,7 @@ export type TenantScalarWhereWithAggregatesInput = {
   multiValueShape?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   allowApiPasswordReset?: Prisma.BoolWithAggregatesFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
+  passwordResetSettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   securityKey?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
@@ -396,6 +411,7 @@ export type TenantCreateInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -406,6 +422,7 @@ export type TenantCreateInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateInput = {
@@ -419,6 +436,7 @@ export type TenantUncheckedCreateInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -429,6 +447,7 @@ export type TenantUncheckedCreateInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUpdateInput = {
@@ -441,6 +460,7 @@ export type TenantUpdateInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -451,6 +471,7 @@ export type TenantUpdateInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateInput = {
@@ -464,6 +485,7 @@ export type TenantUncheckedUpdateInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -474,6 +496,7 @@ export type TenantUncheckedUpdateInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateManyInput = {
@@ -487,6 +510,7 @@ export type TenantCreateManyInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -502,6 +526,7 @@ export type TenantUpdateManyMutationInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -518,6 +543,7 @@ export type TenantUncheckedUpdateManyInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -534,6 +560,7 @@ export type TenantCountOrderByAggregateInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  passwordResetSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -556,6 +583,7 @@ export type TenantMaxOrderByAggregateInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  passwordResetSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -572,6 +600,7 @@ export type TenantMinOrderByAggregateInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  passwordResetSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -706,6 +735,20 @@ export type TenantUpdateOneRequiredWithoutTagsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutTagsInput, Prisma.TenantUpdateWithoutTagsInput>, Prisma.TenantUncheckedUpdateWithoutTagsInput>
 }
 
+export type TenantCreateNestedOneWithoutPasswordResetTokensInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutPasswordResetTokensInput, Prisma.TenantUncheckedCreateWithoutPasswordResetTokensInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutPasswordResetTokensInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutPasswordResetTokensNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutPasswordResetTokensInput, Prisma.TenantUncheckedCreateWithoutPasswordResetTokensInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutPasswordResetTokensInput
+  upsert?: Prisma.TenantUpsertWithoutPasswordResetTokensInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutPasswordResetTokensInput, Prisma.TenantUpdateWithoutPasswordResetTokensInput>, Prisma.TenantUncheckedUpdateWithoutPasswordResetTokensInput>
+}
+
 export type TenantCreateWithoutHostsInput = {
   slug: string
   name: string
@@ -716,6 +759,7 @@ export type TenantCreateWithoutHostsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -725,6 +769,7 @@ export type TenantCreateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutHostsInput = {
@@ -738,6 +783,7 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -747,6 +793,7 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutHostsInput = {
@@ -775,6 +822,7 @@ export type TenantUpdateWithoutHostsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -784,6 +832,7 @@ export type TenantUpdateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutHostsInput = {
@@ -797,6 +846,7 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -806,6 +856,7 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutUsersInput = {
@@ -818,6 +869,7 @@ export type TenantCreateWithoutUsersInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -827,6 +879,7 @@ export type TenantCreateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutUsersInput = {
@@ -840,6 +893,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -849,6 +903,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutUsersInput = {
@@ -877,6 +932,7 @@ export type TenantUpdateWithoutUsersInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -886,6 +942,7 @@ export type TenantUpdateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutUsersInput = {
@@ -899,6 +956,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -908,6 +966,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutGroupsInput = {
@@ -920,6 +979,7 @@ export type TenantCreateWithoutGroupsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -929,6 +989,7 @@ export type TenantCreateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutGroupsInput = {
@@ -942,6 +1003,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -951,6 +1013,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutGroupsInput = {
@@ -979,6 +1042,7 @@ export type TenantUpdateWithoutGroupsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -988,6 +1052,7 @@ export type TenantUpdateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutGroupsInput = {
@@ -1001,6 +1066,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1010,6 +1076,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutRolesInput = {
@@ -1022,6 +1089,7 @@ export type TenantCreateWithoutRolesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1031,6 +1099,7 @@ export type TenantCreateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutRolesInput = {
@@ -1044,6 +1113,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1053,6 +1123,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutRolesInput = {
@@ -1081,6 +1152,7 @@ export type TenantUpdateWithoutRolesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1090,6 +1162,7 @@ export type TenantUpdateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutRolesInput = {
@@ -1103,6 +1176,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1112,6 +1186,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTypesInput = {
@@ -1124,6 +1199,7 @@ export type TenantCreateWithoutTypesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1133,6 +1209,7 @@ export type TenantCreateWithoutTypesInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTypesInput = {
@@ -1146,6 +1223,7 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1155,6 +1233,7 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTypesInput = {
@@ -1183,6 +1262,7 @@ export type TenantUpdateWithoutTypesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1192,6 +1272,7 @@ export type TenantUpdateWithoutTypesInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTypesInput = {
@@ -1205,6 +1286,7 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1214,6 +1296,7 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutApiKeysInput = {
@@ -1226,6 +1309,7 @@ export type TenantCreateWithoutApiKeysInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1235,6 +1319,7 @@ export type TenantCreateWithoutApiKeysInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutApiKeysInput = {
@@ -1248,6 +1333,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1257,6 +1343,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutApiKeysInput = {
@@ -1285,6 +1372,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1294,6 +1382,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutApiKeysInput = {
@@ -1307,6 +1396,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1316,6 +1406,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTagsInput = {
@@ -1328,6 +1419,7 @@ export type TenantCreateWithoutTagsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1337,6 +1429,7 @@ export type TenantCreateWithoutTagsInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTagsInput = {
@@ -1350,6 +1443,7 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1359,6 +1453,7 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTagsInput = {
@@ -1387,6 +1482,7 @@ export type TenantUpdateWithoutTagsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1396,6 +1492,7 @@ export type TenantUpdateWithoutTagsInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTagsInput = {
@@ -1409,6 +1506,7 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1418,6 +1516,117 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutPasswordResetTokensInput = {
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  passwordResetSettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutPasswordResetTokensInput = {
+  id?: number
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  passwordResetSettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostUncheckedCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutPasswordResetTokensInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutPasswordResetTokensInput, Prisma.TenantUncheckedCreateWithoutPasswordResetTokensInput>
+}
+
+export type TenantUpsertWithoutPasswordResetTokensInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutPasswordResetTokensInput, Prisma.TenantUncheckedUpdateWithoutPasswordResetTokensInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutPasswordResetTokensInput, Prisma.TenantUncheckedCreateWithoutPasswordResetTokensInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutPasswordResetTokensInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutPasswordResetTokensInput, Prisma.TenantUncheckedUpdateWithoutPasswordResetTokensInput>
+}
+
+export type TenantUpdateWithoutPasswordResetTokensInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutPasswordResetTokensInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUncheckedUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 
@@ -1433,6 +1642,7 @@ export type TenantCountOutputType = {
   apiKeys: number
   types: number
   tags: number
+  passwordResetTokens: number
 }
 
 export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1443,6 +1653,7 @@ export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions
   apiKeys?: boolean | TenantCountOutputTypeCountApiKeysArgs
   types?: boolean | TenantCountOutputTypeCountTypesArgs
   tags?: boolean | TenantCountOutputTypeCountTagsArgs
+  passwordResetTokens?: boolean | TenantCountOutputTypeCountPasswordResetTokensArgs
 }
 
 /**
@@ -1504,6 +1715,13 @@ export type TenantCountOutputTypeCountTagsArgs<ExtArgs extends runtime.Types.Ext
   where?: Prisma.TagWhereInput
 }
 
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountPasswordResetTokensArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.PasswordResetTokenWhereInput
+}
+
 
 export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -1516,6 +1734,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  passwordResetSettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1526,6 +1745,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   types?: boolean | Prisma.Tenant$typesArgs<ExtArgs>
   tags?: boolean | Prisma.Tenant$tagsArgs<ExtArgs>
+  passwordResetTokens?: boolean | Prisma.Tenant$passwordResetTokensArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["tenant"]>
 
@@ -1540,6 +1760,7 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  passwordResetSettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1556,6 +1777,7 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  passwordResetSettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1572,12 +1794,13 @@ export type TenantSelectScalar = {
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  passwordResetSettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "passwordResetSettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   hosts?: boolean | Prisma.Tenant$hostsArgs<ExtArgs>
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
@@ -1586,6 +1809,7 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   types?: boolean | Prisma.Tenant$typesArgs<ExtArgs>
   tags?: boolean | Prisma.Tenant$tagsArgs<ExtArgs>
+  passwordResetTokens?: boolean | Prisma.Tenant$passwordResetTokensArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TenantIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -1601,6 +1825,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     apiKeys: Prisma.$ApiKeyPayload<ExtArgs>[]
     types: Prisma.$ItemTypePayload<ExtArgs>[]
     tags: Prisma.$TagPayload<ExtArgs>[]
+    passwordResetTokens: Prisma.$PasswordResetTokenPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1613,6 +1838,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     multiValueShape: string
     allowApiPasswordReset: boolean
     registrationEnvelope: string
+    passwordResetSettings: string
     securityKey: string
     createdAt: Date
     updatedAt: Date
@@ -2017,6 +2243,7 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   apiKeys<T extends Prisma.Tenant$apiKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$apiKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   types<T extends Prisma.Tenant$typesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$typesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ItemTypePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   tags<T extends Prisma.Tenant$tagsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$tagsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TagPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  passwordResetTokens<T extends Prisma.Tenant$passwordResetTokensArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$passwordResetTokensArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PasswordResetTokenPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2056,6 +2283,7 @@ export interface TenantFieldRefs {
   readonly multiValueShape: Prisma.FieldRef<"Tenant", 'String'>
   readonly allowApiPasswordReset: Prisma.FieldRef<"Tenant", 'Boolean'>
   readonly registrationEnvelope: Prisma.FieldRef<"Tenant", 'String'>
+  readonly passwordResetSettings: Prisma.FieldRef<"Tenant", 'String'>
   readonly securityKey: Prisma.FieldRef<"Tenant", 'String'>
   readonly createdAt: Prisma.FieldRef<"Tenant", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Tenant", 'DateTime'>
@@ -2610,6 +2838,30 @@ export type Tenant$tagsArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
   take?: number
   skip?: number
   distinct?: Prisma.TagScalarFieldEnum | Prisma.TagScalarFieldEnum[]
+}
+
+/**
+ * Tenant.passwordResetTokens
+ */
+export type Tenant$passwordResetTokensArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the PasswordResetToken
+   */
+  select?: Prisma.PasswordResetTokenSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the PasswordResetToken
+   */
+  omit?: Prisma.PasswordResetTokenOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PasswordResetTokenInclude<ExtArgs> | null
+  where?: Prisma.PasswordResetTokenWhereInput
+  orderBy?: Prisma.PasswordResetTokenOrderByWithRelationInput | Prisma.PasswordResetTokenOrderByWithRelationInput[]
+  cursor?: Prisma.PasswordResetTokenWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.PasswordResetTokenScalarFieldEnum | Prisma.PasswordResetTokenScalarFieldEnum[]
 }
 
 /**
