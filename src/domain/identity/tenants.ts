@@ -8,9 +8,9 @@ import type { IdentityResolver } from './identity-resolver.ts';
 import { identityWrite } from './identity-write.ts';
 import { SYSTEM_PERMISSIONS } from './permissions.ts';
 import { assertOwnedIds } from './membership.ts';
-import type { RegistrationEnvelope, TenantSettings } from './tenant.ts';
+import { mergePasswordResetSettings, parsePasswordResetSettings, passwordResetProblems, type PasswordResetSettings, type RegistrationEnvelope, type TenantSettings } from './tenant.ts';
 
-export type SettingsInput = Partial<TenantSettings>;
+export type SettingsInput = Partial<Omit<TenantSettings, 'passwordReset'>> & { passwordReset?: Partial<PasswordResetSettings> };
 
 export interface TenantInput {
   slug?: string;
@@ -25,15 +25,19 @@ export const OPERATOR_PERMISSIONS = SYSTEM_PERMISSIONS.filter((p) => p !== 'mana
 
 const WITH_HOSTS = { hosts: { orderBy: { host: 'asc' } } } as const;
 
-function settingsData(settings: SettingsInput | undefined) {
+/** `storedPasswordReset`: the tenant's current column (a patch of passwordReset merges over it). */
+function settingsData(settings: SettingsInput | undefined, storedPasswordReset = '{}') {
   if (!settings) return {};
   if (settings.defaultTimeZone !== undefined && !isValidTimeZone(settings.defaultTimeZone)) {
     throw Errors.validationFailed(undefined, { details: [{ path: 'body.settings.defaultTimeZone', message: 'must be an IANA time zone' }] });
   }
-  const { registrationEnvelope, ...rest } = settings;
+  const { registrationEnvelope, passwordReset, ...rest } = settings;
+  const resetProblems = passwordReset ? passwordResetProblems(passwordReset) : [];
+  if (resetProblems.length) throw Errors.validationFailed(undefined, { details: resetProblems });
   return {
     ...rest,
     ...(registrationEnvelope ? { registrationEnvelope: JSON.stringify(registrationEnvelope satisfies RegistrationEnvelope) } : {}),
+    ...(passwordReset ? { passwordResetSettings: mergePasswordResetSettings(parsePasswordResetSettings(storedPasswordReset), passwordReset) } : {}),
   };
 }
 
@@ -96,8 +100,8 @@ export class Tenants {
   }
 
   async update(id: number, input: TenantInput) {
-    await this.get(id);
-    const settings = settingsData(input.settings);
+    const current = await this.get(id);
+    const settings = settingsData(input.settings, current.passwordResetSettings);
     const envelope = input.settings?.registrationEnvelope;
     await assertOwnedIds(this.db, 'role', id, envelope?.allowedRoles, 'body.registrationEnvelope.allowedRoles');
     await assertOwnedIds(this.db, 'group', id, envelope?.allowedGroups, 'body.registrationEnvelope.allowedGroups');
