@@ -161,3 +161,13 @@ export type ItemFile = Prisma.ItemFileModel
  * 
  */
 export type PasswordResetToken = Prisma.PasswordResetTokenModel
+/**
+ * Model OutboxMessage
+ * 
+ */
+export type OutboxMessage = Prisma.OutboxMessageModel
+/**
+ * Model AccountAuditEntry
+ * 
+ */
+export type AccountAuditEntry = Prisma.AccountAuditEntryModel

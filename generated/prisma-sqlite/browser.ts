@@ -137,3 +137,13 @@ export type ItemFile = Prisma.ItemFileModel
  * 
  */
 export type PasswordResetToken = Prisma.PasswordResetTokenModel
+/**
+ * Model OutboxMessage
+ * 
+ */
+export type OutboxMessage = Prisma.OutboxMessageModel
+/**
+ * Model AccountAuditEntry
+ * 
+ */
+export type AccountAuditEntry = Prisma.AccountAuditEntryModel

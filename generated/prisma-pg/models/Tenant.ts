@@ -50,6 +50,7 @@ export type TenantMinAggregateOutputType = {
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
   passwordResetSettings: string | null
+  deliverySettings: string | null
   securityKey: string | null
   createdAt: Date | null
   updatedAt: Date | null
@@ -67,6 +68,7 @@ export type TenantMaxAggregateOutputType = {
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
   passwordResetSettings: string | null
+  deliverySettings: string | null
   securityKey: string | null
   createdAt: Date | null
   updatedAt: Date | null
@@ -84,6 +86,7 @@ export type TenantCountAggregateOutputType = {
   allowApiPasswordReset: number
   registrationEnvelope: number
   passwordResetSettings: number
+  deliverySettings: number
   securityKey: number
   createdAt: number
   updatedAt: number
@@ -115,6 +118,7 @@ export type TenantMinAggregateInputType = {
   allowApiPasswordReset?: true
   registrationEnvelope?: true
   passwordResetSettings?: true
+  deliverySettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -132,6 +136,7 @@ export type TenantMaxAggregateInputType = {
   allowApiPasswordReset?: true
   registrationEnvelope?: true
   passwordResetSettings?: true
+  deliverySettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -149,6 +154,7 @@ export type TenantCountAggregateInputType = {
   allowApiPasswordReset?: true
   registrationEnvelope?: true
   passwordResetSettings?: true
+  deliverySettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -253,6 +259,7 @@ export type TenantGroupByOutputType = {
   allowApiPasswordReset: boolean
   registrationEnvelope: string
   passwordResetSettings: string
+  deliverySettings: string
   securityKey: string
   createdAt: Date
   updatedAt: Date
@@ -293,6 +300,7 @@ export type TenantWhereInput = {
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
   passwordResetSettings?: Prisma.StringFilter<"Tenant"> | string
+  deliverySettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -304,6 +312,8 @@ export type TenantWhereInput = {
   types?: Prisma.ItemTypeListRelationFilter
   tags?: Prisma.TagListRelationFilter
   passwordResetTokens?: Prisma.PasswordResetTokenListRelationFilter
+  outboxMessages?: Prisma.OutboxMessageListRelationFilter
+  accountAudit?: Prisma.AccountAuditEntryListRelationFilter
 }
 
 export type TenantOrderByWithRelationInput = {
@@ -318,6 +328,7 @@ export type TenantOrderByWithRelationInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   passwordResetSettings?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -329,6 +340,8 @@ export type TenantOrderByWithRelationInput = {
   types?: Prisma.ItemTypeOrderByRelationAggregateInput
   tags?: Prisma.TagOrderByRelationAggregateInput
   passwordResetTokens?: Prisma.PasswordResetTokenOrderByRelationAggregateInput
+  outboxMessages?: Prisma.OutboxMessageOrderByRelationAggregateInput
+  accountAudit?: Prisma.AccountAuditEntryOrderByRelationAggregateInput
 }
 
 export type TenantWhereUniqueInput = Prisma.AtLeast<{
@@ -346,6 +359,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
   passwordResetSettings?: Prisma.StringFilter<"Tenant"> | string
+  deliverySettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -357,6 +371,8 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   types?: Prisma.ItemTypeListRelationFilter
   tags?: Prisma.TagListRelationFilter
   passwordResetTokens?: Prisma.PasswordResetTokenListRelationFilter
+  outboxMessages?: Prisma.OutboxMessageListRelationFilter
+  accountAudit?: Prisma.AccountAuditEntryListRelationFilter
 }, "id" | "slug">
 
 export type TenantOrderByWithAggregationInput = {
@@ -371,6 +387,7 @@ export type TenantOrderByWithAggregationInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   passwordResetSettings?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -396,6 +413,7 @@ export type TenantScalarWhereWithAggregatesInput = {
   allowApiPasswordReset?: Prisma.BoolWithAggregatesFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   passwordResetSettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
+  deliverySettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   securityKey?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
@@ -412,6 +430,7 @@ export type TenantCreateInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -423,6 +442,8 @@ export type TenantCreateInput = {
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateInput = {
@@ -437,6 +458,7 @@ export type TenantUncheckedCreateInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -448,6 +470,8 @@ export type TenantUncheckedCreateInput = {
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUpdateInput = {
@@ -461,6 +485,7 @@ export type TenantUpdateInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -472,6 +497,8 @@ export type TenantUpdateInput = {
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateInput = {
@@ -486,6 +513,7 @@ export type TenantUncheckedUpdateInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -497,6 +525,8 @@ export type TenantUncheckedUpdateInput = {
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateManyInput = {
@@ -511,6 +541,7 @@ export type TenantCreateManyInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -527,6 +558,7 @@ export type TenantUpdateManyMutationInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -544,6 +576,7 @@ export type TenantUncheckedUpdateManyInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -561,6 +594,7 @@ export type TenantCountOrderByAggregateInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   passwordResetSettings?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -584,6 +618,7 @@ export type TenantMaxOrderByAggregateInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   passwordResetSettings?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -601,6 +636,7 @@ export type TenantMinOrderByAggregateInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   passwordResetSettings?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -749,6 +785,34 @@ export type TenantUpdateOneRequiredWithoutPasswordResetTokensNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutPasswordResetTokensInput, Prisma.TenantUpdateWithoutPasswordResetTokensInput>, Prisma.TenantUncheckedUpdateWithoutPasswordResetTokensInput>
 }
 
+export type TenantCreateNestedOneWithoutOutboxMessagesInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutOutboxMessagesInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutOutboxMessagesNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutOutboxMessagesInput
+  upsert?: Prisma.TenantUpsertWithoutOutboxMessagesInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutOutboxMessagesInput, Prisma.TenantUpdateWithoutOutboxMessagesInput>, Prisma.TenantUncheckedUpdateWithoutOutboxMessagesInput>
+}
+
+export type TenantCreateNestedOneWithoutAccountAuditInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutAccountAuditInput, Prisma.TenantUncheckedCreateWithoutAccountAuditInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutAccountAuditInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutAccountAuditNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutAccountAuditInput, Prisma.TenantUncheckedCreateWithoutAccountAuditInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutAccountAuditInput
+  upsert?: Prisma.TenantUpsertWithoutAccountAuditInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutAccountAuditInput, Prisma.TenantUpdateWithoutAccountAuditInput>, Prisma.TenantUncheckedUpdateWithoutAccountAuditInput>
+}
+
 export type TenantCreateWithoutHostsInput = {
   slug: string
   name: string
@@ -760,6 +824,7 @@ export type TenantCreateWithoutHostsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -770,6 +835,8 @@ export type TenantCreateWithoutHostsInput = {
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutHostsInput = {
@@ -784,6 +851,7 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -794,6 +862,8 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutHostsInput = {
@@ -823,6 +893,7 @@ export type TenantUpdateWithoutHostsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -833,6 +904,8 @@ export type TenantUpdateWithoutHostsInput = {
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutHostsInput = {
@@ -847,6 +920,7 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -857,6 +931,8 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutUsersInput = {
@@ -870,6 +946,7 @@ export type TenantCreateWithoutUsersInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -880,6 +957,8 @@ export type TenantCreateWithoutUsersInput = {
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutUsersInput = {
@@ -894,6 +973,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -904,6 +984,8 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutUsersInput = {
@@ -933,6 +1015,7 @@ export type TenantUpdateWithoutUsersInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -943,6 +1026,8 @@ export type TenantUpdateWithoutUsersInput = {
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutUsersInput = {
@@ -957,6 +1042,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -967,6 +1053,8 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutGroupsInput = {
@@ -980,6 +1068,7 @@ export type TenantCreateWithoutGroupsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -990,6 +1079,8 @@ export type TenantCreateWithoutGroupsInput = {
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutGroupsInput = {
@@ -1004,6 +1095,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1014,6 +1106,8 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutGroupsInput = {
@@ -1043,6 +1137,7 @@ export type TenantUpdateWithoutGroupsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1053,6 +1148,8 @@ export type TenantUpdateWithoutGroupsInput = {
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutGroupsInput = {
@@ -1067,6 +1164,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1077,6 +1175,8 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutRolesInput = {
@@ -1090,6 +1190,7 @@ export type TenantCreateWithoutRolesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1100,6 +1201,8 @@ export type TenantCreateWithoutRolesInput = {
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutRolesInput = {
@@ -1114,6 +1217,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1124,6 +1228,8 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutRolesInput = {
@@ -1153,6 +1259,7 @@ export type TenantUpdateWithoutRolesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1163,6 +1270,8 @@ export type TenantUpdateWithoutRolesInput = {
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutRolesInput = {
@@ -1177,6 +1286,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1187,6 +1297,8 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTypesInput = {
@@ -1200,6 +1312,7 @@ export type TenantCreateWithoutTypesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1210,6 +1323,8 @@ export type TenantCreateWithoutTypesInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTypesInput = {
@@ -1224,6 +1339,7 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1234,6 +1350,8 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTypesInput = {
@@ -1263,6 +1381,7 @@ export type TenantUpdateWithoutTypesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1273,6 +1392,8 @@ export type TenantUpdateWithoutTypesInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTypesInput = {
@@ -1287,6 +1408,7 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1297,6 +1419,8 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutApiKeysInput = {
@@ -1310,6 +1434,7 @@ export type TenantCreateWithoutApiKeysInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1320,6 +1445,8 @@ export type TenantCreateWithoutApiKeysInput = {
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutApiKeysInput = {
@@ -1334,6 +1461,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1344,6 +1472,8 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutApiKeysInput = {
@@ -1373,6 +1503,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1383,6 +1514,8 @@ export type TenantUpdateWithoutApiKeysInput = {
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutApiKeysInput = {
@@ -1397,6 +1530,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1407,6 +1541,8 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTagsInput = {
@@ -1420,6 +1556,7 @@ export type TenantCreateWithoutTagsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1430,6 +1567,8 @@ export type TenantCreateWithoutTagsInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTagsInput = {
@@ -1444,6 +1583,7 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1454,6 +1594,8 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTagsInput = {
@@ -1483,6 +1625,7 @@ export type TenantUpdateWithoutTagsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1493,6 +1636,8 @@ export type TenantUpdateWithoutTagsInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTagsInput = {
@@ -1507,6 +1652,7 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1517,6 +1663,8 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutPasswordResetTokensInput = {
@@ -1530,6 +1678,7 @@ export type TenantCreateWithoutPasswordResetTokensInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1540,6 +1689,8 @@ export type TenantCreateWithoutPasswordResetTokensInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutPasswordResetTokensInput = {
@@ -1554,6 +1705,7 @@ export type TenantUncheckedCreateWithoutPasswordResetTokensInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1564,6 +1716,8 @@ export type TenantUncheckedCreateWithoutPasswordResetTokensInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutPasswordResetTokensInput = {
@@ -1593,6 +1747,7 @@ export type TenantUpdateWithoutPasswordResetTokensInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1603,6 +1758,8 @@ export type TenantUpdateWithoutPasswordResetTokensInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutPasswordResetTokensInput = {
@@ -1617,6 +1774,7 @@ export type TenantUncheckedUpdateWithoutPasswordResetTokensInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1627,6 +1785,252 @@ export type TenantUncheckedUpdateWithoutPasswordResetTokensInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutOutboxMessagesInput = {
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  passwordResetSettings?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutOutboxMessagesInput = {
+  id?: number
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  passwordResetSettings?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostUncheckedCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutOutboxMessagesInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
+}
+
+export type TenantUpsertWithoutOutboxMessagesInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutOutboxMessagesInput, Prisma.TenantUncheckedUpdateWithoutOutboxMessagesInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutOutboxMessagesInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutOutboxMessagesInput, Prisma.TenantUncheckedUpdateWithoutOutboxMessagesInput>
+}
+
+export type TenantUpdateWithoutOutboxMessagesInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutOutboxMessagesInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUncheckedUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutAccountAuditInput = {
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  passwordResetSettings?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutAccountAuditInput = {
+  id?: number
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  passwordResetSettings?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostUncheckedCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutAccountAuditInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutAccountAuditInput, Prisma.TenantUncheckedCreateWithoutAccountAuditInput>
+}
+
+export type TenantUpsertWithoutAccountAuditInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutAccountAuditInput, Prisma.TenantUncheckedUpdateWithoutAccountAuditInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutAccountAuditInput, Prisma.TenantUncheckedCreateWithoutAccountAuditInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutAccountAuditInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutAccountAuditInput, Prisma.TenantUncheckedUpdateWithoutAccountAuditInput>
+}
+
+export type TenantUpdateWithoutAccountAuditInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutAccountAuditInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUncheckedUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 
@@ -1643,6 +2047,8 @@ export type TenantCountOutputType = {
   types: number
   tags: number
   passwordResetTokens: number
+  outboxMessages: number
+  accountAudit: number
 }
 
 export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1654,6 +2060,8 @@ export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions
   types?: boolean | TenantCountOutputTypeCountTypesArgs
   tags?: boolean | TenantCountOutputTypeCountTagsArgs
   passwordResetTokens?: boolean | TenantCountOutputTypeCountPasswordResetTokensArgs
+  outboxMessages?: boolean | TenantCountOutputTypeCountOutboxMessagesArgs
+  accountAudit?: boolean | TenantCountOutputTypeCountAccountAuditArgs
 }
 
 /**
@@ -1722,6 +2130,20 @@ export type TenantCountOutputTypeCountPasswordResetTokensArgs<ExtArgs extends ru
   where?: Prisma.PasswordResetTokenWhereInput
 }
 
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountOutboxMessagesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.OutboxMessageWhereInput
+}
+
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountAccountAuditArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.AccountAuditEntryWhereInput
+}
+
 
 export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -1735,6 +2157,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
   passwordResetSettings?: boolean
+  deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1746,6 +2169,8 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   types?: boolean | Prisma.Tenant$typesArgs<ExtArgs>
   tags?: boolean | Prisma.Tenant$tagsArgs<ExtArgs>
   passwordResetTokens?: boolean | Prisma.Tenant$passwordResetTokensArgs<ExtArgs>
+  outboxMessages?: boolean | Prisma.Tenant$outboxMessagesArgs<ExtArgs>
+  accountAudit?: boolean | Prisma.Tenant$accountAuditArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["tenant"]>
 
@@ -1761,6 +2186,7 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
   passwordResetSettings?: boolean
+  deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1778,6 +2204,7 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
   passwordResetSettings?: boolean
+  deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1795,12 +2222,13 @@ export type TenantSelectScalar = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
   passwordResetSettings?: boolean
+  deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "passwordResetSettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "passwordResetSettings" | "deliverySettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   hosts?: boolean | Prisma.Tenant$hostsArgs<ExtArgs>
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
@@ -1810,6 +2238,8 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   types?: boolean | Prisma.Tenant$typesArgs<ExtArgs>
   tags?: boolean | Prisma.Tenant$tagsArgs<ExtArgs>
   passwordResetTokens?: boolean | Prisma.Tenant$passwordResetTokensArgs<ExtArgs>
+  outboxMessages?: boolean | Prisma.Tenant$outboxMessagesArgs<ExtArgs>
+  accountAudit?: boolean | Prisma.Tenant$accountAuditArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TenantIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -1826,6 +2256,8 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     types: Prisma.$ItemTypePayload<ExtArgs>[]
     tags: Prisma.$TagPayload<ExtArgs>[]
     passwordResetTokens: Prisma.$PasswordResetTokenPayload<ExtArgs>[]
+    outboxMessages: Prisma.$OutboxMessagePayload<ExtArgs>[]
+    accountAudit: Prisma.$AccountAuditEntryPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1839,6 +2271,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     allowApiPasswordReset: boolean
     registrationEnvelope: string
     passwordResetSettings: string
+    deliverySettings: string
     securityKey: string
     createdAt: Date
     updatedAt: Date
@@ -2244,6 +2677,8 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   types<T extends Prisma.Tenant$typesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$typesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ItemTypePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   tags<T extends Prisma.Tenant$tagsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$tagsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TagPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   passwordResetTokens<T extends Prisma.Tenant$passwordResetTokensArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$passwordResetTokensArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PasswordResetTokenPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  outboxMessages<T extends Prisma.Tenant$outboxMessagesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$outboxMessagesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$OutboxMessagePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  accountAudit<T extends Prisma.Tenant$accountAuditArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$accountAuditArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountAuditEntryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2284,6 +2719,7 @@ export interface TenantFieldRefs {
   readonly allowApiPasswordReset: Prisma.FieldRef<"Tenant", 'Boolean'>
   readonly registrationEnvelope: Prisma.FieldRef<"Tenant", 'String'>
   readonly passwordResetSettings: Prisma.FieldRef<"Tenant", 'String'>
+  readonly deliverySettings: Prisma.FieldRef<"Tenant", 'String'>
   readonly securityKey: Prisma.FieldRef<"Tenant", 'String'>
   readonly createdAt: Prisma.FieldRef<"Tenant", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Tenant", 'DateTime'>
@@ -2864,6 +3300,54 @@ export type Tenant$passwordResetTokensArgs<ExtArgs extends runtime.Types.Extensi
   take?: number
   skip?: number
   distinct?: Prisma.PasswordResetTokenScalarFieldEnum | Prisma.PasswordResetTokenScalarFieldEnum[]
+}
+
+/**
+ * Tenant.outboxMessages
+ */
+export type Tenant$outboxMessagesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the OutboxMessage
+   */
+  select?: Prisma.OutboxMessageSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the OutboxMessage
+   */
+  omit?: Prisma.OutboxMessageOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OutboxMessageInclude<ExtArgs> | null
+  where?: Prisma.OutboxMessageWhereInput
+  orderBy?: Prisma.OutboxMessageOrderByWithRelationInput | Prisma.OutboxMessageOrderByWithRelationInput[]
+  cursor?: Prisma.OutboxMessageWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.OutboxMessageScalarFieldEnum | Prisma.OutboxMessageScalarFieldEnum[]
+}
+
+/**
+ * Tenant.accountAudit
+ */
+export type Tenant$accountAuditArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the AccountAuditEntry
+   */
+  select?: Prisma.AccountAuditEntrySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the AccountAuditEntry
+   */
+  omit?: Prisma.AccountAuditEntryOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AccountAuditEntryInclude<ExtArgs> | null
+  where?: Prisma.AccountAuditEntryWhereInput
+  orderBy?: Prisma.AccountAuditEntryOrderByWithRelationInput | Prisma.AccountAuditEntryOrderByWithRelationInput[]
+  cursor?: Prisma.AccountAuditEntryWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.AccountAuditEntryScalarFieldEnum | Prisma.AccountAuditEntryScalarFieldEnum[]
 }
 
 /**

@@ -72,7 +72,9 @@ export const ModelName = {
   FilePromise: 'FilePromise',
   UploadReservation: 'UploadReservation',
   ItemFile: 'ItemFile',
-  PasswordResetToken: 'PasswordResetToken'
+  PasswordResetToken: 'PasswordResetToken',
+  OutboxMessage: 'OutboxMessage',
+  AccountAuditEntry: 'AccountAuditEntry'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -100,6 +102,7 @@ export const TenantScalarFieldEnum = {
   allowApiPasswordReset: 'allowApiPasswordReset',
   registrationEnvelope: 'registrationEnvelope',
   passwordResetSettings: 'passwordResetSettings',
+  deliverySettings: 'deliverySettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
@@ -382,6 +385,42 @@ export const PasswordResetTokenScalarFieldEnum = {
 } as const
 
 export type PasswordResetTokenScalarFieldEnum = (typeof PasswordResetTokenScalarFieldEnum)[keyof typeof PasswordResetTokenScalarFieldEnum]
+
+
+export const OutboxMessageScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  channel: 'channel',
+  destination: 'destination',
+  subject: 'subject',
+  text: 'text',
+  html: 'html',
+  purpose: 'purpose',
+  reference: 'reference',
+  status: 'status',
+  attempts: 'attempts',
+  nextAttemptAt: 'nextAttemptAt',
+  lastError: 'lastError',
+  createdAt: 'createdAt',
+  sentAt: 'sentAt'
+} as const
+
+export type OutboxMessageScalarFieldEnum = (typeof OutboxMessageScalarFieldEnum)[keyof typeof OutboxMessageScalarFieldEnum]
+
+
+export const AccountAuditEntryScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  event: 'event',
+  method: 'method',
+  ip: 'ip',
+  detail: 'detail',
+  at: 'at'
+} as const
+
+export type AccountAuditEntryScalarFieldEnum = (typeof AccountAuditEntryScalarFieldEnum)[keyof typeof AccountAuditEntryScalarFieldEnum]
 
 
 export const SortOrder = {

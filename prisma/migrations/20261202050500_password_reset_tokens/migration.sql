@@ -14,8 +14,10 @@ CREATE TABLE "PasswordResetToken" (
     CONSTRAINT "PasswordResetToken_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
--- AlterTable: ADD COLUMN rather than Prisma's table rebuild, so a migration another branch
--- adds to Tenant at the same time cannot drop this column (or this one theirs).
+-- AlterTable: ADD COLUMN rather than Prisma's table rebuild, so this migration cannot drop a
+-- column another branch added to Tenant meanwhile. (It runs after outbox_and_account_audit,
+-- whose SQLite rebuild of Tenant would otherwise drop this one: a later rebuild of Tenant must
+-- carry passwordResetSettings.)
 ALTER TABLE "Tenant" ADD COLUMN "passwordResetSettings" TEXT NOT NULL DEFAULT '{}';
 
 -- CreateIndex
