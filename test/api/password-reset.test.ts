@@ -150,6 +150,25 @@ describe('password reset (user.resetpassword and the reset page)', function () {
       await mailbox.nextLink(target.login);
     });
 
+    it('a send quota refusal is audited, never answered: the same 200, no token, no mail', async () => {
+      const tenant = await aTenant(server, { settings: { allowApiPasswordReset: true } });
+      const user = await aUser(server, ['useApi'], { key: tenant.admin.key, host: tenant.host });
+      const db = server.running.services.database.prisma;
+      // One mail per address and hour in this tenant (its delivery settings, set in the row).
+      await db.tenant.update({ where: { id: tenant.id }, data: { deliverySettings: JSON.stringify({ mail: { perDestinationHourly: 1 } }) } });
+      const first = await ask({ user_id: user.login }, { key: tenant.admin.key, host: tenant.host });
+      await mailbox.nextLink(user.login);
+      const second = await ask({ user_id: user.login }, { key: tenant.admin.key, host: tenant.host });
+      expect(second.status).to.equal(first.status);
+      expect(second.text).to.equal(first.text);
+      await server.running.services.passwordReset.drain();
+      expect(await db.passwordResetToken.count({ where: { userId: user.id } })).to.equal(1);
+      expect(await mailbox.countTo(user.login)).to.equal(1);
+      const failed = (await mailbox.auditOf(user.id)).filter((e) => e.event === 'reset_failed');
+      expect(failed).to.have.length(1);
+      expect(JSON.parse(failed[0].detail)).to.include({ stage: 'request', reason: 'DESTINATION_QUOTA_EXCEEDED' });
+    });
+
     it('answers 403 API_KEY_MISSING without a key', async () => {
       const res = await server.request('POST', '/api/v1/app/user.resetpassword', { body: { user_id: caller.login } });
       expect(res.status).to.equal(403);
