@@ -202,6 +202,7 @@ describe('password reset (user.resetpassword and the reset page)', function () {
       ['ftp:', 'ftp://files.example.com/'],
       ['a URL with credentials', 'https://user:secret@app.example.com/after'],
       ['not a URL', 'not a url'],
+      ['a host with characters no host has (they would reach the page\'s CSP)', "https://app.example.com;script-src'x/after"],
     ]) {
       it(`answers 400 REDIRECT_URL_INVALID for ${what}, and sends nothing`, async () => {
         const target = await aUser(server, ['useApi']);
@@ -318,6 +319,21 @@ describe('password reset (user.resetpassword and the reset page)', function () {
       expectForwarded(await setPassword(link, 'yet-another-password'), 'error', 'used');
       expectForwarded(await openPage(link), 'error', 'used');
       expect(await canSignIn(target.login, NEW_PASSWORD)).to.equal(true);
+    });
+
+    it('two submissions of one link racing: one success, one used; the password is the winner\'s', async () => {
+      const target = await aUser(server, ['useApi']);
+      const link = await linkFor(target.login, { redirect_url: REDIRECT });
+      const passwords = ['racing-password-a', 'racing-password-b'];
+      const answers = await Promise.all(passwords.map((p) => setPassword(link, p)));
+      const outcome = (r: ApiResponse) => {
+        const params = new URL(r.headers.location).searchParams;
+        return params.get('reason') ?? params.get('status');
+      };
+      expect(answers.map(outcome).sort()).to.deep.equal(['success', 'used']);
+      const won = answers.findIndex((r) => outcome(r) === 'success');
+      expect(await canSignIn(target.login, passwords[won])).to.equal(true);
+      expect(await canSignIn(target.login, passwords[1 - won])).to.equal(false);
     });
 
     it('using one link revokes the user\'s other reset links (reason=used), and only that user\'s', async () => {

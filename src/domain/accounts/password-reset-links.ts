@@ -72,10 +72,17 @@ export function resetLink(baseUrl: string, token: string, sealedRedirect: string
   return url.href;
 }
 
+/**
+ * A DNS name or an IP literal. The URL parser lets `;`, `,`, `'` and `*` through in a host: such
+ * an origin could break out of the page's Content-Security-Policy (it names the origin), and no
+ * real host has them.
+ */
+const PLAIN_HOST = /^(?:[a-z0-9_-]+\.)*[a-z0-9_-]+\.?$|^\[[0-9a-f:.]+\]$/i;
+
 function isHttpUrl(text: string): URL | null {
   try {
     const url = new URL(text);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password ? url : null;
+    return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && PLAIN_HOST.test(url.hostname) ? url : null;
   } catch {
     return null;
   }

@@ -50,7 +50,10 @@ export interface Page {
 
 /** The headers every answer of the page carries; `forwardOrigin`: where a form may be redirected. */
 export function pageHeaders(forwardOrigin: string | null = null): Record<string, string> {
-  const formAction = ["'self'", ...(forwardOrigin ? [forwardOrigin] : [])].join(' ');
+  // The origin comes from an authenticated, checked redirect; checked again here, where it
+  // becomes part of a header's grammar.
+  const safe = forwardOrigin !== null && /^https?:\/\/[A-Za-z0-9._\-[\]:]+$/.test(forwardOrigin);
+  const formAction = ["'self'", ...(safe ? [forwardOrigin] : [])].join(' ');
   return {
     'Content-Security-Policy': [
       "default-src 'none'",
