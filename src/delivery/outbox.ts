@@ -89,6 +89,27 @@ export class Outbox {
     }, context);
   }
 
+  /** One page of the tenant's messages, newest first, with the total matching the filters. */
+  async readPage(tenantId: number, query: OutboxQuery): Promise<{ total: number; messages: OutboxRow[] }> {
+    const where = {
+      tenantId,
+      ...(query.destination !== undefined ? { destination: query.destination.includes('@') ? query.destination.trim().toLowerCase() : query.destination.trim() } : {}),
+      ...(query.purpose !== undefined ? { purpose: query.purpose } : {}),
+      ...(query.status !== undefined ? { status: query.status } : {}),
+      ...(query.channel !== undefined ? { channel: query.channel } : {}),
+    };
+    const [total, messages] = await Promise.all([
+      this.db.outboxMessage.count({ where }),
+      this.db.outboxMessage.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: query.limit, skip: query.offset }),
+    ]);
+    return { total, messages };
+  }
+
+  /** One message of the tenant (null: none, or another tenant's). */
+  readOne(tenantId: number, id: number): Promise<OutboxRow | null> {
+    return this.db.outboxMessage.findFirst({ where: { id, tenantId } });
+  }
+
   private async enqueue(work: Work, message: NewMessage, context: SendContext): Promise<number> {
     const { tx } = work;
     const settings = await this.settingsOf(tx, message.tenantId);
@@ -148,6 +169,17 @@ export class Outbox {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_SPACE}::int, ${tenantId}::int)`;
   }
 }
+
+export interface OutboxQuery {
+  destination?: string;
+  purpose?: string;
+  status?: string;
+  channel?: Channel;
+  limit: number;
+  offset: number;
+}
+
+export type OutboxRow = Awaited<ReturnType<Db['outboxMessage']['findFirstOrThrow']>>;
 
 interface NewMessage {
   tenantId: number;

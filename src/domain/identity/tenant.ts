@@ -1,5 +1,6 @@
 // A tenant as the pipeline sees it: id, flags and parsed settings.
 import type { Tenant as TenantRow } from '../../../generated/prisma-sqlite/client.ts';
+import { parseDeliverySettings, type DeliverySettings } from '../../delivery/delivery-settings.ts';
 
 export interface RegistrationEnvelope {
   allowedDomains: string[];
@@ -15,6 +16,8 @@ export interface TenantSettings {
   allowApiPasswordReset: boolean;
   registrationEnvelope: RegistrationEnvelope;
   passwordReset: PasswordResetSettings;
+  /** Send quotas and SMS guards (src/delivery/delivery-settings.ts). */
+  deliverySettings: DeliverySettings;
 }
 
 export interface TenantContext {
@@ -56,6 +59,7 @@ export function toTenantContext(row: TenantRow): TenantContext {
       allowApiPasswordReset: row.allowApiPasswordReset,
       registrationEnvelope: parseEnvelope(row.registrationEnvelope),
       passwordReset: parsePasswordResetSettings(row.passwordResetSettings),
+      deliverySettings: parseDeliverySettings(row.deliverySettings),
     },
   };
 }
