@@ -388,6 +388,19 @@ describe('password reset (user.resetpassword and the reset page)', function () {
       expect(await canSignIn(target.login, target.password)).to.equal(true);
     });
 
+    it('turning allowApiPasswordReset off stops outstanding links (reason=invalid); on again, they work', async () => {
+      const tenant = await aTenant(server, { settings: { allowApiPasswordReset: true } });
+      const link = await linkFor(tenant.admin.login, { redirect_url: REDIRECT }, { key: tenant.admin.key, host: tenant.host });
+      await patchSettings({ allowApiPasswordReset: false }, tenant.admin.key, tenant.host);
+      expectForwarded(await openPage(link, tenant.host), 'error', 'invalid');
+      expectForwarded(await setPassword(link, NEW_PASSWORD, tenant.host), 'error', 'invalid');
+      await patchSettings({ allowApiPasswordReset: true }, tenant.admin.key, tenant.host);
+      // Refusals for the switch are not wrong guesses: nothing was counted against the token.
+      const db = server.running.services.database.prisma;
+      expect((await db.passwordResetToken.findFirstOrThrow({ where: { tenantId: tenant.id } })).failedAttempts).to.equal(0);
+      expectForwarded(await setPassword(link, NEW_PASSWORD, tenant.host), 'success');
+    });
+
     it('a missing or malformed token answers invalid (no redirect to follow)', async () => {
       for (const path of ['/api/v1/reset-password', '/api/v1/reset-password?token=abc', '/api/v1/reset-password?token=x&redirect=y']) {
         const page = await server.request('GET', path);

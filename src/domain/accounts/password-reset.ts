@@ -155,7 +155,8 @@ export class PasswordReset {
       return { outcome: 'invalid', redirectUrl: null };
     }
     let state = this.stateOf(tenant, row, secret);
-    if (state === 'invalid') {
+    // Only a wrong secret is a guess worth counting (not a tenant that turned resets off).
+    if (state === 'invalid' && !secretMatches(tenant.securityKey, secret, row.secretHash)) {
       const count = await countWrongSecret(db, row.id, MAX_WRONG_SECRETS);
       if (count >= MAX_WRONG_SECRETS) state = 'too_many_attempts';
       await this.auditFailure(tenant, row, ip, state, { wrongGuesses: count });
@@ -197,9 +198,14 @@ export class PasswordReset {
     return openRedirect(tenant, row.userId, row.publicId, sealed) ?? false;
   }
 
-  /** Locked first (a right secret does not unlock), then the secret, then used, then expiry. */
+  /**
+   * Locked first (a right secret does not unlock), then the secret, then used, then expiry. A
+   * tenant that turns allowApiPasswordReset off stops its outstanding links too (an operator
+   * reacting to abuse expects that).
+   */
   private stateOf(tenant: TenantContext, row: ResetTokenRow, secret: string): TokenView['state'] {
     if (row.failedAttempts >= MAX_WRONG_SECRETS) return 'too_many_attempts';
+    if (!tenant.settings.allowApiPasswordReset) return 'invalid';
     if (!secretMatches(tenant.securityKey, secret, row.secretHash)) return 'invalid';
     if (row.usedAt || row.revokedAt) return 'used';
     if (row.expiresAt.getTime() <= this.now().getTime()) return 'expired';
