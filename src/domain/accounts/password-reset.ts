@@ -64,6 +64,8 @@ export interface TokenView {
 export type CompleteOutcome = { outcome: 'success' | ResetFailure; redirectUrl: string | null };
 
 const AUDIT_METHOD = 'mail_link';
+/** Requests answered and not yet carried out, per process; beyond, new ones are dropped (logged). */
+export const MAX_PENDING_REQUESTS = 1000;
 const PURPOSE = 'password_reset';
 
 export class PasswordReset {
@@ -79,6 +81,12 @@ export class PasswordReset {
    * unknown e-mails do the same work up to here (none), so status, body and timing match.
    */
   request(request: ResetRequest): void {
+    if (this.pending.size >= MAX_PENDING_REQUESTS) {
+      // A flood (the key rate limit allows 100 a second) must not grow memory without bound;
+      // the answer stays the same, so a dropped request tells its sender nothing either.
+      this.options.log.warn({ tenant: request.tenant.id, requestId: request.requestId, pending: this.pending.size }, 'password reset request dropped: too many waiting');
+      return;
+    }
     const job = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.carryOut(request))
       .catch((error: unknown) => this.options.log.error({ err: error, requestId: request.requestId, tenant: request.tenant.id }, 'password reset request failed after its answer'))
