@@ -236,6 +236,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/user.resetpassword": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * E-mail a user a link to the platform's password-reset page
+         * @description Requires `apiUserPasswordReset` and the tenant setting `allowApiPasswordReset` (403
+         *     `PASSWORD_RESET_DISABLED` when it is off). `redirect_url`, when given, must be an absolute
+         *     `http:` or `https:` URL (400 `REDIRECT_URL_INVALID`) and, when the tenant's
+         *     `passwordReset.allowedRedirectOrigins` is not empty, on one of those origins (400
+         *     `REDIRECT_URL_NOT_ALLOWED`). Otherwise the answer is always the same 200 and message,
+         *     whether or not `user_id` belongs to an active user of this tenant: the lookup, the token
+         *     and the mail (an outbox row) happen after the answer is sent. The mail links to
+         *     `GET /reset-password`; the link carries `redirect_url` encrypted and authenticated with a
+         *     key derived from the tenant's security key, bound to the tenant, the user and the token.
+         *     A token works once, for `passwordReset.tokenTtlSeconds` (30 min by default); using it
+         *     revokes the user's other reset tokens. Fields are read as normal POST fields
+         *     (form-encoded) or as JSON. See docs/password-reset.md.
+         */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The password-reset page a reset mail links to
+         * @description Shows the form (new password, twice) when `token` is usable; changes nothing (a mail
+         *     scanner opening the link consumes nothing). When the token is not usable the browser is
+         *     sent (303) to the link's redirect URL with `status=error&reason=expired|used|invalid|too_many_attempts`,
+         *     or, without one, the page says why. A `redirect` that fails its authentication is never
+         *     followed: the page shows `invalid`. Served with `Cache-Control: no-store`,
+         *     `Referrer-Policy: no-referrer` and a strict Content-Security-Policy.
+         */
+        get: operations["getPasswordResetPage"];
+        put?: never;
+        /**
+         * Set the new password (the reset page's form)
+         * @description Sets the password when the token is usable and the two passwords agree (8 to 1024
+         *     characters; otherwise the form is shown again and nothing changes), marks the token used,
+         *     revokes the user's other reset tokens, then sends the browser (303) to the redirect URL
+         *     with `status=success`, or with `status=error&reason=expired|used|invalid|too_many_attempts`.
+         *     Without a redirect URL the page shows the result. Each wrong secret sent for a token is
+         *     counted; the fifth locks it (`too_many_attempts`), even for the right secret later.
+         */
+        post: operations["completePasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/manage": {
         parameters: {
             query?: never;
@@ -1366,6 +1431,35 @@ export interface components {
             /** @description API key string to revoke */
             key: string;
         };
+        PasswordResetRequest: {
+            /**
+             * Format: email
+             * @description E-mail (login) of the user whose password is being reset
+             */
+            user_id: string;
+            /** @description Absolute http(s) URL the browser is sent to after the flow, with `status=success` or `status=error&reason=expired|used|invalid|too_many_attempts` appended */
+            redirect_url?: string;
+        };
+        PasswordResetForm: {
+            token?: string;
+            redirect?: string;
+            password?: string;
+            confirm?: string;
+        };
+        PasswordResetSettings: {
+            /** @description How long a reset link works (default 1800) */
+            tokenTtlSeconds: number;
+            /** @description Origins a `redirect_url` must be on (`https://app.example.com`); empty: any absolute http(s) URL */
+            allowedRedirectOrigins: string[];
+            /** @description Base URL of the reset link in mails (e.g. `https://api.acme.example`); null: the server's PUBLIC_BASE_URL */
+            linkBaseUrl: string | null;
+        };
+        /** @description Merged over the current settings */
+        PasswordResetSettingsPatch: {
+            tokenTtlSeconds?: number;
+            allowedRedirectOrigins?: string[];
+            linkBaseUrl?: string | null;
+        };
         AuthToken: {
             id: number;
             userId: number;
@@ -1578,6 +1672,7 @@ export interface components {
             allowApiPasswordReset: boolean;
             registrationEnvelope: components["schemas"]["RegistrationEnvelope"];
             deliverySettings?: components["schemas"]["DeliverySettings"];
+            passwordReset?: components["schemas"]["PasswordResetSettings"];
         };
         /**
          * @description `pending`: waiting for its (next) attempt at `nextAttemptAt`; `sending`: an attempt is in
@@ -1687,6 +1782,7 @@ export interface components {
             allowApiPasswordReset?: boolean;
             registrationEnvelope?: components["schemas"]["RegistrationEnvelope"];
             deliverySettings?: components["schemas"]["DeliverySettingsPatch"];
+            passwordReset?: components["schemas"]["PasswordResetSettingsPatch"];
         };
         Tenant: {
             id: number;
@@ -2043,6 +2139,10 @@ export interface components {
         XCache: "HIT" | "MISS" | "BYPASS";
         /** @description Seconds to wait before retrying */
         RetryAfter: number;
+        /** @description `no-store`: a page that carries a one-time token is kept by no cache. */
+        NoStore: "no-store";
+        /** @description Where the browser goes next (an absolute URL the integration gave, with the flow's `status` appended) */
+        RedirectLocation: string;
     };
     pathItems: never;
 }
@@ -2458,6 +2558,123 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; the same answer for known and unknown e-mails */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        message: "Password reset initiated. E-mail sent to the user.";
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getPasswordResetPage: {
+        parameters: {
+            query?: {
+                /** @description `<tokenId>.<secret>` from the e-mailed link */
+                token?: string;
+                /** @description The sealed redirect URL from the e-mailed link (opaque) */
+                redirect?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The form, or the result when there is no redirect URL */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The token is not usable; forwarded to the redirect URL with `status=error&reason=…` */
+            303: {
+                headers: {
+                    Location: components["headers"]["RedirectLocation"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    completePasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["PasswordResetForm"];
+                "application/json": components["schemas"]["PasswordResetForm"];
+            };
+        };
+        responses: {
+            /** @description The form again (passwords missing, too short or different), or the result when there is no redirect URL */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Done, or refused; forwarded to the redirect URL with `status=success` or `status=error&reason=…` */
+            303: {
+                headers: {
+                    Location: components["headers"]["RedirectLocation"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -80,6 +80,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     onHookError: (error) => logger.error({ err: error }, 'after-commit hook failed (the write had committed)'),
     delivery: deliverySetup(config),
     logger,
+    publicBaseUrl: config.publicBaseUrl,
     files: {
       storage,
       limits: {
@@ -174,6 +175,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       },
       abandon: stopSweeping,
     },
+    // Password-reset requests answered just before the signal are carried out (their outbox rows
+    // written) before the delivery worker stops.
+    { name: 'password reset requests', limitMs: 2_000, run: () => services.passwordReset.drain() },
     // Sends in progress finish (each bounded by DELIVERY_SEND_TIMEOUT_MS) before the database
     // closes; what is left pending is taken by another process's poller or on the next start.
     {

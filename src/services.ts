@@ -25,6 +25,7 @@ import { AccountAudit } from './domain/audit/account-audit.ts';
 import { Outbox } from './delivery/outbox.ts';
 import { DeliveryWorker } from './delivery/delivery-worker.ts';
 import type { DeliverySetup } from './delivery/transports.ts';
+import { PasswordReset } from './domain/accounts/password-reset.ts';
 
 export interface Services {
   database: Database;
@@ -49,6 +50,8 @@ export interface Services {
   outbox: Outbox;
   delivery: DeliveryWorker;
   accountAudit: AccountAudit;
+  /** user.resetpassword and the reset page (src/domain/accounts/password-reset.ts). */
+  passwordReset: PasswordReset;
 }
 
 export function createServices(options: {
@@ -64,6 +67,8 @@ export function createServices(options: {
   /** Transports and retry settings (src/delivery/transports.ts); none: the outbox is the delivery. */
   delivery?: DeliverySetup;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** PUBLIC_BASE_URL: the base of links in mails (never a request's Host). */
+  publicBaseUrl?: string;
 }): Services {
   const db = options.database.prisma;
   // Every write of every service goes through this one unit of work.
@@ -74,6 +79,7 @@ export function createServices(options: {
   const files = new FilesService(db, unitOfWork, typeRegistry, options.files.storage, reservations, options.files.limits);
   const invalidation = new CacheInvalidation(options.responseCache);
   const items = new ItemsService(db, unitOfWork, typeRegistry, options.database.dialect, files, invalidation);
+  const delivery = deliveryServices(options);
   return {
     database: options.database,
     unitOfWork,
@@ -92,8 +98,22 @@ export function createServices(options: {
     limiters: options.limiters,
     responseCache: options.responseCache,
     contract: options.contract,
-    ...deliveryServices(options),
+    ...delivery,
+    passwordReset: passwordResetService(options, unitOfWork, identity, delivery),
   };
+}
+
+function passwordResetService(options: Parameters<typeof createServices>[0], unitOfWork: UnitOfWork, identity: IdentityResolver, delivery: ReturnType<typeof deliveryServices>) {
+  const logger = options.logger ?? { info() {}, warn() {}, error() {} };
+  return new PasswordReset({
+    db: options.database.prisma,
+    unitOfWork,
+    identity,
+    outbox: delivery.outbox,
+    audit: delivery.accountAudit,
+    publicBaseUrl: options.publicBaseUrl ?? 'http://localhost:3000',
+    log: { warn: (details, message) => logger.warn(details, message), error: (details, message) => logger.error(details, message) },
+  });
 }
 
 function deliveryServices(options: Parameters<typeof createServices>[0]) {

@@ -157,6 +157,11 @@ export type UploadReservation = Prisma.UploadReservationModel
  */
 export type ItemFile = Prisma.ItemFileModel
 /**
+ * Model PasswordResetToken
+ * 
+ */
+export type PasswordResetToken = Prisma.PasswordResetTokenModel
+/**
  * Model OutboxMessage
  * 
  */

@@ -72,6 +72,10 @@ export const Errors = {
   cacheUnavailable: defineError<{ retryAfter: number }>('CACHE_UNAVAILABLE', 503, (d) => `The cache store (Redis) is unavailable; nothing was purged or read; retry in ${d.retryAfter} s`),
   // faults: the database cannot answer right now (down, restarting, out of connections, busy)
   databaseUnavailable: defineError<{ retryAfter: number }>('DATABASE_UNAVAILABLE', 503, (d) => `The database is unavailable; retry in ${d.retryAfter} s`),
+  // password reset (user.resetpassword, domain/accounts/password-reset*.ts)
+  passwordResetDisabled: defineError('PASSWORD_RESET_DISABLED', 403, () => 'Password reset through the API is turned off for this tenant (setting allowApiPasswordReset)'),
+  redirectUrlInvalid: defineError('REDIRECT_URL_INVALID', 400, () => 'redirect_url must be an absolute http: or https: URL without credentials (at most 2048 characters)'),
+  redirectUrlNotAllowed: defineError<{ origin: string }>('REDIRECT_URL_NOT_ALLOWED', 400, (d) => `redirect_url is on ${d.origin.slice(0, 200)}, which is not one of the tenant's allowed redirect origins`),
   // delivery: the outbox's quotas and SMS guards (src/delivery/send-guards.ts)
   invalidMailAddress: defineError('INVALID_MAIL_ADDRESS', 400, () => 'The e-mail address is not valid'),
   invalidPhoneNumber: defineError('INVALID_PHONE_NUMBER', 400, () => 'The phone number must be in E.164 form: "+" and 8 to 15 digits'),

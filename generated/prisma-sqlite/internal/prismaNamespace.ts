@@ -413,6 +413,7 @@ export const ModelName = {
   FilePromise: 'FilePromise',
   UploadReservation: 'UploadReservation',
   ItemFile: 'ItemFile',
+  PasswordResetToken: 'PasswordResetToken',
   OutboxMessage: 'OutboxMessage',
   AccountAuditEntry: 'AccountAuditEntry'
 } as const
@@ -430,7 +431,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "uploadReservation" | "itemFile" | "outboxMessage" | "accountAuditEntry"
+    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "uploadReservation" | "itemFile" | "passwordResetToken" | "outboxMessage" | "accountAuditEntry"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -2136,6 +2137,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    PasswordResetToken: {
+      payload: Prisma.$PasswordResetTokenPayload<ExtArgs>
+      fields: Prisma.PasswordResetTokenFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PasswordResetTokenFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PasswordResetTokenPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PasswordResetTokenFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PasswordResetTokenPayload>
+        }
+        findFirst: {
+          args: Prisma.PasswordResetTokenFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PasswordResetTokenPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PasswordResetTokenFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PasswordResetTokenPayload>
+        }
+        findMany: {
+          args: Prisma.PasswordResetTokenFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PasswordResetTokenPayload>[]
+        }
+        create: {
+          args: Prisma.PasswordResetTokenCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PasswordResetTokenPayload>
+        }
+        createMany: {
+          args: Prisma.PasswordResetTokenCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PasswordResetTokenCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PasswordResetTokenPayload>[]
+        }
+        delete: {
+          args: Prisma.PasswordResetTokenDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PasswordResetTokenPayload>
+        }
+        update: {
+          args: Prisma.PasswordResetTokenUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PasswordResetTokenPayload>
+        }
+        deleteMany: {
+          args: Prisma.PasswordResetTokenDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PasswordResetTokenUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PasswordResetTokenUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PasswordResetTokenPayload>[]
+        }
+        upsert: {
+          args: Prisma.PasswordResetTokenUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PasswordResetTokenPayload>
+        }
+        aggregate: {
+          args: Prisma.PasswordResetTokenAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePasswordResetToken>
+        }
+        groupBy: {
+          args: Prisma.PasswordResetTokenGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PasswordResetTokenGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PasswordResetTokenCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PasswordResetTokenCountAggregateOutputType> | number
+        }
+      }
+    }
     OutboxMessage: {
       payload: Prisma.$OutboxMessagePayload<ExtArgs>
       fields: Prisma.OutboxMessageFieldRefs
@@ -2331,6 +2406,7 @@ export const TenantScalarFieldEnum = {
   multiValueShape: 'multiValueShape',
   allowApiPasswordReset: 'allowApiPasswordReset',
   registrationEnvelope: 'registrationEnvelope',
+  passwordResetSettings: 'passwordResetSettings',
   deliverySettings: 'deliverySettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
@@ -2600,6 +2676,22 @@ export const ItemFileScalarFieldEnum = {
 export type ItemFileScalarFieldEnum = (typeof ItemFileScalarFieldEnum)[keyof typeof ItemFileScalarFieldEnum]
 
 
+export const PasswordResetTokenScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  publicId: 'publicId',
+  secretHash: 'secretHash',
+  expiresAt: 'expiresAt',
+  failedAttempts: 'failedAttempts',
+  usedAt: 'usedAt',
+  revokedAt: 'revokedAt',
+  createdAt: 'createdAt'
+} as const
+
+export type PasswordResetTokenScalarFieldEnum = (typeof PasswordResetTokenScalarFieldEnum)[keyof typeof PasswordResetTokenScalarFieldEnum]
+
+
 export const OutboxMessageScalarFieldEnum = {
   id: 'id',
   tenantId: 'tenantId',
@@ -2802,6 +2894,7 @@ export type GlobalOmitConfig = {
   filePromise?: Prisma.FilePromiseOmit
   uploadReservation?: Prisma.UploadReservationOmit
   itemFile?: Prisma.ItemFileOmit
+  passwordResetToken?: Prisma.PasswordResetTokenOmit
   outboxMessage?: Prisma.OutboxMessageOmit
   accountAuditEntry?: Prisma.AccountAuditEntryOmit
 }

@@ -72,6 +72,7 @@ export const ModelName = {
   FilePromise: 'FilePromise',
   UploadReservation: 'UploadReservation',
   ItemFile: 'ItemFile',
+  PasswordResetToken: 'PasswordResetToken',
   OutboxMessage: 'OutboxMessage',
   AccountAuditEntry: 'AccountAuditEntry'
 } as const
@@ -100,6 +101,7 @@ export const TenantScalarFieldEnum = {
   multiValueShape: 'multiValueShape',
   allowApiPasswordReset: 'allowApiPasswordReset',
   registrationEnvelope: 'registrationEnvelope',
+  passwordResetSettings: 'passwordResetSettings',
   deliverySettings: 'deliverySettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
@@ -367,6 +369,22 @@ export const ItemFileScalarFieldEnum = {
 } as const
 
 export type ItemFileScalarFieldEnum = (typeof ItemFileScalarFieldEnum)[keyof typeof ItemFileScalarFieldEnum]
+
+
+export const PasswordResetTokenScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  publicId: 'publicId',
+  secretHash: 'secretHash',
+  expiresAt: 'expiresAt',
+  failedAttempts: 'failedAttempts',
+  usedAt: 'usedAt',
+  revokedAt: 'revokedAt',
+  createdAt: 'createdAt'
+} as const
+
+export type PasswordResetTokenScalarFieldEnum = (typeof PasswordResetTokenScalarFieldEnum)[keyof typeof PasswordResetTokenScalarFieldEnum]
 
 
 export const OutboxMessageScalarFieldEnum = {

@@ -49,6 +49,7 @@ export type TenantMinAggregateOutputType = {
   multiValueShape: string | null
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
+  passwordResetSettings: string | null
   deliverySettings: string | null
   securityKey: string | null
   createdAt: Date | null
@@ -66,6 +67,7 @@ export type TenantMaxAggregateOutputType = {
   multiValueShape: string | null
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
+  passwordResetSettings: string | null
   deliverySettings: string | null
   securityKey: string | null
   createdAt: Date | null
@@ -83,6 +85,7 @@ export type TenantCountAggregateOutputType = {
   multiValueShape: number
   allowApiPasswordReset: number
   registrationEnvelope: number
+  passwordResetSettings: number
   deliverySettings: number
   securityKey: number
   createdAt: number
@@ -114,6 +117,7 @@ export type TenantMinAggregateInputType = {
   multiValueShape?: true
   allowApiPasswordReset?: true
   registrationEnvelope?: true
+  passwordResetSettings?: true
   deliverySettings?: true
   securityKey?: true
   createdAt?: true
@@ -131,6 +135,7 @@ export type TenantMaxAggregateInputType = {
   multiValueShape?: true
   allowApiPasswordReset?: true
   registrationEnvelope?: true
+  passwordResetSettings?: true
   deliverySettings?: true
   securityKey?: true
   createdAt?: true
@@ -148,6 +153,7 @@ export type TenantCountAggregateInputType = {
   multiValueShape?: true
   allowApiPasswordReset?: true
   registrationEnvelope?: true
+  passwordResetSettings?: true
   deliverySettings?: true
   securityKey?: true
   createdAt?: true
@@ -252,6 +258,7 @@ export type TenantGroupByOutputType = {
   multiValueShape: string
   allowApiPasswordReset: boolean
   registrationEnvelope: string
+  passwordResetSettings: string
   deliverySettings: string
   securityKey: string
   createdAt: Date
@@ -292,6 +299,7 @@ export type TenantWhereInput = {
   multiValueShape?: Prisma.StringFilter<"Tenant"> | string
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
+  passwordResetSettings?: Prisma.StringFilter<"Tenant"> | string
   deliverySettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -303,6 +311,7 @@ export type TenantWhereInput = {
   apiKeys?: Prisma.ApiKeyListRelationFilter
   types?: Prisma.ItemTypeListRelationFilter
   tags?: Prisma.TagListRelationFilter
+  passwordResetTokens?: Prisma.PasswordResetTokenListRelationFilter
   outboxMessages?: Prisma.OutboxMessageListRelationFilter
   accountAudit?: Prisma.AccountAuditEntryListRelationFilter
 }
@@ -318,6 +327,7 @@ export type TenantOrderByWithRelationInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  passwordResetSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -329,6 +339,7 @@ export type TenantOrderByWithRelationInput = {
   apiKeys?: Prisma.ApiKeyOrderByRelationAggregateInput
   types?: Prisma.ItemTypeOrderByRelationAggregateInput
   tags?: Prisma.TagOrderByRelationAggregateInput
+  passwordResetTokens?: Prisma.PasswordResetTokenOrderByRelationAggregateInput
   outboxMessages?: Prisma.OutboxMessageOrderByRelationAggregateInput
   accountAudit?: Prisma.AccountAuditEntryOrderByRelationAggregateInput
 }
@@ -347,6 +358,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   multiValueShape?: Prisma.StringFilter<"Tenant"> | string
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
+  passwordResetSettings?: Prisma.StringFilter<"Tenant"> | string
   deliverySettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -358,6 +370,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   apiKeys?: Prisma.ApiKeyListRelationFilter
   types?: Prisma.ItemTypeListRelationFilter
   tags?: Prisma.TagListRelationFilter
+  passwordResetTokens?: Prisma.PasswordResetTokenListRelationFilter
   outboxMessages?: Prisma.OutboxMessageListRelationFilter
   accountAudit?: Prisma.AccountAuditEntryListRelationFilter
 }, "id" | "slug">
@@ -373,6 +386,7 @@ export type TenantOrderByWithAggregationInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  passwordResetSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -398,6 +412,7 @@ export type TenantScalarWhereWithAggregatesInput = {
   multiValueShape?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   allowApiPasswordReset?: Prisma.BoolWithAggregatesFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
+  passwordResetSettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   deliverySettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   securityKey?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
@@ -414,6 +429,7 @@ export type TenantCreateInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -425,6 +441,7 @@ export type TenantCreateInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
@@ -440,6 +457,7 @@ export type TenantUncheckedCreateInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -451,6 +469,7 @@ export type TenantUncheckedCreateInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
@@ -465,6 +484,7 @@ export type TenantUpdateInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -476,6 +496,7 @@ export type TenantUpdateInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
@@ -491,6 +512,7 @@ export type TenantUncheckedUpdateInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -502,6 +524,7 @@ export type TenantUncheckedUpdateInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
@@ -517,6 +540,7 @@ export type TenantCreateManyInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -533,6 +557,7 @@ export type TenantUpdateManyMutationInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -550,6 +575,7 @@ export type TenantUncheckedUpdateManyInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -567,6 +593,7 @@ export type TenantCountOrderByAggregateInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  passwordResetSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -590,6 +617,7 @@ export type TenantMaxOrderByAggregateInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  passwordResetSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -607,6 +635,7 @@ export type TenantMinOrderByAggregateInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  passwordResetSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -742,6 +771,20 @@ export type TenantUpdateOneRequiredWithoutTagsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutTagsInput, Prisma.TenantUpdateWithoutTagsInput>, Prisma.TenantUncheckedUpdateWithoutTagsInput>
 }
 
+export type TenantCreateNestedOneWithoutPasswordResetTokensInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutPasswordResetTokensInput, Prisma.TenantUncheckedCreateWithoutPasswordResetTokensInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutPasswordResetTokensInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutPasswordResetTokensNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutPasswordResetTokensInput, Prisma.TenantUncheckedCreateWithoutPasswordResetTokensInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutPasswordResetTokensInput
+  upsert?: Prisma.TenantUpsertWithoutPasswordResetTokensInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutPasswordResetTokensInput, Prisma.TenantUpdateWithoutPasswordResetTokensInput>, Prisma.TenantUncheckedUpdateWithoutPasswordResetTokensInput>
+}
+
 export type TenantCreateNestedOneWithoutOutboxMessagesInput = {
   create?: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
   connectOrCreate?: Prisma.TenantCreateOrConnectWithoutOutboxMessagesInput
@@ -780,6 +823,7 @@ export type TenantCreateWithoutHostsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -790,6 +834,7 @@ export type TenantCreateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
@@ -805,6 +850,7 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -815,6 +861,7 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
@@ -845,6 +892,7 @@ export type TenantUpdateWithoutHostsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -855,6 +903,7 @@ export type TenantUpdateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
@@ -870,6 +919,7 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -880,6 +930,7 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
@@ -894,6 +945,7 @@ export type TenantCreateWithoutUsersInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -904,6 +956,7 @@ export type TenantCreateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
@@ -919,6 +972,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -929,6 +983,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
@@ -959,6 +1014,7 @@ export type TenantUpdateWithoutUsersInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -969,6 +1025,7 @@ export type TenantUpdateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
@@ -984,6 +1041,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -994,6 +1052,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
@@ -1008,6 +1067,7 @@ export type TenantCreateWithoutGroupsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1018,6 +1078,7 @@ export type TenantCreateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
@@ -1033,6 +1094,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1043,6 +1105,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
@@ -1073,6 +1136,7 @@ export type TenantUpdateWithoutGroupsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1083,6 +1147,7 @@ export type TenantUpdateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
@@ -1098,6 +1163,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1108,6 +1174,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
@@ -1122,6 +1189,7 @@ export type TenantCreateWithoutRolesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1132,6 +1200,7 @@ export type TenantCreateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
@@ -1147,6 +1216,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1157,6 +1227,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
@@ -1187,6 +1258,7 @@ export type TenantUpdateWithoutRolesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1197,6 +1269,7 @@ export type TenantUpdateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
@@ -1212,6 +1285,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1222,6 +1296,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
@@ -1236,6 +1311,7 @@ export type TenantCreateWithoutTypesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1246,6 +1322,7 @@ export type TenantCreateWithoutTypesInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
@@ -1261,6 +1338,7 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1271,6 +1349,7 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
@@ -1301,6 +1380,7 @@ export type TenantUpdateWithoutTypesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1311,6 +1391,7 @@ export type TenantUpdateWithoutTypesInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
@@ -1326,6 +1407,7 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1336,6 +1418,7 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
@@ -1350,6 +1433,7 @@ export type TenantCreateWithoutApiKeysInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1360,6 +1444,7 @@ export type TenantCreateWithoutApiKeysInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
@@ -1375,6 +1460,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1385,6 +1471,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
@@ -1415,6 +1502,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1425,6 +1513,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
@@ -1440,6 +1529,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1450,6 +1540,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
@@ -1464,6 +1555,7 @@ export type TenantCreateWithoutTagsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1474,6 +1566,7 @@ export type TenantCreateWithoutTagsInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
@@ -1489,6 +1582,7 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1499,6 +1593,7 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
@@ -1529,6 +1624,7 @@ export type TenantUpdateWithoutTagsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1539,6 +1635,7 @@ export type TenantUpdateWithoutTagsInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
@@ -1554,6 +1651,7 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1564,6 +1662,129 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutPasswordResetTokensInput = {
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  passwordResetSettings?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutPasswordResetTokensInput = {
+  id?: number
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  passwordResetSettings?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostUncheckedCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutPasswordResetTokensInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutPasswordResetTokensInput, Prisma.TenantUncheckedCreateWithoutPasswordResetTokensInput>
+}
+
+export type TenantUpsertWithoutPasswordResetTokensInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutPasswordResetTokensInput, Prisma.TenantUncheckedUpdateWithoutPasswordResetTokensInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutPasswordResetTokensInput, Prisma.TenantUncheckedCreateWithoutPasswordResetTokensInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutPasswordResetTokensInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutPasswordResetTokensInput, Prisma.TenantUncheckedUpdateWithoutPasswordResetTokensInput>
+}
+
+export type TenantUpdateWithoutPasswordResetTokensInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutPasswordResetTokensInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUncheckedUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
@@ -1578,6 +1799,7 @@ export type TenantCreateWithoutOutboxMessagesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1589,6 +1811,7 @@ export type TenantCreateWithoutOutboxMessagesInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
@@ -1603,6 +1826,7 @@ export type TenantUncheckedCreateWithoutOutboxMessagesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1614,6 +1838,7 @@ export type TenantUncheckedCreateWithoutOutboxMessagesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
@@ -1643,6 +1868,7 @@ export type TenantUpdateWithoutOutboxMessagesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1654,6 +1880,7 @@ export type TenantUpdateWithoutOutboxMessagesInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
@@ -1668,6 +1895,7 @@ export type TenantUncheckedUpdateWithoutOutboxMessagesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1679,6 +1907,7 @@ export type TenantUncheckedUpdateWithoutOutboxMessagesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
   accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
@@ -1692,6 +1921,7 @@ export type TenantCreateWithoutAccountAuditInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1703,6 +1933,7 @@ export type TenantCreateWithoutAccountAuditInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
 }
 
@@ -1717,6 +1948,7 @@ export type TenantUncheckedCreateWithoutAccountAuditInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  passwordResetSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1728,6 +1960,7 @@ export type TenantUncheckedCreateWithoutAccountAuditInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedCreateNestedManyWithoutTenantInput
   outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
 }
 
@@ -1757,6 +1990,7 @@ export type TenantUpdateWithoutAccountAuditInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1768,6 +2002,7 @@ export type TenantUpdateWithoutAccountAuditInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
 }
 
@@ -1782,6 +2017,7 @@ export type TenantUncheckedUpdateWithoutAccountAuditInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1793,6 +2029,7 @@ export type TenantUncheckedUpdateWithoutAccountAuditInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  passwordResetTokens?: Prisma.PasswordResetTokenUncheckedUpdateManyWithoutTenantNestedInput
   outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
 }
 
@@ -1809,6 +2046,7 @@ export type TenantCountOutputType = {
   apiKeys: number
   types: number
   tags: number
+  passwordResetTokens: number
   outboxMessages: number
   accountAudit: number
 }
@@ -1821,6 +2059,7 @@ export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions
   apiKeys?: boolean | TenantCountOutputTypeCountApiKeysArgs
   types?: boolean | TenantCountOutputTypeCountTypesArgs
   tags?: boolean | TenantCountOutputTypeCountTagsArgs
+  passwordResetTokens?: boolean | TenantCountOutputTypeCountPasswordResetTokensArgs
   outboxMessages?: boolean | TenantCountOutputTypeCountOutboxMessagesArgs
   accountAudit?: boolean | TenantCountOutputTypeCountAccountAuditArgs
 }
@@ -1887,6 +2126,13 @@ export type TenantCountOutputTypeCountTagsArgs<ExtArgs extends runtime.Types.Ext
 /**
  * TenantCountOutputType without action
  */
+export type TenantCountOutputTypeCountPasswordResetTokensArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.PasswordResetTokenWhereInput
+}
+
+/**
+ * TenantCountOutputType without action
+ */
 export type TenantCountOutputTypeCountOutboxMessagesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   where?: Prisma.OutboxMessageWhereInput
 }
@@ -1910,6 +2156,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  passwordResetSettings?: boolean
   deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
@@ -1921,6 +2168,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   types?: boolean | Prisma.Tenant$typesArgs<ExtArgs>
   tags?: boolean | Prisma.Tenant$tagsArgs<ExtArgs>
+  passwordResetTokens?: boolean | Prisma.Tenant$passwordResetTokensArgs<ExtArgs>
   outboxMessages?: boolean | Prisma.Tenant$outboxMessagesArgs<ExtArgs>
   accountAudit?: boolean | Prisma.Tenant$accountAuditArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
@@ -1937,6 +2185,7 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  passwordResetSettings?: boolean
   deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
@@ -1954,6 +2203,7 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  passwordResetSettings?: boolean
   deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
@@ -1971,13 +2221,14 @@ export type TenantSelectScalar = {
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  passwordResetSettings?: boolean
   deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "deliverySettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "passwordResetSettings" | "deliverySettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   hosts?: boolean | Prisma.Tenant$hostsArgs<ExtArgs>
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
@@ -1986,6 +2237,7 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   types?: boolean | Prisma.Tenant$typesArgs<ExtArgs>
   tags?: boolean | Prisma.Tenant$tagsArgs<ExtArgs>
+  passwordResetTokens?: boolean | Prisma.Tenant$passwordResetTokensArgs<ExtArgs>
   outboxMessages?: boolean | Prisma.Tenant$outboxMessagesArgs<ExtArgs>
   accountAudit?: boolean | Prisma.Tenant$accountAuditArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
@@ -2003,6 +2255,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     apiKeys: Prisma.$ApiKeyPayload<ExtArgs>[]
     types: Prisma.$ItemTypePayload<ExtArgs>[]
     tags: Prisma.$TagPayload<ExtArgs>[]
+    passwordResetTokens: Prisma.$PasswordResetTokenPayload<ExtArgs>[]
     outboxMessages: Prisma.$OutboxMessagePayload<ExtArgs>[]
     accountAudit: Prisma.$AccountAuditEntryPayload<ExtArgs>[]
   }
@@ -2017,6 +2270,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     multiValueShape: string
     allowApiPasswordReset: boolean
     registrationEnvelope: string
+    passwordResetSettings: string
     deliverySettings: string
     securityKey: string
     createdAt: Date
@@ -2422,6 +2676,7 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   apiKeys<T extends Prisma.Tenant$apiKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$apiKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   types<T extends Prisma.Tenant$typesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$typesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ItemTypePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   tags<T extends Prisma.Tenant$tagsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$tagsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TagPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  passwordResetTokens<T extends Prisma.Tenant$passwordResetTokensArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$passwordResetTokensArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PasswordResetTokenPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   outboxMessages<T extends Prisma.Tenant$outboxMessagesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$outboxMessagesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$OutboxMessagePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   accountAudit<T extends Prisma.Tenant$accountAuditArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$accountAuditArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountAuditEntryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
@@ -2463,6 +2718,7 @@ export interface TenantFieldRefs {
   readonly multiValueShape: Prisma.FieldRef<"Tenant", 'String'>
   readonly allowApiPasswordReset: Prisma.FieldRef<"Tenant", 'Boolean'>
   readonly registrationEnvelope: Prisma.FieldRef<"Tenant", 'String'>
+  readonly passwordResetSettings: Prisma.FieldRef<"Tenant", 'String'>
   readonly deliverySettings: Prisma.FieldRef<"Tenant", 'String'>
   readonly securityKey: Prisma.FieldRef<"Tenant", 'String'>
   readonly createdAt: Prisma.FieldRef<"Tenant", 'DateTime'>
@@ -3018,6 +3274,30 @@ export type Tenant$tagsArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
   take?: number
   skip?: number
   distinct?: Prisma.TagScalarFieldEnum | Prisma.TagScalarFieldEnum[]
+}
+
+/**
+ * Tenant.passwordResetTokens
+ */
+export type Tenant$passwordResetTokensArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the PasswordResetToken
+   */
+  select?: Prisma.PasswordResetTokenSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the PasswordResetToken
+   */
+  omit?: Prisma.PasswordResetTokenOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PasswordResetTokenInclude<ExtArgs> | null
+  where?: Prisma.PasswordResetTokenWhereInput
+  orderBy?: Prisma.PasswordResetTokenOrderByWithRelationInput | Prisma.PasswordResetTokenOrderByWithRelationInput[]
+  cursor?: Prisma.PasswordResetTokenWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.PasswordResetTokenScalarFieldEnum | Prisma.PasswordResetTokenScalarFieldEnum[]
 }
 
 /**

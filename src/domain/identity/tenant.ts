@@ -15,6 +15,7 @@ export interface TenantSettings {
   multiValueShape: 'array' | 'string';
   allowApiPasswordReset: boolean;
   registrationEnvelope: RegistrationEnvelope;
+  passwordReset: PasswordResetSettings;
   /** Send quotas and SMS guards (src/delivery/delivery-settings.ts). */
   deliverySettings: DeliverySettings;
 }
@@ -57,7 +58,83 @@ export function toTenantContext(row: TenantRow): TenantContext {
       multiValueShape: row.multiValueShape === 'string' ? 'string' : 'array',
       allowApiPasswordReset: row.allowApiPasswordReset,
       registrationEnvelope: parseEnvelope(row.registrationEnvelope),
+      passwordReset: parsePasswordResetSettings(row.passwordResetSettings),
       deliverySettings: parseDeliverySettings(row.deliverySettings),
     },
   };
+}
+
+// --- password reset (F5.4): the Tenant.passwordResetSettings column, JSON with defaults ---
+
+export interface PasswordResetSettings {
+  /** How long a reset link works, in seconds (default 30 min). */
+  tokenTtlSeconds: number;
+  /** Origins (`https://app.example.com`) a `redirect_url` must belong to; empty: any http(s) URL. */
+  allowedRedirectOrigins: string[];
+  /** Base URL of the reset link in this tenant's mails; null: PUBLIC_BASE_URL. Never the request's Host. */
+  linkBaseUrl: string | null;
+}
+
+export const PASSWORD_RESET_DEFAULTS: PasswordResetSettings = { tokenTtlSeconds: 1800, allowedRedirectOrigins: [], linkBaseUrl: null };
+export const PASSWORD_RESET_TTL_LIMITS = { min: 1, max: 86_400 } as const;
+
+/** The origin of an absolute http(s) URL, or null (so `HTTPS://A.example:443` and `https://a.example` are one origin). */
+export function httpOrigin(text: string): string | null {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Stored JSON → settings; a missing or malformed field takes its default (never throws). */
+export function parsePasswordResetSettings(stored: string): PasswordResetSettings {
+  let value: Partial<Record<keyof PasswordResetSettings, unknown>> = {};
+  try {
+    const parsed: unknown = JSON.parse(stored);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) value = parsed as typeof value;
+  } catch {
+    // a malformed column reads as the defaults
+  }
+  const ttl = value.tokenTtlSeconds;
+  const origins = Array.isArray(value.allowedRedirectOrigins) ? value.allowedRedirectOrigins : [];
+  const base = value.linkBaseUrl;
+  return {
+    tokenTtlSeconds:
+      Number.isInteger(ttl) && (ttl as number) >= PASSWORD_RESET_TTL_LIMITS.min && (ttl as number) <= PASSWORD_RESET_TTL_LIMITS.max
+        ? (ttl as number)
+        : PASSWORD_RESET_DEFAULTS.tokenTtlSeconds,
+    allowedRedirectOrigins: origins.flatMap((o) => (typeof o === 'string' && httpOrigin(o) ? [httpOrigin(o)!] : [])),
+    linkBaseUrl: typeof base === 'string' && httpOrigin(base) ? base.replace(/\/+$/, '') : null,
+  };
+}
+
+/** A patch merged over the current settings, as the column stores it. Origins are normalized. */
+export function mergePasswordResetSettings(current: PasswordResetSettings, patch: Partial<PasswordResetSettings>): string {
+  const next: PasswordResetSettings = { ...current, ...patch };
+  next.allowedRedirectOrigins = [...new Set(next.allowedRedirectOrigins.map((o) => httpOrigin(o) ?? o))];
+  if (next.linkBaseUrl) next.linkBaseUrl = next.linkBaseUrl.replace(/\/+$/, '');
+  return JSON.stringify(next);
+}
+
+/** What is wrong with a settings patch's `passwordReset` (field paths as the validator names them). */
+export function passwordResetProblems(patch: Partial<PasswordResetSettings>): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const bare = (text: string) => {
+    try {
+      const url = new URL(text);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && !url.search && !url.hash ? url : null;
+    } catch {
+      return null;
+    }
+  };
+  (patch.allowedRedirectOrigins ?? []).forEach((origin, i) => {
+    const url = bare(origin);
+    if (!url || url.pathname !== '/') problems.push({ path: `body.settings.passwordReset.allowedRedirectOrigins.${i}`, message: 'must be an http(s) origin such as https://app.example.com (no path, query or credentials)' });
+  });
+  if (patch.linkBaseUrl && !bare(patch.linkBaseUrl)) {
+    problems.push({ path: 'body.settings.passwordReset.linkBaseUrl', message: 'must be an absolute http(s) URL without query, fragment or credentials' });
+  }
+  return problems;
 }

@@ -8,11 +8,14 @@ import type { IdentityResolver } from './identity-resolver.ts';
 import { identityWrite } from './identity-write.ts';
 import { SYSTEM_PERMISSIONS } from './permissions.ts';
 import { assertOwnedIds } from './membership.ts';
-import type { RegistrationEnvelope, TenantSettings } from './tenant.ts';
+import { mergePasswordResetSettings, parsePasswordResetSettings, passwordResetProblems, type PasswordResetSettings, type RegistrationEnvelope, type TenantSettings } from './tenant.ts';
 import { mergeDeliverySettings, parseDeliverySettings, type DeliverySettingsInput } from '../../delivery/delivery-settings.ts';
 
 /** deliverySettings is written a field at a time: the fields given replace the stored ones. */
-export type SettingsInput = Partial<Omit<TenantSettings, 'deliverySettings'>> & { deliverySettings?: DeliverySettingsInput };
+export type SettingsInput = Partial<Omit<TenantSettings, 'deliverySettings' | 'passwordReset'>> & { deliverySettings?: DeliverySettingsInput } & {
+  /** Merged over the stored value (src/domain/identity/tenant.ts). */
+  passwordReset?: Partial<PasswordResetSettings>;
+};
 
 export interface TenantInput {
   slug?: string;
@@ -27,16 +30,20 @@ export const OPERATOR_PERMISSIONS = SYSTEM_PERMISSIONS.filter((p) => p !== 'mana
 
 const WITH_HOSTS = { hosts: { orderBy: { host: 'asc' } } } as const;
 
-function settingsData(settings: SettingsInput | undefined, storedDelivery = '{}') {
+/** `stored*`: the tenant's current columns (a patch of deliverySettings or passwordReset merges over them). */
+function settingsData(settings: SettingsInput | undefined, storedDelivery = '{}', storedPasswordReset = '{}') {
   if (!settings) return {};
   if (settings.defaultTimeZone !== undefined && !isValidTimeZone(settings.defaultTimeZone)) {
     throw Errors.validationFailed(undefined, { details: [{ path: 'body.settings.defaultTimeZone', message: 'must be an IANA time zone' }] });
   }
-  const { registrationEnvelope, deliverySettings, ...rest } = settings;
+  const { registrationEnvelope, deliverySettings, passwordReset, ...rest } = settings;
+  const resetProblems = passwordReset ? passwordResetProblems(passwordReset) : [];
+  if (resetProblems.length) throw Errors.validationFailed(undefined, { details: resetProblems });
   return {
     ...rest,
     ...(registrationEnvelope ? { registrationEnvelope: JSON.stringify(registrationEnvelope satisfies RegistrationEnvelope) } : {}),
     ...(deliverySettings ? { deliverySettings: JSON.stringify(mergeDeliverySettings(parseDeliverySettings(storedDelivery), deliverySettings)) } : {}),
+    ...(passwordReset ? { passwordResetSettings: mergePasswordResetSettings(parsePasswordResetSettings(storedPasswordReset), passwordReset) } : {}),
   };
 }
 
@@ -100,7 +107,7 @@ export class Tenants {
 
   async update(id: number, input: TenantInput) {
     const current = await this.get(id);
-    const settings = settingsData(input.settings, current.deliverySettings);
+    const settings = settingsData(input.settings, current.deliverySettings, current.passwordResetSettings);
     const envelope = input.settings?.registrationEnvelope;
     await assertOwnedIds(this.db, 'role', id, envelope?.allowedRoles, 'body.registrationEnvelope.allowedRoles');
     await assertOwnedIds(this.db, 'group', id, envelope?.allowedGroups, 'body.registrationEnvelope.allowedGroups');

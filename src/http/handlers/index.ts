@@ -13,5 +13,6 @@ import * as tags from './tags.ts';
 import * as files from './files.ts';
 import * as cache from './cache.ts';
 import * as outbox from './outbox.ts';
+import * as passwordReset from './password-reset.ts';
 
-export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files, ...cache, ...outbox };
+export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files, ...cache, ...outbox, ...passwordReset };
