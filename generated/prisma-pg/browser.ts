@@ -132,3 +132,13 @@ export type UploadReservation = Prisma.UploadReservationModel
  * 
  */
 export type ItemFile = Prisma.ItemFileModel
+/**
+ * Model VerificationChallenge
+ * 
+ */
+export type VerificationChallenge = Prisma.VerificationChallengeModel
+/**
+ * Model VerificationSecret
+ * 
+ */
+export type VerificationSecret = Prisma.VerificationSecretModel

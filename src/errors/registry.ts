@@ -72,6 +72,14 @@ export const Errors = {
   cacheUnavailable: defineError<{ retryAfter: number }>('CACHE_UNAVAILABLE', 503, (d) => `The cache store (Redis) is unavailable; nothing was purged or read; retry in ${d.retryAfter} s`),
   // faults: the database cannot answer right now (down, restarting, out of connections, busy)
   databaseUnavailable: defineError<{ retryAfter: number }>('DATABASE_UNAVAILABLE', 503, (d) => `The database is unavailable; retry in ${d.retryAfter} s`),
+  // account registration and verification (issue 9: domain/accounts)
+  registrationDomainNotAllowed: defineError<{ domain: string }>('REGISTRATION_DOMAIN_NOT_ALLOWED', 403, (d) => `The e-mail domain "${d.domain}" is not in the tenant's registration envelope`),
+  registrationRoleNotAllowed: defineError<{ role: number }>('REGISTRATION_ROLE_NOT_ALLOWED', 403, (d) => `Role ${d.role} is not in the tenant's registration envelope`),
+  registrationGroupNotAllowed: defineError<{ group: number }>('REGISTRATION_GROUP_NOT_ALLOWED', 403, (d) => `Group ${d.group} is not in the tenant's registration envelope`),
+  methodAlreadyDone: defineError('METHOD_ALREADY_DONE', 409, () => 'Method already done.'),
+  challengeNotFound: defineError('CHALLENGE_NOT_FOUND', 404, () => 'No open verification challenge matches'),
+  challengeRetryCooldown: defineError<{ retryAfter: number }>('CHALLENGE_RETRY_COOLDOWN', 429, (d) => `The challenge was sent recently; retry in ${d.retryAfter} s`),
+  challengeRetryLimit: defineError<{ limit: number; retryAfter: number }>('CHALLENGE_RETRY_LIMIT', 429, (d) => `The challenge has been re-sent ${d.limit} times, its lifetime limit; register again or ask an operator to verify the account`),
   // everything else
   internal: defineError('INTERNAL', 500, () => 'Internal server error'),
 };

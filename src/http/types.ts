@@ -38,7 +38,7 @@ export type RequestBody<K extends OperationId> = Op<K> extends { requestBody: in
       : undefined
     : undefined;
 
-type SuccessStatus<K extends OperationId> = Extract<keyof Op<K>['responses'], 200 | 201 | 204>;
+type SuccessStatus<K extends OperationId> = Extract<keyof Op<K>['responses'], 200 | 201 | 204 | 303>;
 
 export type HandlerResult<K extends OperationId> = {
   [S in SuccessStatus<K>]: {

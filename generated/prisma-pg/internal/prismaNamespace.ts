@@ -412,7 +412,9 @@ export const ModelName = {
   ItemTag: 'ItemTag',
   FilePromise: 'FilePromise',
   UploadReservation: 'UploadReservation',
-  ItemFile: 'ItemFile'
+  ItemFile: 'ItemFile',
+  VerificationChallenge: 'VerificationChallenge',
+  VerificationSecret: 'VerificationSecret'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -428,7 +430,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "uploadReservation" | "itemFile"
+    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "uploadReservation" | "itemFile" | "verificationChallenge" | "verificationSecret"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -2134,6 +2136,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    VerificationChallenge: {
+      payload: Prisma.$VerificationChallengePayload<ExtArgs>
+      fields: Prisma.VerificationChallengeFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.VerificationChallengeFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.VerificationChallengeFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>
+        }
+        findFirst: {
+          args: Prisma.VerificationChallengeFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.VerificationChallengeFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>
+        }
+        findMany: {
+          args: Prisma.VerificationChallengeFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>[]
+        }
+        create: {
+          args: Prisma.VerificationChallengeCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>
+        }
+        createMany: {
+          args: Prisma.VerificationChallengeCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.VerificationChallengeCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>[]
+        }
+        delete: {
+          args: Prisma.VerificationChallengeDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>
+        }
+        update: {
+          args: Prisma.VerificationChallengeUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>
+        }
+        deleteMany: {
+          args: Prisma.VerificationChallengeDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.VerificationChallengeUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.VerificationChallengeUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>[]
+        }
+        upsert: {
+          args: Prisma.VerificationChallengeUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>
+        }
+        aggregate: {
+          args: Prisma.VerificationChallengeAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateVerificationChallenge>
+        }
+        groupBy: {
+          args: Prisma.VerificationChallengeGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.VerificationChallengeGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.VerificationChallengeCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.VerificationChallengeCountAggregateOutputType> | number
+        }
+      }
+    }
+    VerificationSecret: {
+      payload: Prisma.$VerificationSecretPayload<ExtArgs>
+      fields: Prisma.VerificationSecretFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.VerificationSecretFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.VerificationSecretFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>
+        }
+        findFirst: {
+          args: Prisma.VerificationSecretFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.VerificationSecretFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>
+        }
+        findMany: {
+          args: Prisma.VerificationSecretFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>[]
+        }
+        create: {
+          args: Prisma.VerificationSecretCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>
+        }
+        createMany: {
+          args: Prisma.VerificationSecretCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.VerificationSecretCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>[]
+        }
+        delete: {
+          args: Prisma.VerificationSecretDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>
+        }
+        update: {
+          args: Prisma.VerificationSecretUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>
+        }
+        deleteMany: {
+          args: Prisma.VerificationSecretDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.VerificationSecretUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.VerificationSecretUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>[]
+        }
+        upsert: {
+          args: Prisma.VerificationSecretUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>
+        }
+        aggregate: {
+          args: Prisma.VerificationSecretAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateVerificationSecret>
+        }
+        groupBy: {
+          args: Prisma.VerificationSecretGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.VerificationSecretGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.VerificationSecretCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.VerificationSecretCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -2184,6 +2334,7 @@ export const TenantScalarFieldEnum = {
   multiValueShape: 'multiValueShape',
   allowApiPasswordReset: 'allowApiPasswordReset',
   registrationEnvelope: 'registrationEnvelope',
+  verificationSettings: 'verificationSettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
@@ -2452,6 +2603,41 @@ export const ItemFileScalarFieldEnum = {
 export type ItemFileScalarFieldEnum = (typeof ItemFileScalarFieldEnum)[keyof typeof ItemFileScalarFieldEnum]
 
 
+export const VerificationChallengeScalarFieldEnum = {
+  id: 'id',
+  publicId: 'publicId',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  email: 'email',
+  phone: 'phone',
+  methods: 'methods',
+  redirectUrl: 'redirectUrl',
+  state: 'state',
+  failures: 'failures',
+  retries: 'retries',
+  lastSentAt: 'lastSentAt',
+  nextSendAt: 'nextSendAt',
+  createdAt: 'createdAt',
+  completedAt: 'completedAt'
+} as const
+
+export type VerificationChallengeScalarFieldEnum = (typeof VerificationChallengeScalarFieldEnum)[keyof typeof VerificationChallengeScalarFieldEnum]
+
+
+export const VerificationSecretScalarFieldEnum = {
+  id: 'id',
+  challengeId: 'challengeId',
+  method: 'method',
+  secretHash: 'secretHash',
+  expiresAt: 'expiresAt',
+  doneAt: 'doneAt',
+  revokedAt: 'revokedAt',
+  createdAt: 'createdAt'
+} as const
+
+export type VerificationSecretScalarFieldEnum = (typeof VerificationSecretScalarFieldEnum)[keyof typeof VerificationSecretScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -2654,6 +2840,8 @@ export type GlobalOmitConfig = {
   filePromise?: Prisma.FilePromiseOmit
   uploadReservation?: Prisma.UploadReservationOmit
   itemFile?: Prisma.ItemFileOmit
+  verificationChallenge?: Prisma.VerificationChallengeOmit
+  verificationSecret?: Prisma.VerificationSecretOmit
 }
 
 /* Types for Logging */

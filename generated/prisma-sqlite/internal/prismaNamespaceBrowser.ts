@@ -71,7 +71,9 @@ export const ModelName = {
   ItemTag: 'ItemTag',
   FilePromise: 'FilePromise',
   UploadReservation: 'UploadReservation',
-  ItemFile: 'ItemFile'
+  ItemFile: 'ItemFile',
+  VerificationChallenge: 'VerificationChallenge',
+  VerificationSecret: 'VerificationSecret'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -98,6 +100,7 @@ export const TenantScalarFieldEnum = {
   multiValueShape: 'multiValueShape',
   allowApiPasswordReset: 'allowApiPasswordReset',
   registrationEnvelope: 'registrationEnvelope',
+  verificationSettings: 'verificationSettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
@@ -364,6 +367,41 @@ export const ItemFileScalarFieldEnum = {
 } as const
 
 export type ItemFileScalarFieldEnum = (typeof ItemFileScalarFieldEnum)[keyof typeof ItemFileScalarFieldEnum]
+
+
+export const VerificationChallengeScalarFieldEnum = {
+  id: 'id',
+  publicId: 'publicId',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  email: 'email',
+  phone: 'phone',
+  methods: 'methods',
+  redirectUrl: 'redirectUrl',
+  state: 'state',
+  failures: 'failures',
+  retries: 'retries',
+  lastSentAt: 'lastSentAt',
+  nextSendAt: 'nextSendAt',
+  createdAt: 'createdAt',
+  completedAt: 'completedAt'
+} as const
+
+export type VerificationChallengeScalarFieldEnum = (typeof VerificationChallengeScalarFieldEnum)[keyof typeof VerificationChallengeScalarFieldEnum]
+
+
+export const VerificationSecretScalarFieldEnum = {
+  id: 'id',
+  challengeId: 'challengeId',
+  method: 'method',
+  secretHash: 'secretHash',
+  expiresAt: 'expiresAt',
+  doneAt: 'doneAt',
+  revokedAt: 'revokedAt',
+  createdAt: 'createdAt'
+} as const
+
+export type VerificationSecretScalarFieldEnum = (typeof VerificationSecretScalarFieldEnum)[keyof typeof VerificationSecretScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -30,9 +30,11 @@ function settingsData(settings: SettingsInput | undefined) {
   if (settings.defaultTimeZone !== undefined && !isValidTimeZone(settings.defaultTimeZone)) {
     throw Errors.validationFailed(undefined, { details: [{ path: 'body.settings.defaultTimeZone', message: 'must be an IANA time zone' }] });
   }
-  const { registrationEnvelope, ...rest } = settings;
+  const { registrationEnvelope, verification, ...rest } = settings;
   return {
     ...rest,
+    // Written whole: what the PATCH leaves out is the default (parseVerificationSettings).
+    ...(verification ? { verificationSettings: JSON.stringify(verification) } : {}),
     ...(registrationEnvelope ? { registrationEnvelope: JSON.stringify(registrationEnvelope satisfies RegistrationEnvelope) } : {}),
   };
 }
