@@ -52,6 +52,26 @@ export interface Config {
   uploadPendingMaxBytes: number;
   /** Most uploads one user may have in progress at once (across processes). */
   uploadConcurrentPerUser: number;
+  // Mail and SMS delivery (src/delivery/): with neither transport set, the outbox is the delivery.
+  /** The base URL of links in mails and pages (never the request's Host); no trailing slash. */
+  publicBaseUrl: string;
+  /** smtp:// or smtps:// URL of the mail server (credentials in it); null: mail stays in the outbox. */
+  smtpUrl: string | null;
+  /** The From of every mail. */
+  mailFrom: string;
+  /** Where SMS are POSTed as signed JSON; null: SMS stay in the outbox. */
+  smsWebhookUrl: string | null;
+  /** The HMAC-SHA256 key of the webhook's signature header. */
+  smsWebhookSecret: string | null;
+  /** Attempts per message before it is marked failed. */
+  deliveryMaxAttempts: number;
+  /** The first retry's delay; each further one doubles, up to deliveryRetryMaxDelayMs. */
+  deliveryRetryBaseMs: number;
+  deliveryRetryMaxDelayMs: number;
+  /** How often a process looks for due messages (retries, and those another process left). */
+  deliveryPollMs: number;
+  /** How long one send may take; a claim lapses after twice this, so another process may retry. */
+  deliverySendTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -144,7 +164,51 @@ export function loadConfig(env: Env = process.env): Config {
     filePromiseTtlSeconds: int('FILE_PROMISE_TTL_SECONDS', 3600, 1, 30 * 86_400),
     uploadPendingMaxBytes: int('UPLOAD_PENDING_MAX_BYTES', 200 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
     uploadConcurrentPerUser: int('UPLOAD_CONCURRENT_PER_USER', 3, 1, 1000),
+    ...deliveryConfig(read, int, problems, Number(read('PORT') ?? 3000)),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** The delivery variables (SMTP, SMS webhook, public base URL, retries); problems are appended. */
+function deliveryConfig(
+  read: (name: string) => string | undefined,
+  int: (name: string, fallback: number, min: number, max: number) => number,
+  problems: string[],
+  port: number,
+) {
+  const url = (name: string, schemes: string[]) => {
+    const raw = read(name);
+    if (raw === undefined) return null;
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      // reported below
+    }
+    if (!parsed || !schemes.includes(parsed.protocol)) {
+      problems.push(`${name} must be a ${schemes.map((s) => `${s}//`).join(' or ')} URL`);
+      return null;
+    }
+    return raw;
+  };
+  const publicBaseUrl = (url('PUBLIC_BASE_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const smtpUrl = url('SMTP_URL', ['smtp:', 'smtps:']);
+  const smsWebhookUrl = url('SMS_WEBHOOK_URL', ['http:', 'https:']);
+  const smsWebhookSecret = read('SMS_WEBHOOK_SECRET') ?? null;
+  if (smsWebhookUrl && (!smsWebhookSecret || smsWebhookSecret.length < 16)) problems.push('SMS_WEBHOOK_URL needs SMS_WEBHOOK_SECRET of at least 16 characters');
+  const mailFrom = read('MAIL_FROM') ?? 'jetstack <no-reply@localhost>';
+  if (!/@/.test(mailFrom)) problems.push(`MAIL_FROM must hold an e-mail address, got "${mailFrom}"`);
+  return {
+    publicBaseUrl,
+    smtpUrl,
+    mailFrom,
+    smsWebhookUrl,
+    smsWebhookSecret,
+    deliveryMaxAttempts: int('DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
+    deliveryRetryBaseMs: int('DELIVERY_RETRY_BASE_MS', 5_000, 10, 3_600_000),
+    deliveryRetryMaxDelayMs: int('DELIVERY_RETRY_MAX_DELAY_MS', 3_600_000, 10, 86_400_000),
+    deliveryPollMs: int('DELIVERY_POLL_MS', 5_000, 10, 3_600_000),
+    deliverySendTimeoutMs: int('DELIVERY_SEND_TIMEOUT_MS', 15_000, 100, 600_000),
+  };
 }

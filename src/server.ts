@@ -19,6 +19,7 @@ import { buildApp } from './app.ts';
 import { parserErrorResponse } from './http/error-boundary.ts';
 import { loggerOutput, prettyLogs, stdoutLog, type LogOutput } from './process/log-output.ts';
 import { runShutdownSteps, totalLimitMs, type ShutdownStep } from './process/shutdown-steps.ts';
+import { deliverySetup } from './delivery/transports.ts';
 
 /** After SHUTDOWN_TIMEOUT_MS has closed every connection, how long the listener may take to report closed. */
 const HTTP_CLOSE_GRACE_MS = 1_000;
@@ -77,6 +78,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     unknownHostFallback: config.unknownHostFallback,
     contract,
     onHookError: (error) => logger.error({ err: error }, 'after-commit hook failed (the write had committed)'),
+    delivery: deliverySetup(config),
+    publicBaseUrl: config.publicBaseUrl,
+    logger,
     files: {
       storage,
       limits: {
@@ -115,6 +119,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     // Invalidations this process could not deliver while Redis was away go out first thing.
     redis.on('ready', () => void responseCache?.resendUnsent());
   }
+  // Mail and SMS left pending (retries, or by a process that stopped) are picked up from here on.
+  services.delivery.start();
   const bootstrap = await bootstrapIfEmpty(database.prisma, services.tenants, { email: config.adminEmail, password: config.adminPassword });
 
   let shuttingDown = false;
@@ -169,6 +175,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       },
       abandon: stopSweeping,
     },
+    // Sends in progress finish (each bounded by DELIVERY_SEND_TIMEOUT_MS) before the database
+    // closes; what is left pending is taken by another process's poller or on the next start.
+    { name: 'delivery', limitMs: config.deliverySendTimeoutMs + 1_000, run: () => services.delivery.stop() },
     { name: 'database', limitMs: DATABASE_CLOSE_MS, run: () => database.close() },
     // The cache figures counted since the last flush go to Redis before its client closes.
     ...(responseCache ? [{ name: 'cache figures', limitMs: CACHE_FLUSH_MS, run: () => responseCache.close() }] : []),

@@ -20,6 +20,13 @@ import { TagAssignments } from './domain/tags/tag-assignments.ts';
 import { FilesService, type FileLimits } from './domain/files/files-service.ts';
 import type { FileStorage } from './store/files/file-storage.ts';
 import { UploadReservations } from './store/files/upload-reservations.ts';
+import type { Logger } from 'pino';
+import { AccountAudit } from './domain/audit/account-audit.ts';
+import { Outbox } from './delivery/outbox.ts';
+import { DeliveryWorker } from './delivery/delivery-worker.ts';
+import type { DeliverySetup } from './delivery/transports.ts';
+import { Challenges } from './domain/accounts/challenges.ts';
+import { Registration } from './domain/accounts/registration.ts';
 
 export interface Services {
   database: Database;
@@ -40,6 +47,13 @@ export interface Services {
   /** The response cache (its figures and purges); null when CACHE_STORE=none. */
   responseCache: ResponseCache | null;
   contract: Pick<Contract, 'jsonText' | 'yamlText'>;
+  // Mail and SMS: the outbox (enqueue in a write), its worker (delivery after commit), the audit.
+  outbox: Outbox;
+  delivery: DeliveryWorker;
+  accountAudit: AccountAudit;
+  // Account registration and verification challenges (issue 9).
+  registration: Registration;
+  challenges: Challenges;
 }
 
 export function createServices(options: {
@@ -52,6 +66,11 @@ export function createServices(options: {
   files: { storage: FileStorage; limits: FileLimits };
   /** Told about an after-commit hook that failed (its write committed and answers a success). */
   onHookError: (error: unknown) => void;
+  /** Transports and retry settings (src/delivery/transports.ts); none: the outbox is the delivery. */
+  delivery?: DeliverySetup;
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** PUBLIC_BASE_URL: where e-mailed links point (never the request's Host). */
+  publicBaseUrl?: string;
 }): Services {
   const db = options.database.prisma;
   // Every write of every service goes through this one unit of work.
@@ -62,6 +81,7 @@ export function createServices(options: {
   const files = new FilesService(db, unitOfWork, typeRegistry, options.files.storage, reservations, options.files.limits);
   const invalidation = new CacheInvalidation(options.responseCache);
   const items = new ItemsService(db, unitOfWork, typeRegistry, options.database.dialect, files, invalidation);
+  const delivered = deliveryServices(options);
   return {
     database: options.database,
     unitOfWork,
@@ -80,5 +100,23 @@ export function createServices(options: {
     limiters: options.limiters,
     responseCache: options.responseCache,
     contract: options.contract,
+    ...delivered,
+    ...accountServices(db, unitOfWork, identity, delivered, options.publicBaseUrl ?? 'http://localhost:3000'),
   };
+}
+
+// Registration and verification challenges (issue 9) on top of the outbox and the audit.
+function accountServices(db: Database['prisma'], unitOfWork: UnitOfWork, identity: IdentityResolver, delivered: { outbox: Outbox; accountAudit: AccountAudit }, publicBaseUrl: string) {
+  const challenges = new Challenges(db, unitOfWork, identity, delivered.outbox, delivered.accountAudit, publicBaseUrl);
+  return { challenges, registration: new Registration(db, unitOfWork, identity, challenges) };
+}
+
+function deliveryServices(options: Parameters<typeof createServices>[0]) {
+  const db = options.database.prisma;
+  const logger = options.logger ?? { info() {}, warn() {}, error() {} };
+  const setup = options.delivery ?? { mail: null, sms: null, options: { maxAttempts: 8, retryBaseMs: 5000, retryMaxDelayMs: 3_600_000, pollMs: 5000, sendTimeoutMs: 15_000 } };
+  const accountAudit = new AccountAudit(db);
+  const delivery = new DeliveryWorker(db, accountAudit, { mail: setup.mail, sms: setup.sms }, setup.options, logger);
+  const outbox = new Outbox(db, options.database.dialect, accountAudit, delivery, (error) => logger.warn({ err: error }, 'audit entry of a refused send not written'));
+  return { outbox, delivery, accountAudit };
 }

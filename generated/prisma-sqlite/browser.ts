@@ -142,3 +142,13 @@ export type VerificationChallenge = Prisma.VerificationChallengeModel
  * 
  */
 export type VerificationSecret = Prisma.VerificationSecretModel
+/**
+ * Model OutboxMessage
+ * 
+ */
+export type OutboxMessage = Prisma.OutboxMessageModel
+/**
+ * Model AccountAuditEntry
+ * 
+ */
+export type AccountAuditEntry = Prisma.AccountAuditEntryModel

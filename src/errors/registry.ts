@@ -80,6 +80,13 @@ export const Errors = {
   challengeNotFound: defineError('CHALLENGE_NOT_FOUND', 404, () => 'No open verification challenge matches'),
   challengeRetryCooldown: defineError<{ retryAfter: number }>('CHALLENGE_RETRY_COOLDOWN', 429, (d) => `The challenge was sent recently; retry in ${d.retryAfter} s`),
   challengeRetryLimit: defineError<{ limit: number; retryAfter: number }>('CHALLENGE_RETRY_LIMIT', 429, (d) => `The challenge has been re-sent ${d.limit} times, its lifetime limit; register again or ask an operator to verify the account`),
+  // delivery: the outbox's quotas and SMS guards (src/delivery/send-guards.ts)
+  invalidMailAddress: defineError('INVALID_MAIL_ADDRESS', 400, () => 'The e-mail address is not valid'),
+  invalidPhoneNumber: defineError('INVALID_PHONE_NUMBER', 400, () => 'The phone number must be in E.164 form: "+" and 8 to 15 digits'),
+  smsCountryNotAllowed: defineError('SMS_COUNTRY_NOT_ALLOWED', 422, () => "SMS to this number's country are not allowed by the tenant's delivery settings (sms.allowedCountryPrefixes)"),
+  destinationQuotaExceeded: defineError<{ channel: string; window: string; retryAfter: number }>('DESTINATION_QUOTA_EXCEEDED', 429, (d) => `Too many ${d.channel === 'sms' ? 'SMS to this number' : 'mails to this address'} in the last ${d.window}; retry in ${d.retryAfter} s`),
+  tenantQuotaExceeded: defineError<{ channel: string; window: string; retryAfter: number }>('TENANT_SEND_QUOTA_EXCEEDED', 429, (d) => `The tenant sent its quota of ${d.channel === 'sms' ? 'SMS' : 'mails'} for the last ${d.window}; retry in ${d.retryAfter} s`),
+  smsBudgetExhausted: defineError<{ retryAfter: number }>('SMS_BUDGET_EXHAUSTED', 429, (d) => `The tenant's daily SMS budget is spent: no SMS is sent until it frees up, in ${d.retryAfter} s`),
   // everything else
   internal: defineError('INTERNAL', 500, () => 'Internal server error'),
 };

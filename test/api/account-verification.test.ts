@@ -30,7 +30,9 @@ describe('account registration and verification', function () {
       SMS_WEBHOOK_SECRET: sms.secret,
       DELIVERY_POLL_MS: '200',
     });
-    v = await aVerificationTenant(server, { delivery: { sms: { allowedCountryPrefixes: ['+420'] } } });
+    v = await aVerificationTenant(server);
+    // SMS pumping guard (branch delivery): no country is allowed until the tenant names one.
+    await server.running.services.database.prisma.tenant.update({ where: { id: v.tenant.id }, data: { deliverySettings: JSON.stringify({ sms: { allowedCountryPrefixes: ['+420'] } }) } });
   });
   after(async () => {
     await server.stop();
@@ -126,7 +128,7 @@ describe('account registration and verification', function () {
       ] as const) {
         it(`answers 403 ${code} naming ${what}, and creates nothing`, async () => {
           const login = aLogin(v.domain);
-          const res = await register({ user_id: login, user_name: 'Out', password: 'a-good-password-1', verify_account: { methods: ['mail_code'] }, ...body });
+          const res = await register({ user_id: login, user_name: 'Out', password: 'a-good-password-1', verify_account: { methods: ['mail_code'] }, ...(body as Record<string, unknown>) });
           expect(res.status).to.equal(403);
           expect(res.body.code).to.equal(code);
           expect(res.body.message).to.include(named);

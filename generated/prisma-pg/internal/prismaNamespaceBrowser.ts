@@ -73,7 +73,9 @@ export const ModelName = {
   UploadReservation: 'UploadReservation',
   ItemFile: 'ItemFile',
   VerificationChallenge: 'VerificationChallenge',
-  VerificationSecret: 'VerificationSecret'
+  VerificationSecret: 'VerificationSecret',
+  OutboxMessage: 'OutboxMessage',
+  AccountAuditEntry: 'AccountAuditEntry'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -104,6 +106,7 @@ export const TenantScalarFieldEnum = {
   allowApiPasswordReset: 'allowApiPasswordReset',
   registrationEnvelope: 'registrationEnvelope',
   verificationSettings: 'verificationSettings',
+  deliverySettings: 'deliverySettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
@@ -405,6 +408,42 @@ export const VerificationSecretScalarFieldEnum = {
 } as const
 
 export type VerificationSecretScalarFieldEnum = (typeof VerificationSecretScalarFieldEnum)[keyof typeof VerificationSecretScalarFieldEnum]
+
+
+export const OutboxMessageScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  channel: 'channel',
+  destination: 'destination',
+  subject: 'subject',
+  text: 'text',
+  html: 'html',
+  purpose: 'purpose',
+  reference: 'reference',
+  status: 'status',
+  attempts: 'attempts',
+  nextAttemptAt: 'nextAttemptAt',
+  lastError: 'lastError',
+  createdAt: 'createdAt',
+  sentAt: 'sentAt'
+} as const
+
+export type OutboxMessageScalarFieldEnum = (typeof OutboxMessageScalarFieldEnum)[keyof typeof OutboxMessageScalarFieldEnum]
+
+
+export const AccountAuditEntryScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  event: 'event',
+  method: 'method',
+  ip: 'ip',
+  detail: 'detail',
+  at: 'at'
+} as const
+
+export type AccountAuditEntryScalarFieldEnum = (typeof AccountAuditEntryScalarFieldEnum)[keyof typeof AccountAuditEntryScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -414,7 +414,9 @@ export const ModelName = {
   UploadReservation: 'UploadReservation',
   ItemFile: 'ItemFile',
   VerificationChallenge: 'VerificationChallenge',
-  VerificationSecret: 'VerificationSecret'
+  VerificationSecret: 'VerificationSecret',
+  OutboxMessage: 'OutboxMessage',
+  AccountAuditEntry: 'AccountAuditEntry'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -430,7 +432,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "uploadReservation" | "itemFile" | "verificationChallenge" | "verificationSecret"
+    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "uploadReservation" | "itemFile" | "verificationChallenge" | "verificationSecret" | "outboxMessage" | "accountAuditEntry"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -2284,6 +2286,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    OutboxMessage: {
+      payload: Prisma.$OutboxMessagePayload<ExtArgs>
+      fields: Prisma.OutboxMessageFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.OutboxMessageFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxMessagePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.OutboxMessageFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxMessagePayload>
+        }
+        findFirst: {
+          args: Prisma.OutboxMessageFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxMessagePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.OutboxMessageFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxMessagePayload>
+        }
+        findMany: {
+          args: Prisma.OutboxMessageFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxMessagePayload>[]
+        }
+        create: {
+          args: Prisma.OutboxMessageCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxMessagePayload>
+        }
+        createMany: {
+          args: Prisma.OutboxMessageCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.OutboxMessageCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxMessagePayload>[]
+        }
+        delete: {
+          args: Prisma.OutboxMessageDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxMessagePayload>
+        }
+        update: {
+          args: Prisma.OutboxMessageUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxMessagePayload>
+        }
+        deleteMany: {
+          args: Prisma.OutboxMessageDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.OutboxMessageUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.OutboxMessageUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxMessagePayload>[]
+        }
+        upsert: {
+          args: Prisma.OutboxMessageUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OutboxMessagePayload>
+        }
+        aggregate: {
+          args: Prisma.OutboxMessageAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateOutboxMessage>
+        }
+        groupBy: {
+          args: Prisma.OutboxMessageGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.OutboxMessageGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.OutboxMessageCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.OutboxMessageCountAggregateOutputType> | number
+        }
+      }
+    }
+    AccountAuditEntry: {
+      payload: Prisma.$AccountAuditEntryPayload<ExtArgs>
+      fields: Prisma.AccountAuditEntryFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.AccountAuditEntryFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountAuditEntryPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.AccountAuditEntryFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountAuditEntryPayload>
+        }
+        findFirst: {
+          args: Prisma.AccountAuditEntryFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountAuditEntryPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.AccountAuditEntryFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountAuditEntryPayload>
+        }
+        findMany: {
+          args: Prisma.AccountAuditEntryFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountAuditEntryPayload>[]
+        }
+        create: {
+          args: Prisma.AccountAuditEntryCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountAuditEntryPayload>
+        }
+        createMany: {
+          args: Prisma.AccountAuditEntryCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.AccountAuditEntryCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountAuditEntryPayload>[]
+        }
+        delete: {
+          args: Prisma.AccountAuditEntryDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountAuditEntryPayload>
+        }
+        update: {
+          args: Prisma.AccountAuditEntryUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountAuditEntryPayload>
+        }
+        deleteMany: {
+          args: Prisma.AccountAuditEntryDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.AccountAuditEntryUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.AccountAuditEntryUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountAuditEntryPayload>[]
+        }
+        upsert: {
+          args: Prisma.AccountAuditEntryUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$AccountAuditEntryPayload>
+        }
+        aggregate: {
+          args: Prisma.AccountAuditEntryAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateAccountAuditEntry>
+        }
+        groupBy: {
+          args: Prisma.AccountAuditEntryGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AccountAuditEntryGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.AccountAuditEntryCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AccountAuditEntryCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -2332,6 +2482,7 @@ export const TenantScalarFieldEnum = {
   allowApiPasswordReset: 'allowApiPasswordReset',
   registrationEnvelope: 'registrationEnvelope',
   verificationSettings: 'verificationSettings',
+  deliverySettings: 'deliverySettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
@@ -2635,6 +2786,42 @@ export const VerificationSecretScalarFieldEnum = {
 export type VerificationSecretScalarFieldEnum = (typeof VerificationSecretScalarFieldEnum)[keyof typeof VerificationSecretScalarFieldEnum]
 
 
+export const OutboxMessageScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  channel: 'channel',
+  destination: 'destination',
+  subject: 'subject',
+  text: 'text',
+  html: 'html',
+  purpose: 'purpose',
+  reference: 'reference',
+  status: 'status',
+  attempts: 'attempts',
+  nextAttemptAt: 'nextAttemptAt',
+  lastError: 'lastError',
+  createdAt: 'createdAt',
+  sentAt: 'sentAt'
+} as const
+
+export type OutboxMessageScalarFieldEnum = (typeof OutboxMessageScalarFieldEnum)[keyof typeof OutboxMessageScalarFieldEnum]
+
+
+export const AccountAuditEntryScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  event: 'event',
+  method: 'method',
+  ip: 'ip',
+  detail: 'detail',
+  at: 'at'
+} as const
+
+export type AccountAuditEntryScalarFieldEnum = (typeof AccountAuditEntryScalarFieldEnum)[keyof typeof AccountAuditEntryScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -2803,6 +2990,8 @@ export type GlobalOmitConfig = {
   itemFile?: Prisma.ItemFileOmit
   verificationChallenge?: Prisma.VerificationChallengeOmit
   verificationSecret?: Prisma.VerificationSecretOmit
+  outboxMessage?: Prisma.OutboxMessageOmit
+  accountAuditEntry?: Prisma.AccountAuditEntryOmit
 }
 
 /* Types for Logging */

@@ -50,6 +50,7 @@ export type TenantMinAggregateOutputType = {
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
   verificationSettings: string | null
+  deliverySettings: string | null
   securityKey: string | null
   createdAt: Date | null
   updatedAt: Date | null
@@ -67,6 +68,7 @@ export type TenantMaxAggregateOutputType = {
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
   verificationSettings: string | null
+  deliverySettings: string | null
   securityKey: string | null
   createdAt: Date | null
   updatedAt: Date | null
@@ -84,6 +86,7 @@ export type TenantCountAggregateOutputType = {
   allowApiPasswordReset: number
   registrationEnvelope: number
   verificationSettings: number
+  deliverySettings: number
   securityKey: number
   createdAt: number
   updatedAt: number
@@ -115,6 +118,7 @@ export type TenantMinAggregateInputType = {
   allowApiPasswordReset?: true
   registrationEnvelope?: true
   verificationSettings?: true
+  deliverySettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -132,6 +136,7 @@ export type TenantMaxAggregateInputType = {
   allowApiPasswordReset?: true
   registrationEnvelope?: true
   verificationSettings?: true
+  deliverySettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -149,6 +154,7 @@ export type TenantCountAggregateInputType = {
   allowApiPasswordReset?: true
   registrationEnvelope?: true
   verificationSettings?: true
+  deliverySettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -253,6 +259,7 @@ export type TenantGroupByOutputType = {
   allowApiPasswordReset: boolean
   registrationEnvelope: string
   verificationSettings: string
+  deliverySettings: string
   securityKey: string
   createdAt: Date
   updatedAt: Date
@@ -293,6 +300,7 @@ export type TenantWhereInput = {
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
   verificationSettings?: Prisma.StringFilter<"Tenant"> | string
+  deliverySettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -303,6 +311,8 @@ export type TenantWhereInput = {
   apiKeys?: Prisma.ApiKeyListRelationFilter
   types?: Prisma.ItemTypeListRelationFilter
   tags?: Prisma.TagListRelationFilter
+  outboxMessages?: Prisma.OutboxMessageListRelationFilter
+  accountAudit?: Prisma.AccountAuditEntryListRelationFilter
 }
 
 export type TenantOrderByWithRelationInput = {
@@ -317,6 +327,7 @@ export type TenantOrderByWithRelationInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   verificationSettings?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -327,6 +338,8 @@ export type TenantOrderByWithRelationInput = {
   apiKeys?: Prisma.ApiKeyOrderByRelationAggregateInput
   types?: Prisma.ItemTypeOrderByRelationAggregateInput
   tags?: Prisma.TagOrderByRelationAggregateInput
+  outboxMessages?: Prisma.OutboxMessageOrderByRelationAggregateInput
+  accountAudit?: Prisma.AccountAuditEntryOrderByRelationAggregateInput
 }
 
 export type TenantWhereUniqueInput = Prisma.AtLeast<{
@@ -344,6 +357,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
   verificationSettings?: Prisma.StringFilter<"Tenant"> | string
+  deliverySettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -354,6 +368,8 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   apiKeys?: Prisma.ApiKeyListRelationFilter
   types?: Prisma.ItemTypeListRelationFilter
   tags?: Prisma.TagListRelationFilter
+  outboxMessages?: Prisma.OutboxMessageListRelationFilter
+  accountAudit?: Prisma.AccountAuditEntryListRelationFilter
 }, "id" | "slug">
 
 export type TenantOrderByWithAggregationInput = {
@@ -368,6 +384,7 @@ export type TenantOrderByWithAggregationInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   verificationSettings?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -393,6 +410,7 @@ export type TenantScalarWhereWithAggregatesInput = {
   allowApiPasswordReset?: Prisma.BoolWithAggregatesFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   verificationSettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
+  deliverySettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   securityKey?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
@@ -409,6 +427,7 @@ export type TenantCreateInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -419,6 +438,8 @@ export type TenantCreateInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateInput = {
@@ -433,6 +454,7 @@ export type TenantUncheckedCreateInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -443,6 +465,8 @@ export type TenantUncheckedCreateInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUpdateInput = {
@@ -456,6 +480,7 @@ export type TenantUpdateInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -466,6 +491,8 @@ export type TenantUpdateInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateInput = {
@@ -480,6 +507,7 @@ export type TenantUncheckedUpdateInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -490,6 +518,8 @@ export type TenantUncheckedUpdateInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateManyInput = {
@@ -504,6 +534,7 @@ export type TenantCreateManyInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -520,6 +551,7 @@ export type TenantUpdateManyMutationInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -537,6 +569,7 @@ export type TenantUncheckedUpdateManyInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -554,6 +587,7 @@ export type TenantCountOrderByAggregateInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   verificationSettings?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -577,6 +611,7 @@ export type TenantMaxOrderByAggregateInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   verificationSettings?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -594,6 +629,7 @@ export type TenantMinOrderByAggregateInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   verificationSettings?: Prisma.SortOrder
+  deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -728,6 +764,34 @@ export type TenantUpdateOneRequiredWithoutTagsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutTagsInput, Prisma.TenantUpdateWithoutTagsInput>, Prisma.TenantUncheckedUpdateWithoutTagsInput>
 }
 
+export type TenantCreateNestedOneWithoutOutboxMessagesInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutOutboxMessagesInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutOutboxMessagesNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutOutboxMessagesInput
+  upsert?: Prisma.TenantUpsertWithoutOutboxMessagesInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutOutboxMessagesInput, Prisma.TenantUpdateWithoutOutboxMessagesInput>, Prisma.TenantUncheckedUpdateWithoutOutboxMessagesInput>
+}
+
+export type TenantCreateNestedOneWithoutAccountAuditInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutAccountAuditInput, Prisma.TenantUncheckedCreateWithoutAccountAuditInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutAccountAuditInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutAccountAuditNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutAccountAuditInput, Prisma.TenantUncheckedCreateWithoutAccountAuditInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutAccountAuditInput
+  upsert?: Prisma.TenantUpsertWithoutAccountAuditInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutAccountAuditInput, Prisma.TenantUpdateWithoutAccountAuditInput>, Prisma.TenantUncheckedUpdateWithoutAccountAuditInput>
+}
+
 export type TenantCreateWithoutHostsInput = {
   slug: string
   name: string
@@ -739,6 +803,7 @@ export type TenantCreateWithoutHostsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -748,6 +813,8 @@ export type TenantCreateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutHostsInput = {
@@ -762,6 +829,7 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -771,6 +839,8 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutHostsInput = {
@@ -800,6 +870,7 @@ export type TenantUpdateWithoutHostsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -809,6 +880,8 @@ export type TenantUpdateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutHostsInput = {
@@ -823,6 +896,7 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -832,6 +906,8 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutUsersInput = {
@@ -845,6 +921,7 @@ export type TenantCreateWithoutUsersInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -854,6 +931,8 @@ export type TenantCreateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutUsersInput = {
@@ -868,6 +947,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -877,6 +957,8 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutUsersInput = {
@@ -906,6 +988,7 @@ export type TenantUpdateWithoutUsersInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -915,6 +998,8 @@ export type TenantUpdateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutUsersInput = {
@@ -929,6 +1014,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -938,6 +1024,8 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutGroupsInput = {
@@ -951,6 +1039,7 @@ export type TenantCreateWithoutGroupsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -960,6 +1049,8 @@ export type TenantCreateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutGroupsInput = {
@@ -974,6 +1065,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -983,6 +1075,8 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutGroupsInput = {
@@ -1012,6 +1106,7 @@ export type TenantUpdateWithoutGroupsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1021,6 +1116,8 @@ export type TenantUpdateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutGroupsInput = {
@@ -1035,6 +1132,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1044,6 +1142,8 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutRolesInput = {
@@ -1057,6 +1157,7 @@ export type TenantCreateWithoutRolesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1066,6 +1167,8 @@ export type TenantCreateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutRolesInput = {
@@ -1080,6 +1183,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1089,6 +1193,8 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutRolesInput = {
@@ -1118,6 +1224,7 @@ export type TenantUpdateWithoutRolesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1127,6 +1234,8 @@ export type TenantUpdateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutRolesInput = {
@@ -1141,6 +1250,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1150,6 +1260,8 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTypesInput = {
@@ -1163,6 +1275,7 @@ export type TenantCreateWithoutTypesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1172,6 +1285,8 @@ export type TenantCreateWithoutTypesInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTypesInput = {
@@ -1186,6 +1301,7 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1195,6 +1311,8 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTypesInput = {
@@ -1224,6 +1342,7 @@ export type TenantUpdateWithoutTypesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1233,6 +1352,8 @@ export type TenantUpdateWithoutTypesInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTypesInput = {
@@ -1247,6 +1368,7 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1256,6 +1378,8 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutApiKeysInput = {
@@ -1269,6 +1393,7 @@ export type TenantCreateWithoutApiKeysInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1278,6 +1403,8 @@ export type TenantCreateWithoutApiKeysInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutApiKeysInput = {
@@ -1292,6 +1419,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1301,6 +1429,8 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
   tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutApiKeysInput = {
@@ -1330,6 +1460,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1339,6 +1470,8 @@ export type TenantUpdateWithoutApiKeysInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutApiKeysInput = {
@@ -1353,6 +1486,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1362,6 +1496,8 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
   tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutTagsInput = {
@@ -1375,6 +1511,7 @@ export type TenantCreateWithoutTagsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1384,6 +1521,8 @@ export type TenantCreateWithoutTagsInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutTagsInput = {
@@ -1398,6 +1537,7 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   verificationSettings?: string
+  deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1407,6 +1547,8 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutTagsInput = {
@@ -1436,6 +1578,7 @@ export type TenantUpdateWithoutTagsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1445,6 +1588,8 @@ export type TenantUpdateWithoutTagsInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutTagsInput = {
@@ -1459,6 +1604,7 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1468,6 +1614,244 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutOutboxMessagesInput = {
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  verificationSettings?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutOutboxMessagesInput = {
+  id?: number
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  verificationSettings?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostUncheckedCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutOutboxMessagesInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
+}
+
+export type TenantUpsertWithoutOutboxMessagesInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutOutboxMessagesInput, Prisma.TenantUncheckedUpdateWithoutOutboxMessagesInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutOutboxMessagesInput, Prisma.TenantUncheckedCreateWithoutOutboxMessagesInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutOutboxMessagesInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutOutboxMessagesInput, Prisma.TenantUncheckedUpdateWithoutOutboxMessagesInput>
+}
+
+export type TenantUpdateWithoutOutboxMessagesInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutOutboxMessagesInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUncheckedUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  accountAudit?: Prisma.AccountAuditEntryUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutAccountAuditInput = {
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  verificationSettings?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutAccountAuditInput = {
+  id?: number
+  slug: string
+  name: string
+  isRoot?: boolean
+  apiMaxPageLength?: number
+  defaultTimeZone?: string
+  listCacheTtlSeconds?: number
+  multiValueShape?: string
+  allowApiPasswordReset?: boolean
+  registrationEnvelope?: string
+  verificationSettings?: string
+  deliverySettings?: string
+  securityKey: string
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  hosts?: Prisma.TenantHostUncheckedCreateNestedManyWithoutTenantInput
+  users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
+  apiKeys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  types?: Prisma.ItemTypeUncheckedCreateNestedManyWithoutTenantInput
+  tags?: Prisma.TagUncheckedCreateNestedManyWithoutTenantInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutAccountAuditInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutAccountAuditInput, Prisma.TenantUncheckedCreateWithoutAccountAuditInput>
+}
+
+export type TenantUpsertWithoutAccountAuditInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutAccountAuditInput, Prisma.TenantUncheckedUpdateWithoutAccountAuditInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutAccountAuditInput, Prisma.TenantUncheckedCreateWithoutAccountAuditInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutAccountAuditInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutAccountAuditInput, Prisma.TenantUncheckedUpdateWithoutAccountAuditInput>
+}
+
+export type TenantUpdateWithoutAccountAuditInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutAccountAuditInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  isRoot?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  apiMaxPageLength?: Prisma.IntFieldUpdateOperationsInput | number
+  defaultTimeZone?: Prisma.StringFieldUpdateOperationsInput | string
+  listCacheTtlSeconds?: Prisma.IntFieldUpdateOperationsInput | number
+  multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
+  allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  securityKey?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  hosts?: Prisma.TenantHostUncheckedUpdateManyWithoutTenantNestedInput
+  users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
+  apiKeys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  types?: Prisma.ItemTypeUncheckedUpdateManyWithoutTenantNestedInput
+  tags?: Prisma.TagUncheckedUpdateManyWithoutTenantNestedInput
+  outboxMessages?: Prisma.OutboxMessageUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 
@@ -1483,6 +1867,8 @@ export type TenantCountOutputType = {
   apiKeys: number
   types: number
   tags: number
+  outboxMessages: number
+  accountAudit: number
 }
 
 export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1493,6 +1879,8 @@ export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions
   apiKeys?: boolean | TenantCountOutputTypeCountApiKeysArgs
   types?: boolean | TenantCountOutputTypeCountTypesArgs
   tags?: boolean | TenantCountOutputTypeCountTagsArgs
+  outboxMessages?: boolean | TenantCountOutputTypeCountOutboxMessagesArgs
+  accountAudit?: boolean | TenantCountOutputTypeCountAccountAuditArgs
 }
 
 /**
@@ -1554,6 +1942,20 @@ export type TenantCountOutputTypeCountTagsArgs<ExtArgs extends runtime.Types.Ext
   where?: Prisma.TagWhereInput
 }
 
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountOutboxMessagesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.OutboxMessageWhereInput
+}
+
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountAccountAuditArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.AccountAuditEntryWhereInput
+}
+
 
 export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -1567,6 +1969,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
   verificationSettings?: boolean
+  deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1577,6 +1980,8 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   types?: boolean | Prisma.Tenant$typesArgs<ExtArgs>
   tags?: boolean | Prisma.Tenant$tagsArgs<ExtArgs>
+  outboxMessages?: boolean | Prisma.Tenant$outboxMessagesArgs<ExtArgs>
+  accountAudit?: boolean | Prisma.Tenant$accountAuditArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["tenant"]>
 
@@ -1592,6 +1997,7 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
   verificationSettings?: boolean
+  deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1609,6 +2015,7 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
   verificationSettings?: boolean
+  deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1626,12 +2033,13 @@ export type TenantSelectScalar = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
   verificationSettings?: boolean
+  deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "verificationSettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "verificationSettings" | "deliverySettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   hosts?: boolean | Prisma.Tenant$hostsArgs<ExtArgs>
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
@@ -1640,6 +2048,8 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   apiKeys?: boolean | Prisma.Tenant$apiKeysArgs<ExtArgs>
   types?: boolean | Prisma.Tenant$typesArgs<ExtArgs>
   tags?: boolean | Prisma.Tenant$tagsArgs<ExtArgs>
+  outboxMessages?: boolean | Prisma.Tenant$outboxMessagesArgs<ExtArgs>
+  accountAudit?: boolean | Prisma.Tenant$accountAuditArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TenantIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -1655,6 +2065,8 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     apiKeys: Prisma.$ApiKeyPayload<ExtArgs>[]
     types: Prisma.$ItemTypePayload<ExtArgs>[]
     tags: Prisma.$TagPayload<ExtArgs>[]
+    outboxMessages: Prisma.$OutboxMessagePayload<ExtArgs>[]
+    accountAudit: Prisma.$AccountAuditEntryPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1668,6 +2080,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     allowApiPasswordReset: boolean
     registrationEnvelope: string
     verificationSettings: string
+    deliverySettings: string
     securityKey: string
     createdAt: Date
     updatedAt: Date
@@ -2072,6 +2485,8 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   apiKeys<T extends Prisma.Tenant$apiKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$apiKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   types<T extends Prisma.Tenant$typesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$typesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ItemTypePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   tags<T extends Prisma.Tenant$tagsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$tagsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TagPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  outboxMessages<T extends Prisma.Tenant$outboxMessagesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$outboxMessagesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$OutboxMessagePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  accountAudit<T extends Prisma.Tenant$accountAuditArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$accountAuditArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountAuditEntryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2112,6 +2527,7 @@ export interface TenantFieldRefs {
   readonly allowApiPasswordReset: Prisma.FieldRef<"Tenant", 'Boolean'>
   readonly registrationEnvelope: Prisma.FieldRef<"Tenant", 'String'>
   readonly verificationSettings: Prisma.FieldRef<"Tenant", 'String'>
+  readonly deliverySettings: Prisma.FieldRef<"Tenant", 'String'>
   readonly securityKey: Prisma.FieldRef<"Tenant", 'String'>
   readonly createdAt: Prisma.FieldRef<"Tenant", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Tenant", 'DateTime'>
@@ -2666,6 +3082,54 @@ export type Tenant$tagsArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
   take?: number
   skip?: number
   distinct?: Prisma.TagScalarFieldEnum | Prisma.TagScalarFieldEnum[]
+}
+
+/**
+ * Tenant.outboxMessages
+ */
+export type Tenant$outboxMessagesArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the OutboxMessage
+   */
+  select?: Prisma.OutboxMessageSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the OutboxMessage
+   */
+  omit?: Prisma.OutboxMessageOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OutboxMessageInclude<ExtArgs> | null
+  where?: Prisma.OutboxMessageWhereInput
+  orderBy?: Prisma.OutboxMessageOrderByWithRelationInput | Prisma.OutboxMessageOrderByWithRelationInput[]
+  cursor?: Prisma.OutboxMessageWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.OutboxMessageScalarFieldEnum | Prisma.OutboxMessageScalarFieldEnum[]
+}
+
+/**
+ * Tenant.accountAudit
+ */
+export type Tenant$accountAuditArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the AccountAuditEntry
+   */
+  select?: Prisma.AccountAuditEntrySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the AccountAuditEntry
+   */
+  omit?: Prisma.AccountAuditEntryOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AccountAuditEntryInclude<ExtArgs> | null
+  where?: Prisma.AccountAuditEntryWhereInput
+  orderBy?: Prisma.AccountAuditEntryOrderByWithRelationInput | Prisma.AccountAuditEntryOrderByWithRelationInput[]
+  cursor?: Prisma.AccountAuditEntryWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.AccountAuditEntryScalarFieldEnum | Prisma.AccountAuditEntryScalarFieldEnum[]
 }
 
 /**

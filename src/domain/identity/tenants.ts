@@ -8,9 +8,9 @@ import type { IdentityResolver } from './identity-resolver.ts';
 import { identityWrite } from './identity-write.ts';
 import { SYSTEM_PERMISSIONS } from './permissions.ts';
 import { assertOwnedIds } from './membership.ts';
-import type { RegistrationEnvelope, TenantSettings } from './tenant.ts';
+import type { RegistrationEnvelope, TenantSettings, VerificationSettings } from './tenant.ts';
 
-export type SettingsInput = Partial<TenantSettings>;
+export type SettingsInput = Partial<Omit<TenantSettings, 'verification'>> & { verification?: Partial<VerificationSettings> };
 
 export interface TenantInput {
   slug?: string;
