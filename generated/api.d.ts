@@ -1792,12 +1792,17 @@ export interface components {
         VerificationMethod: "mail_link" | "mail_code" | "sms_code";
         /** @description The verification challenge to issue; the account stays unverified until every method is done. */
         VerifyAccount: {
-            methods: components["schemas"]["VerificationMethod"][];
+            /** @description Any combination of the three; as a normal POST field, one method may come as a single value */
+            methods: components["schemas"]["VerificationMethod"][] | components["schemas"]["VerificationMethod"];
             /** @description The number for `sms_code`, E.164 (`+420777123456`); required with it */
             phone?: string;
             /** @description Absolute http(s) URL the link page forwards to after the challenge is completed */
             redirect_url?: string;
         };
+        /**
+         * @description As JSON, or as normal POST fields (`roles[]=3&verify_account[methods][]=mail_code`): ids may
+         *     then come as digit strings, and a list of one as a single value.
+         */
         RegistrationRequest: {
             /**
              * Format: email
@@ -1807,9 +1812,9 @@ export interface components {
             /** @description Display name */
             user_name: string;
             /** @description Role ids inside the envelope */
-            roles?: number[];
+            roles?: components["schemas"]["FormId"][] | components["schemas"]["FormId"];
             /** @description A group id, or a list of them, inside the envelope */
-            user_group?: number | number[];
+            user_group?: components["schemas"]["FormId"] | components["schemas"]["FormId"][];
             password?: string;
             verify_account?: components["schemas"]["VerifyAccount"];
         };
@@ -1820,7 +1825,7 @@ export interface components {
             challenge: string | false;
         };
         ChallengeAnswer: {
-            userId: number;
+            userId: components["schemas"]["FormId"];
             challengeId: string;
             method: components["schemas"]["VerificationMethod"];
             secret: string;
@@ -1832,7 +1837,7 @@ export interface components {
         /** @description One of `challengeId`, `userId` or `user_id` names the challenge; `method` re-sends only that method. */
         ChallengeRetryRequest: {
             challengeId?: string;
-            userId?: number;
+            userId?: components["schemas"]["FormId"];
             /** Format: email */
             user_id?: string;
             method?: components["schemas"]["VerificationMethod"];
@@ -1856,6 +1861,8 @@ export interface components {
             /** @description Retries per challenge (default 5) */
             retryLimit?: number;
         };
+        /** @description An id sent as a normal POST field (text of digits) or as a JSON number */
+        FormId: number | string;
         /** @description The hidden fields of the link page's form (the link's query parameters) */
         VerificationLinkForm: {
             user?: string;

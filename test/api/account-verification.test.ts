@@ -228,6 +228,13 @@ describe('account registration and verification', function () {
       expect((await signIn(r.login, r.password)).status).to.equal(200);
     });
 
+    it('reads normal POST fields', async () => {
+      const r = await registered(['mail_code']);
+      const res = await server.request('POST', '/api/v1/app/user.challenge', { host: v.tenant.host, form: { userId: String(r.userId), challengeId: r.challengeId, method: 'mail_code', secret: r.sent.code! } });
+      expect(res.status, res.text).to.equal(200);
+      expect(res.body).to.deep.equal({ methodDone: true, challengeCompleted: true });
+    });
+
     it('answers 409 METHOD_ALREADY_DONE "Method already done." for the right secret of a done method', async () => {
       const r = await registered(['mail_code', 'sms_code']);
       await answer({ userId: r.userId, challengeId: r.challengeId, method: 'mail_code', secret: r.sent.code });

@@ -6,13 +6,25 @@ import { projectAuthToken, projectUser } from '../../projection/identity.ts';
 import { renderVerificationPage, VERIFICATION_PAGE_HEADERS, type VerificationPageState } from '../pages/verification-page.ts';
 import type { OperationHandler, RequestScope } from '../types.ts';
 
+// Normal POST fields arrive as text (`roles[]=3`) and a lone value without brackets; the form
+// schemas admit digit strings and single values (openapi-backend coerces parameters, not bodies).
+const formId = (value: unknown) => (typeof value === 'string' ? Number(value) : (value as number));
+const formIds = (value: unknown) => (value === undefined ? undefined : (Array.isArray(value) ? value : [value]).map(formId));
+const formList = <T>(value: T | T[]) => (Array.isArray(value) ? value : [value]);
+
 export const getRegistrationEnvelope: OperationHandler<'getRegistrationEnvelope'> = async (_input, scope) => ({
   status: 200,
   body: scope.services.registration.envelope(scope.tenant),
 });
 
 export const registerUser: OperationHandler<'registerUser'> = async ({ body }, scope) => {
-  const { user, key, challenge } = await scope.services.registration.register(scope.tenant, body, scope.ip);
+  const input = {
+    ...body,
+    roles: formIds(body.roles),
+    user_group: formIds(body.user_group),
+    verify_account: body.verify_account && { ...body.verify_account, methods: formList(body.verify_account.methods) },
+  };
+  const { user, key, challenge } = await scope.services.registration.register(scope.tenant, input, scope.ip);
   const zone = scope.principal.timeZone;
   return {
     status: 200,
@@ -25,7 +37,7 @@ export const registerUser: OperationHandler<'registerUser'> = async ({ body }, s
 };
 
 export const answerChallenge: OperationHandler<'answerChallenge'> = async ({ body }, scope) => {
-  const { methodDone, challengeCompleted } = await scope.services.challenges.answer(scope.tenant, body, scope.ip);
+  const { methodDone, challengeCompleted } = await scope.services.challenges.answer(scope.tenant, { ...body, userId: formId(body.userId) }, scope.ip);
   return { status: 200, body: { methodDone, challengeCompleted } };
 };
 
@@ -33,7 +45,7 @@ export const retryChallenge: OperationHandler<'retryChallenge'> = async ({ body 
   if (body.challengeId === undefined && body.userId === undefined && body.user_id === undefined) {
     throw Errors.validationFailed(undefined, { details: [{ path: 'body', message: 'must name the challenge: challengeId, userId or user_id' }] });
   }
-  const result = await scope.services.challenges.retry(scope.tenant, { challengeId: body.challengeId, userId: body.userId, login: body.user_id, method: body.method }, scope.ip);
+  const result = await scope.services.challenges.retry(scope.tenant, { challengeId: body.challengeId, userId: body.userId === undefined ? undefined : formId(body.userId), login: body.user_id, method: body.method }, scope.ip);
   return { status: 200, body: result };
 };
 
