@@ -159,6 +159,16 @@ describe('account registration and verification', function () {
       expect(again.status).to.equal(409);
     });
 
+    it('answers the outbox\'s refusal (an SMS country the tenant does not allow) and creates nothing', async () => {
+      const login = aLogin(v.domain);
+      const res = await register({ user_id: login, user_name: 'Abroad', verify_account: { methods: ['mail_code', 'sms_code'], phone: '+15555550123' } });
+      expect(res.status).to.equal(422);
+      expect(res.body.code).to.equal('SMS_COUNTRY_NOT_ALLOWED');
+      expect(await userByLogin(login)).to.equal(undefined);
+      const rows = await server.running.services.database.prisma.verificationChallenge.count({ where: { email: login } });
+      expect(rows).to.equal(0);
+    });
+
     describe('when verify_account is unusable', () => {
       for (const [what, verify, path] of [
         ['sms_code without a phone', { methods: ['sms_code'] }, 'body.verify_account.phone'],

@@ -94,6 +94,9 @@ describe('the verification link page (headless Chromium)', function () {
     expect(problems).to.deep.equal([]);
     const after = await server.request('POST', '/api/v1/auth', { body: { user: login, password } });
     expect(after.status, after.text).to.equal(200);
+    // The request log names the path only: the link's secret appears in no log line.
+    expect(server.logRecords().some((r) => r.path === '/api/v1/verify-account')).to.equal(true);
+    expect(JSON.stringify(server.logRecords())).to.not.include(link.searchParams.get('secret')!);
     await context.close();
   });
 });
