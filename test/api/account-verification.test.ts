@@ -315,6 +315,11 @@ describe('account registration and verification', function () {
       expect(patched.status).to.equal(200);
       const res = await answer({ userId: r.userId, challengeId: r.challengeId, method: 'mail_code', secret: r.sent.code });
       expect(res.body).to.deep.equal({ methodDone: false, challengeCompleted: false });
+      const row = await server.running.services.database.prisma.verificationChallenge.findUniqueOrThrow({ where: { publicId: r.challengeId } });
+      expect(row.state).to.equal('revoked');
+      // Changing it back does not revive the challenge.
+      await server.request('PATCH', `/api/v1/admin/users/${r.userId}`, { key: v.tenant.admin.key, host: v.tenant.host, body: { login: r.login } });
+      expect((await answer({ userId: r.userId, challengeId: r.challengeId, method: 'mail_code', secret: r.sent.code })).body.methodDone).to.equal(false);
       await rewind(server, r.challengeId, 61);
       expect((await retry({ challengeId: r.challengeId })).status).to.equal(404);
     });
