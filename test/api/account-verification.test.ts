@@ -324,6 +324,17 @@ describe('account registration and verification', function () {
       expect((await retry({ challengeId: r.challengeId })).status).to.equal(404);
     });
 
+    it('keeps no code or link secret in the challenge, secret or audit rows (only keyed hashes)', async () => {
+      const r = await registered(['mail_link', 'mail_code', 'sms_code']);
+      await answer({ userId: r.userId, challengeId: r.challengeId, method: 'mail_code', secret: r.sent.code });
+      const db = server.running.services.database.prisma;
+      const challenge = await db.verificationChallenge.findUniqueOrThrow({ where: { publicId: r.challengeId }, include: { secrets: true } });
+      const audit = await db.accountAuditEntry.findMany({ where: { tenantId: v.tenant.id } });
+      const stored = JSON.stringify({ challenge, audit });
+      for (const secret of [r.sent.code!, r.sent.sms!, r.sent.link!.searchParams.get('secret')!]) expect(stored).to.not.include(secret);
+      for (const row of challenge.secrets) expect(row.secretHash).to.match(/^[0-9a-f]{64}$/);
+    });
+
     it('uses the tenant\'s code length', async () => {
       const t = await aVerificationTenant(server, { verification: { codeLength: 8 } });
       const login = aLogin(t.domain);
