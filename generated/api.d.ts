@@ -141,6 +141,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/outbox.list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling tenant's outbox (every mail and SMS, newest first)
+         * @description Every mail and SMS the tenant's accounts were sent, newest first. With no transport
+         *     configured for a channel (no `SMTP_URL`, no `SMS_WEBHOOK_URL`) the outbox is the delivery:
+         *     the message stays here with status `stored` and its full text, for an operator to read
+         *     and pass on (on a fresh install this is where the first verification code is). A message
+         *     a real transport took (`sent`) keeps only its subject: its text and HTML are erased on
+         *     delivery. `delivery` says where each channel's messages go. Requires `appManagement`.
+         */
+        get: operations["listOutboxMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/account.audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling tenant's account audit (sends, deliveries, checks, locks, throttles, resets)
+         * @description Newest first. `event` is one of `send`, `send_failed`, `delivered`, `check_ok`,
+         *     `check_failed`, `lock`, `throttle`, `reset_requested`, `reset_done`, `reset_failed`;
+         *     `method` the channel or verification method; `detail` ids, counts and reasons, never a
+         *     secret. Requires `appManagement`.
+         */
+        get: operations["listAccountAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/mail.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test mail (checks the SMTP settings)
+         * @description Writes a mail of purpose `test` to the outbox and delivers it like any other (after
+         *     commit, with retries), so the tenant's send quotas apply: 429 with `Retry-After`. Read
+         *     its fate with `GET /app/outbox.list?purpose=test` (`sent`, or `pending` with `lastError`
+         *     while the server refuses). Requires `appManagement`.
+         */
+        post: operations["sendTestMail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/sms.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test SMS (checks the SMS webhook and the tenant's SMS guards)
+         * @description Writes an SMS of purpose `test` to the outbox and delivers it like any other, so every SMS
+         *     guard applies: a number outside `deliverySettings.sms.allowedCountryPrefixes` is 422
+         *     `SMS_COUNTRY_NOT_ALLOWED` (nothing is allowed until prefixes are set), a number's caps
+         *     429 `DESTINATION_QUOTA_EXCEEDED`, the daily budget 429 `SMS_BUDGET_EXHAUSTED`, each with
+         *     `Retry-After`. Requires `appManagement`.
+         */
+        post: operations["sendTestSms"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/manage": {
         parameters: {
             query?: never;
@@ -1603,6 +1698,106 @@ export interface components {
             allowApiPasswordReset: boolean;
             registrationEnvelope: components["schemas"]["RegistrationEnvelope"];
             verification: components["schemas"]["VerificationSettings"];
+            deliverySettings?: components["schemas"]["DeliverySettings"];
+        };
+        /**
+         * @description `pending`: waiting for its (next) attempt at `nextAttemptAt`; `sending`: an attempt is in
+         *     progress; `sent`: the transport accepted it; `failed`: `DELIVERY_MAX_ATTEMPTS` attempts
+         *     failed; `stored`: no transport is configured for its channel, the outbox is the delivery.
+         * @enum {string}
+         */
+        OutboxStatus: "pending" | "sending" | "sent" | "failed" | "stored";
+        OutboxMessage: {
+            id: number;
+            /** @description The account the message is about */
+            userId: number | null;
+            /** @enum {string} */
+            channel: "mail" | "sms";
+            /** @description E-mail address (lower case) or E.164 number */
+            destination: string;
+            /** @description Mail only */
+            subject: string | null;
+            /** @description The body; null once a real transport delivered it */
+            text: string | null;
+            html: string | null;
+            purpose: string;
+            /** @description What the message announces (a challenge id */
+            reference: string | null;
+            status: components["schemas"]["OutboxStatus"];
+            attempts: number;
+            nextAttemptAt: components["schemas"]["Instant"] | null;
+            /** @description The last attempt's failure (an SMTP reply */
+            lastError: string | null;
+            createdAt: components["schemas"]["Instant"];
+            sentAt: components["schemas"]["Instant"] | null;
+        };
+        OutboxPage: {
+            /** @description Where new messages of each channel go: `smtp` / `webhook`, or `outbox` (nothing configured: read them here) */
+            delivery: {
+                /** @enum {string} */
+                mail: "smtp" | "outbox";
+                /** @enum {string} */
+                sms: "webhook" | "outbox";
+            };
+            /** @description Messages matching the filters */
+            total: number;
+            data: components["schemas"]["OutboxMessage"][];
+        };
+        AccountAuditEntry: {
+            id: number;
+            userId: number | null;
+            event: string;
+            method: string | null;
+            ip: string | null;
+            detail: {
+                [key: string]: unknown;
+            };
+            at: components["schemas"]["Instant"];
+        };
+        AccountAuditPage: {
+            total: number;
+            data: components["schemas"]["AccountAuditEntry"][];
+        };
+        /** @description Messages per rolling hour and 24 hours, to one destination and for the whole tenant; beyond, 429 with `Retry-After` */
+        DeliveryQuotas: {
+            perDestinationHourly: number;
+            perDestinationDaily: number;
+            perTenantHourly: number;
+            perTenantDaily: number;
+        };
+        /**
+         * @description SMS pumping guards. `allowedCountryPrefixes`: E.164 prefixes a number must start with
+         *     (`+420`, `+1`); empty (the default) sends no SMS at all (`SMS_COUNTRY_NOT_ALLOWED`).
+         *     `perDestination*`: per number. `perTenantDaily` is the tenant's daily SMS budget
+         *     (`SMS_BUDGET_EXHAUSTED` once spent).
+         */
+        SmsDeliverySettings: {
+            perDestinationHourly: number;
+            perDestinationDaily: number;
+            perTenantHourly: number;
+            perTenantDaily: number;
+            allowedCountryPrefixes: string[];
+        };
+        /** @description Send quotas and SMS guards of the tenant (defaults in README "Mail and SMS delivery") */
+        DeliverySettings: {
+            mail: components["schemas"]["DeliveryQuotas"];
+            sms: components["schemas"]["SmsDeliverySettings"];
+        };
+        /** @description The fields given replace the current ones; the others keep their value */
+        DeliverySettingsPatch: {
+            mail?: {
+                perDestinationHourly?: number;
+                perDestinationDaily?: number;
+                perTenantHourly?: number;
+                perTenantDaily?: number;
+            };
+            sms?: {
+                perDestinationHourly?: number;
+                perDestinationDaily?: number;
+                perTenantHourly?: number;
+                perTenantDaily?: number;
+                allowedCountryPrefixes?: string[];
+            };
         };
         TenantSettingsPatch: {
             apiMaxPageLength?: number;
@@ -1613,6 +1808,7 @@ export interface components {
             allowApiPasswordReset?: boolean;
             registrationEnvelope?: components["schemas"]["RegistrationEnvelope"];
             verification?: components["schemas"]["VerificationSettings"];
+            deliverySettings?: components["schemas"]["DeliverySettingsPatch"];
         };
         Tenant: {
             id: number;
@@ -2306,6 +2502,171 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    listOutboxMessages: {
+        parameters: {
+            query?: {
+                /** @description Only messages to this address or number (e-mail addresses compare case-insensitively) */
+                destination?: string;
+                /** @description Only messages of this purpose (`verification`, `password_reset`, `test`, …) */
+                purpose?: string;
+                status?: components["schemas"]["OutboxStatus"];
+                channel?: "mail" | "sms";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of messages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboxPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAccountAudit: {
+        parameters: {
+            query?: {
+                userId?: number;
+                event?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of audit entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountAuditPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendTestMail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    to: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The message, as the outbox holds it now */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboxMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description A send quota is reached (`DESTINATION_QUOTA_EXCEEDED`, `TENANT_SEND_QUOTA_EXCEEDED`) or the request rate is; nothing was written */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendTestSms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description E.164: "+" and 8 to 15 digits */
+                    to: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The message, as the outbox holds it now */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboxMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description The number's country is not allowed (`SMS_COUNTRY_NOT_ALLOWED`); nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A send quota or the SMS budget is reached (`DESTINATION_QUOTA_EXCEEDED`, `TENANT_SEND_QUOTA_EXCEEDED`, `SMS_BUDGET_EXHAUSTED`) or the request rate is; nothing was written */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getManagementPage: {

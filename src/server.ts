@@ -177,7 +177,14 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     },
     // Sends in progress finish (each bounded by DELIVERY_SEND_TIMEOUT_MS) before the database
     // closes; what is left pending is taken by another process's poller or on the next start.
-    { name: 'delivery', limitMs: config.deliverySendTimeoutMs + 1_000, run: () => services.delivery.stop() },
+    {
+      name: 'delivery',
+      limitMs: config.deliverySendTimeoutMs + 1_000,
+      run: async () => {
+        await services.delivery.stop();
+        await services.accountAudit.settle();
+      },
+    },
     { name: 'database', limitMs: DATABASE_CLOSE_MS, run: () => database.close() },
     // The cache figures counted since the last flush go to Redis before its client closes.
     ...(responseCache ? [{ name: 'cache figures', limitMs: CACHE_FLUSH_MS, run: () => responseCache.close() }] : []),

@@ -10,6 +10,7 @@ import type { MailTransport } from './mail-transport.ts';
 import type { SmsProvider } from './sms-provider.ts';
 import type { Channel } from './send-guards.ts';
 import type { DeliveryTrigger } from './outbox.ts';
+import { withinMsOrThrow } from '../lib/time-bound.ts';
 
 export interface DeliveryOptions {
   maxAttempts: number;
@@ -21,6 +22,8 @@ export interface DeliveryOptions {
 
 /** Rows one poll claims at most (the rest wait for the next poll). */
 const POLL_BATCH = 20;
+/** A busy database (requests' writes hold the SQLite lock) delays bookkeeping; it does not fail it. */
+const TX_LIMITS = { maxWait: 30_000, timeout: 30_000 };
 /** lastError is kept this short: it is for operators, and a reply could echo more than needed. */
 const MAX_ERROR_CHARS = 300;
 
@@ -81,7 +84,9 @@ export class DeliveryWorker implements DeliveryTrigger {
   private async pollOnce(): Promise<void> {
     try {
       const due = await this.db.outboxMessage.findMany({
-        where: { status: { in: ['pending', 'sending'] }, nextAttemptAt: { lte: new Date() } },
+        // Only channels this process can send: rows of a channel whose transport was removed
+        // since would otherwise fill every batch and starve the others.
+        where: { status: { in: ['pending', 'sending'] }, nextAttemptAt: { lte: new Date() }, channel: { in: (['mail', 'sms'] as const).filter((c) => this.hasTransport(c)) } },
         orderBy: { nextAttemptAt: 'asc' },
         take: POLL_BATCH,
         select: { id: true },
@@ -117,27 +122,40 @@ export class DeliveryWorker implements DeliveryTrigger {
     }
   }
 
-  private async claim(id: number): Promise<Claimed | null> {
-    const now = new Date();
-    const row = await this.db.outboxMessage.findUnique({ where: { id } });
-    if (!row || !['pending', 'sending'].includes(row.status) || !row.nextAttemptAt || row.nextAttemptAt > now) return null;
-    if (!this.hasTransport(row.channel as Channel)) return null;
-    // The lease outlasts a send's timeout, so only a crashed holder's claim ever lapses.
-    const leaseUntil = new Date(now.getTime() + 2 * this.options.sendTimeoutMs + 1000);
-    const taken = await this.db.outboxMessage.updateMany({
-      where: { id, attempts: row.attempts, status: { in: ['pending', 'sending'] }, nextAttemptAt: { lte: now } },
-      data: { status: 'sending', attempts: row.attempts + 1, nextAttemptAt: leaseUntil },
-    });
-    if (taken.count !== 1) return null;
-    return { ...row, channel: row.channel as Channel, attempts: row.attempts + 1 };
+  /**
+   * A transaction of its own, like every write here: the SQLite adapter orders only
+   * transactions, and a bare write would run inside whatever request transaction is open on
+   * the connection and be rolled back with it (a lost claim, then a second send).
+   */
+  private claim(id: number): Promise<Claimed | null> {
+    return this.db.$transaction(async (tx) => {
+      const now = new Date();
+      const row = await tx.outboxMessage.findUnique({ where: { id } });
+      if (!row || !['pending', 'sending'].includes(row.status) || !row.nextAttemptAt || row.nextAttemptAt > now) return null;
+      if (!this.hasTransport(row.channel as Channel)) return null;
+      // The lease outlasts a send's timeout, so only a crashed holder's claim ever lapses.
+      const leaseUntil = new Date(now.getTime() + 2 * this.options.sendTimeoutMs + 1000);
+      const taken = await tx.outboxMessage.updateMany({
+        where: { id, attempts: row.attempts, status: { in: ['pending', 'sending'] }, nextAttemptAt: { lte: now } },
+        data: { status: 'sending', attempts: row.attempts + 1, nextAttemptAt: leaseUntil },
+      });
+      if (taken.count !== 1) return null;
+      return { ...row, channel: row.channel as Channel, attempts: row.attempts + 1 };
+    }, TX_LIMITS);
   }
 
+  /**
+   * One attempt, bounded as a whole by the send timeout (SMTP's connect, greeting and socket
+   * timeouts each are, not their sum), so the lease and the shutdown step hold. A send that
+   * overran counts as failed and is retried; if it did reach the recipient, the Message-ID or
+   * Idempotency-Key lets the duplicate be recognised.
+   */
   private async send(row: Claimed): Promise<void> {
-    if (row.channel === 'mail') {
-      await this.transports.mail!.send({ outboxId: row.id, to: row.destination, subject: row.subject ?? '', text: row.text ?? '', html: row.html });
-    } else {
-      await this.transports.sms!.send({ outboxId: row.id, to: row.destination, text: row.text ?? '', purpose: row.purpose });
-    }
+    const attempt =
+      row.channel === 'mail'
+        ? this.transports.mail!.send({ outboxId: row.id, to: row.destination, subject: row.subject ?? '', text: row.text ?? '', html: row.html })
+        : this.transports.sms!.send({ outboxId: row.id, to: row.destination, text: row.text ?? '', purpose: row.purpose });
+    await withinMsOrThrow(this.options.sendTimeoutMs, attempt, () => new Error(`no answer within ${this.options.sendTimeoutMs} ms`));
   }
 
   private async recordDelivered(row: Claimed): Promise<void> {
@@ -156,7 +174,7 @@ export class DeliveryWorker implements DeliveryTrigger {
         method: row.channel,
         detail: { outboxId: row.id, purpose: row.purpose, reference: row.reference, attempts: row.attempts },
       });
-    });
+    }, TX_LIMITS);
     this.logger.info({ outboxId: row.id, channel: row.channel, attempts: row.attempts }, 'message delivered');
   }
 
@@ -179,7 +197,7 @@ export class DeliveryWorker implements DeliveryTrigger {
         method: row.channel,
         detail: { outboxId: row.id, purpose: row.purpose, reference: row.reference, attempts: row.attempts, final, reason },
       });
-    });
+    }, TX_LIMITS);
     this.logger.warn({ outboxId: row.id, channel: row.channel, attempts: row.attempts, final, reason }, final ? 'message undeliverable: gave up' : 'message not delivered: will retry');
   }
 }

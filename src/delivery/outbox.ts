@@ -89,24 +89,48 @@ export class Outbox {
     }, context);
   }
 
+  /** One page of the tenant's messages, newest first, with the total matching the filters. */
+  async readPage(tenantId: number, query: OutboxQuery): Promise<{ total: number; messages: OutboxRow[] }> {
+    const where = {
+      tenantId,
+      ...(query.destination !== undefined ? { destination: query.destination.includes('@') ? query.destination.trim().toLowerCase() : query.destination.trim() } : {}),
+      ...(query.purpose !== undefined ? { purpose: query.purpose } : {}),
+      ...(query.status !== undefined ? { status: query.status } : {}),
+      ...(query.channel !== undefined ? { channel: query.channel } : {}),
+    };
+    const [total, messages] = await Promise.all([
+      this.db.outboxMessage.count({ where }),
+      this.db.outboxMessage.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: query.limit, skip: query.offset }),
+    ]);
+    return { total, messages };
+  }
+
+  /** One message of the tenant (null: none, or another tenant's). */
+  readOne(tenantId: number, id: number): Promise<OutboxRow | null> {
+    return this.db.outboxMessage.findFirst({ where: { id, tenantId } });
+  }
+
   private async enqueue(work: Work, message: NewMessage, context: SendContext): Promise<number> {
     const { tx } = work;
-    const settings = await this.settingsOf(tx, message.tenantId);
-    if (message.channel === 'sms') {
-      const refusal = checkSmsCountry(settings, message.destination);
-      if (refusal) this.refuse(message, refusal, context);
-    }
     await this.lockTenant(tx, message.tenantId);
     const at = new Date();
     const transport = this.trigger.hasTransport(message.channel);
-    // Written before counting: on SQLite this write takes the database's write lock, so the
-    // counts below see every other process's committed sends and none can slip in between.
+    // Written before anything is read: on SQLite this write takes the database's write lock
+    // (a read first would pin a snapshot another writer can invalidate), so the settings and
+    // counts below are current and no other send can slip in between. A refusal rolls it back.
     const row = await tx.outboxMessage.create({
       data: { ...message, status: transport ? 'pending' : STORED, nextAttemptAt: transport ? at : null, createdAt: at },
       select: { id: true },
     });
-    const refusal = await checkQuotas(tx, { tenantId: message.tenantId, channel: message.channel, destination: message.destination, at }, settings);
-    if (refusal) this.refuse(message, refusal, context);
+    const settings = await this.settingsOf(tx, message.tenantId);
+    const refusal =
+      (message.channel === 'sms' ? checkSmsCountry(settings, message.destination) : null) ??
+      (await checkQuotas(tx, { tenantId: message.tenantId, channel: message.channel, destination: message.destination, at }, settings));
+    if (refusal) {
+      // Gone even if the caller catches the refusal and commits the rest of its write.
+      await tx.outboxMessage.delete({ where: { id: row.id } });
+      this.refuse(message, refusal, context);
+    }
     await this.audit.record(tx, {
       tenantId: message.tenantId,
       userId: message.userId,
@@ -148,6 +172,17 @@ export class Outbox {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_SPACE}::int, ${tenantId}::int)`;
   }
 }
+
+export interface OutboxQuery {
+  destination?: string;
+  purpose?: string;
+  status?: string;
+  channel?: Channel;
+  limit: number;
+  offset: number;
+}
+
+export type OutboxRow = Awaited<ReturnType<Db['outboxMessage']['findFirstOrThrow']>>;
 
 interface NewMessage {
   tenantId: number;

@@ -30,9 +30,8 @@ describe('account registration and verification', function () {
       SMS_WEBHOOK_SECRET: sms.secret,
       DELIVERY_POLL_MS: '200',
     });
-    v = await aVerificationTenant(server);
-    // SMS pumping guard (branch delivery): no country is allowed until the tenant names one.
-    await server.running.services.database.prisma.tenant.update({ where: { id: v.tenant.id }, data: { deliverySettings: JSON.stringify({ sms: { allowedCountryPrefixes: ['+420'] } }) } });
+    // SMS pumping guard (delivery settings): no country is allowed until the tenant names one.
+    v = await aVerificationTenant(server, { deliverySettings: { sms: { allowedCountryPrefixes: ['+420'] } } });
   });
   after(async () => {
     await server.stop();

@@ -67,6 +67,8 @@ export function scrubDetail(detail: Record<string, unknown> | undefined): Record
 }
 
 export class AccountAudit {
+  private readonly detached = new Set<Promise<void>>();
+
   constructor(private readonly db: Db) {}
 
   /** Records in the caller's transaction: the entry commits or rolls back with the write. */
@@ -83,10 +85,18 @@ export class AccountAudit {
    */
   recordDetached(entry: AccountAuditInput, onError: (error: unknown) => void): void {
     const data = this.row(entry);
-    void this.db.$transaction((tx) => tx.accountAuditEntry.create({ data }), { maxWait: 30_000 }).then(
+    const write = this.db.$transaction((tx) => tx.accountAuditEntry.create({ data }), { maxWait: 30_000 }).then(
       () => undefined,
       (error: unknown) => onError(error),
     );
+    this.detached.add(write);
+    void write.finally(() => this.detached.delete(write));
+  }
+
+  /** Resolves once the detached entries in flight are written: before the database closes
+   *  (disconnecting under a transaction that is just starting can hang the client). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.detached]);
   }
 
   async readPage(tenantId: number, query: AuditQuery): Promise<{ total: number; entries: AccountAuditRecord[] }> {

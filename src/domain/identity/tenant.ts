@@ -1,5 +1,6 @@
 // A tenant as the pipeline sees it: id, flags and parsed settings.
 import type { Tenant as TenantRow } from '../../../generated/prisma-sqlite/client.ts';
+import { parseDeliverySettings, type DeliverySettings } from '../../delivery/delivery-settings.ts';
 
 export interface RegistrationEnvelope {
   allowedDomains: string[];
@@ -15,6 +16,8 @@ export interface TenantSettings {
   allowApiPasswordReset: boolean;
   registrationEnvelope: RegistrationEnvelope;
   verification: VerificationSettings;
+  /** Send quotas and SMS guards (src/delivery/delivery-settings.ts). */
+  deliverySettings: DeliverySettings;
 }
 
 /** Account verification (issue 9): code length, expiry per method, retry cooldowns and cap. */
@@ -103,6 +106,7 @@ export function toTenantContext(row: TenantRow): TenantContext {
       allowApiPasswordReset: row.allowApiPasswordReset,
       registrationEnvelope: parseEnvelope(row.registrationEnvelope),
       verification: parseVerificationSettings(row.verificationSettings),
+      deliverySettings: parseDeliverySettings(row.deliverySettings),
     },
   };
 }

@@ -9,8 +9,10 @@ import { identityWrite } from './identity-write.ts';
 import { SYSTEM_PERMISSIONS } from './permissions.ts';
 import { assertOwnedIds } from './membership.ts';
 import type { RegistrationEnvelope, TenantSettings, VerificationSettings } from './tenant.ts';
+import { mergeDeliverySettings, parseDeliverySettings, type DeliverySettingsInput } from '../../delivery/delivery-settings.ts';
 
-export type SettingsInput = Partial<Omit<TenantSettings, 'verification'>> & { verification?: Partial<VerificationSettings> };
+/** deliverySettings is written a field at a time (the fields given replace the stored ones); verification whole. */
+export type SettingsInput = Partial<Omit<TenantSettings, 'deliverySettings' | 'verification'>> & { deliverySettings?: DeliverySettingsInput; verification?: Partial<VerificationSettings> };
 
 export interface TenantInput {
   slug?: string;
@@ -25,17 +27,18 @@ export const OPERATOR_PERMISSIONS = SYSTEM_PERMISSIONS.filter((p) => p !== 'mana
 
 const WITH_HOSTS = { hosts: { orderBy: { host: 'asc' } } } as const;
 
-function settingsData(settings: SettingsInput | undefined) {
+function settingsData(settings: SettingsInput | undefined, storedDelivery = '{}') {
   if (!settings) return {};
   if (settings.defaultTimeZone !== undefined && !isValidTimeZone(settings.defaultTimeZone)) {
     throw Errors.validationFailed(undefined, { details: [{ path: 'body.settings.defaultTimeZone', message: 'must be an IANA time zone' }] });
   }
-  const { registrationEnvelope, verification, ...rest } = settings;
+  const { registrationEnvelope, verification, deliverySettings, ...rest } = settings;
   return {
     ...rest,
     // Written whole: what the PATCH leaves out is the default (parseVerificationSettings).
     ...(verification ? { verificationSettings: JSON.stringify(verification) } : {}),
     ...(registrationEnvelope ? { registrationEnvelope: JSON.stringify(registrationEnvelope satisfies RegistrationEnvelope) } : {}),
+    ...(deliverySettings ? { deliverySettings: JSON.stringify(mergeDeliverySettings(parseDeliverySettings(storedDelivery), deliverySettings)) } : {}),
   };
 }
 
@@ -98,8 +101,8 @@ export class Tenants {
   }
 
   async update(id: number, input: TenantInput) {
-    await this.get(id);
-    const settings = settingsData(input.settings);
+    const current = await this.get(id);
+    const settings = settingsData(input.settings, current.deliverySettings);
     const envelope = input.settings?.registrationEnvelope;
     await assertOwnedIds(this.db, 'role', id, envelope?.allowedRoles, 'body.registrationEnvelope.allowedRoles');
     await assertOwnedIds(this.db, 'group', id, envelope?.allowedGroups, 'body.registrationEnvelope.allowedGroups');

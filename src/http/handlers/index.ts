@@ -12,6 +12,7 @@ import * as schema from './schema.ts';
 import * as tags from './tags.ts';
 import * as files from './files.ts';
 import * as cache from './cache.ts';
+import * as outbox from './outbox.ts';
 import * as registration from './registration.ts';
 
-export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files, ...cache, ...registration };
+export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files, ...cache, ...outbox, ...registration };
