@@ -41,7 +41,7 @@ describe('the verification link page (headless Chromium)', function () {
     server = await startServerProcess({
       DATABASE_URL: database.url, REDIS_URL: process.env.REDIS_URL, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password,
       PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, SMTP_URL: mail.url, DELIVERY_POLL_MS: '200',
-    }, { name: 'verify-page' });
+    }, { name: 'verify-page', readyTimeoutMs: 90_000 });
     const adminKey = await adminKeyFrom(server);
     registrar = (await aUserWithKey(server, adminKey, ['useApi', 'apiUserRegistration'])).key;
     const role = await server.request('POST', '/api/v1/admin/roles', { key: adminKey, body: { name: 'Registered API users', permissions: ['useApi'], typePermissions: [] } });

@@ -21,8 +21,8 @@ describe('verification limits across two server processes', function () {
   before(async function () {
     db = await createTestDatabase();
     const env = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL, REDIS_PREFIX: `jt-e2e-${randomBytes(4).toString('hex')}`, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, PUBLIC_BASE_URL: 'https://accounts.example.test' };
-    a = await startServerProcess(env, { name: 'A' });
-    b = await startServerProcess(env, { name: 'B' });
+    a = await startServerProcess(env, { name: 'A', readyTimeoutMs: 90_000 });
+    b = await startServerProcess(env, { name: 'B', readyTimeoutMs: 90_000 });
     const adminKey = await adminKeyFrom(a);
     registrar = (await aUserWithKey(a, adminKey, ['useApi', 'apiUserRegistration'])).key;
     const settings = await a.request('PATCH', '/api/v1/admin/settings', {
