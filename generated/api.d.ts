@@ -1236,6 +1236,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/user.register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's registration envelope
+         * @description The e-mail domains, roles and groups a `POST /app/user.register` may use. Empty lists allow
+         *     nothing: an operator sets them (`PATCH /admin/tenant`, `registrationEnvelope`) before
+         *     integrations can register users. Requires `apiUserRegistration`.
+         */
+        get: operations["getRegistrationEnvelope"];
+        put?: never;
+        /**
+         * Register a user account, optionally with a verification challenge
+         * @description Creates a user whose e-mail domain, roles and groups lie inside the tenant's envelope
+         *     (403 `REGISTRATION_DOMAIN_NOT_ALLOWED`, `REGISTRATION_ROLE_NOT_ALLOWED` or
+         *     `REGISTRATION_GROUP_NOT_ALLOWED` naming the first value outside it; nothing is created).
+         *     With `verify_account` the user stays unverified (no `POST /auth`, no key from
+         *     `generateOthersApiKeys`, no key works) until every method of the challenge is done, and
+         *     the challenge's messages are queued in the same transaction. `apiKey` is a key for the
+         *     new user only when a `password` was given, the user is verified (no `verify_account`)
+         *     and its roles carry `useApi`; otherwise `null`. `challenge` is the challenge id, or
+         *     `false`. A login already taken answers 409. Fields are read as JSON or as normal POST
+         *     fields (`verify_account[methods][]=mail_code&verify_account[phone]=…`).
+         *     Requires `apiUserRegistration`.
+         */
+        post: operations["registerUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/user.challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer one method of an account-verification challenge
+         * @description No permission gate: the payload is the control. A correct, unexpired secret marks its
+         *     method done (`methodDone: true`); once every method is done the account is verified
+         *     (`challengeCompleted: true`). A wrong, expired or revoked secret, an unknown user or
+         *     challenge, a locked or revoked challenge all answer the same 200
+         *     `{methodDone: false, challengeCompleted: false}`, so no answer tells whether an account
+         *     exists. Every wrong secret counts (at most 5 per challenge, across its methods; the fifth
+         *     locks it). A correct secret of a method already done answers 409 `METHOD_ALREADY_DONE`
+         *     with the message "Method already done." (two correct answers racing: one of each).
+         */
+        post: operations["answerChallenge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/user.challengeRetry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-send an outstanding challenge with fresh secrets
+         * @description Finds the user's open challenge by `challengeId`, or by `userId` or `user_id` (e-mail)
+         *     alone when the integration lost the id, and re-sends one method (`method`) or every
+         *     method not yet done, each with a newly drawn secret and a fresh expiry. Every earlier
+         *     link and code of the challenge is revoked in the same transaction that queues the new
+         *     messages. The wrong-answer count is not reset. Sends are spaced by the tenant's
+         *     cooldowns (`verification.retryCooldownSeconds`, default 60, 120, 300, 600 s) and capped
+         *     at `verification.retryLimit` retries per challenge (default 5), held in the database so
+         *     they bind every server process: 429 `CHALLENGE_RETRY_COOLDOWN` or
+         *     `CHALLENGE_RETRY_LIMIT` with `Retry-After`. 404 `CHALLENGE_NOT_FOUND` when there is no
+         *     open challenge, the same for an unknown user. Requires `apiUserRegistration`.
+         */
+        post: operations["retryChallenge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/verify-account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The page an e-mailed verification link opens
+         * @description Shows a button that confirms the account; opening the link (GET or HEAD, as mail
+         *     scanners do) changes nothing. The button is a plain form POST to this path. Sent with
+         *     `Cache-Control: no-store`, `Referrer-Policy: no-referrer` and a strict CSP.
+         */
+        get: operations["getVerificationPage"];
+        put?: never;
+        /**
+         * The page's button: completes the e-mail link method
+         * @description Answers the `mail_link` method as `POST /app/user.challenge` would, then shows the result,
+         *     or, when the challenge is completed and the registration gave `verify_account.redirect_url`,
+         *     forwards there (303).
+         */
+        post: operations["confirmVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1671,6 +1791,7 @@ export interface components {
             multiValueShape: "array" | "string";
             allowApiPasswordReset: boolean;
             registrationEnvelope: components["schemas"]["RegistrationEnvelope"];
+            verification: components["schemas"]["VerificationSettings"];
             deliverySettings?: components["schemas"]["DeliverySettings"];
             passwordReset?: components["schemas"]["PasswordResetSettings"];
         };
@@ -1781,6 +1902,7 @@ export interface components {
             multiValueShape?: "array" | "string";
             allowApiPasswordReset?: boolean;
             registrationEnvelope?: components["schemas"]["RegistrationEnvelope"];
+            verification?: components["schemas"]["VerificationSettings"];
             deliverySettings?: components["schemas"]["DeliverySettingsPatch"];
             passwordReset?: components["schemas"]["PasswordResetSettingsPatch"];
         };
@@ -1955,6 +2077,90 @@ export interface components {
         };
         /** @description A host name (optionally with port) that resolves to the tenant, lower case */
         Host: string;
+        /**
+         * @description `mail_link`: a link to the server's confirmation page; `mail_code` and `sms_code`: a numeric code
+         * @enum {string}
+         */
+        VerificationMethod: "mail_link" | "mail_code" | "sms_code";
+        /** @description The verification challenge to issue; the account stays unverified until every method is done. */
+        VerifyAccount: {
+            /** @description Any combination of the three; as a normal POST field, one method may come as a single value */
+            methods: components["schemas"]["VerificationMethod"][] | components["schemas"]["VerificationMethod"];
+            /** @description The number for `sms_code`, E.164 (`+420777123456`); required with it */
+            phone?: string;
+            /** @description Absolute http(s) URL the link page forwards to after the challenge is completed */
+            redirect_url?: string;
+        };
+        /**
+         * @description As JSON, or as normal POST fields (`roles[]=3&verify_account[methods][]=mail_code`): ids may
+         *     then come as digit strings, and a list of one as a single value.
+         */
+        RegistrationRequest: {
+            /**
+             * Format: email
+             * @description The user's e-mail address (login)
+             */
+            user_id: string;
+            /** @description Display name */
+            user_name: string;
+            /** @description Role ids inside the envelope */
+            roles?: components["schemas"]["FormId"][] | components["schemas"]["FormId"];
+            /** @description A group id, or a list of them, inside the envelope */
+            user_group?: components["schemas"]["FormId"] | components["schemas"]["FormId"][];
+            password?: string;
+            verify_account?: components["schemas"]["VerifyAccount"];
+        };
+        RegistrationResult: {
+            object: components["schemas"]["User"];
+            apiKey: components["schemas"]["AuthToken"] | null;
+            /** @description The challenge id, or `false` when none was asked for */
+            challenge: string | false;
+        };
+        ChallengeAnswer: {
+            userId: components["schemas"]["FormId"];
+            challengeId: string;
+            method: components["schemas"]["VerificationMethod"];
+            secret: string;
+        };
+        ChallengeResult: {
+            methodDone: boolean;
+            challengeCompleted: boolean;
+        };
+        /** @description One of `challengeId`, `userId` or `user_id` names the challenge; `method` re-sends only that method. */
+        ChallengeRetryRequest: {
+            challengeId?: string;
+            userId?: components["schemas"]["FormId"];
+            /** Format: email */
+            user_id?: string;
+            method?: components["schemas"]["VerificationMethod"];
+        };
+        ChallengeRetryResult: {
+            challengeId: string;
+            methods: components["schemas"]["VerificationMethod"][];
+        };
+        /** @description Written whole (a field left out is its default). */
+        VerificationSettings: {
+            /** @description Digits of a code (default 6) */
+            codeLength?: number;
+            /** @description Default 600 */
+            smsCodeTtlSeconds?: number;
+            /** @description Default 900 */
+            mailCodeTtlSeconds?: number;
+            /** @description Default 3600 */
+            mailLinkTtlSeconds?: number;
+            /** @description Wait after the 1st, 2nd, … send; the last repeats (default 60, 120, 300, 600) */
+            retryCooldownSeconds?: number[];
+            /** @description Retries per challenge (default 5) */
+            retryLimit?: number;
+        };
+        /** @description An id sent as a normal POST field (text of digits) or as a JSON number */
+        FormId: number | string;
+        /** @description The hidden fields of the link page's form (the link's query parameters) */
+        VerificationLinkForm: {
+            user?: string;
+            challenge?: string;
+            secret?: string;
+        };
     };
     responses: {
         /** @description The answer the client holds (its `If-None-Match`) is still current; no body. */
@@ -4843,6 +5049,231 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getRegistrationEnvelope: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    registerUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegistrationRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["RegistrationRequest"];
+            };
+        };
+        responses: {
+            /** @description The user, a key when one could be made, and the challenge id or `false` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description The outbox refused a message (e.g. `SMS_COUNTRY_NOT_ALLOWED`); nothing was created or sent */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    answerChallenge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChallengeAnswer"];
+                "application/x-www-form-urlencoded": components["schemas"]["ChallengeAnswer"];
+            };
+        };
+        responses: {
+            /** @description Whether the method, and the whole challenge, are done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChallengeResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            /** @description The secret is right but its method was already done (`METHOD_ALREADY_DONE`, "Method already done.") */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retryChallenge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChallengeRetryRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ChallengeRetryRequest"];
+            };
+        };
+        responses: {
+            /** @description The challenge id and the methods re-sent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChallengeRetryResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description The outbox refused a message (e.g. `SMS_COUNTRY_NOT_ALLOWED`); nothing was created or sent */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getVerificationPage: {
+        parameters: {
+            query?: {
+                /** @description The user id */
+                user?: string;
+                /** @description The challenge id */
+                challenge?: string;
+                /** @description The link's secret */
+                secret?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    confirmVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["VerificationLinkForm"];
+                "application/json": components["schemas"]["VerificationLinkForm"];
+            };
+        };
+        responses: {
+            /** @description HTML page with the result */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Verified; forwarded to the registration's `redirect_url` */
+            303: {
+                headers: {
+                    /** @description The registration's redirect URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -79,8 +79,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     contract,
     onHookError: (error) => logger.error({ err: error }, 'after-commit hook failed (the write had committed)'),
     delivery: deliverySetup(config),
-    logger,
     publicBaseUrl: config.publicBaseUrl,
+    logger,
     files: {
       storage,
       limits: {

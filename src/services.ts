@@ -26,6 +26,8 @@ import { Outbox } from './delivery/outbox.ts';
 import { DeliveryWorker } from './delivery/delivery-worker.ts';
 import type { DeliverySetup } from './delivery/transports.ts';
 import { PasswordReset } from './domain/accounts/password-reset.ts';
+import { Challenges } from './domain/accounts/challenges.ts';
+import { Registration } from './domain/accounts/registration.ts';
 
 export interface Services {
   database: Database;
@@ -52,6 +54,9 @@ export interface Services {
   accountAudit: AccountAudit;
   /** user.resetpassword and the reset page (src/domain/accounts/password-reset.ts). */
   passwordReset: PasswordReset;
+  // Account registration and verification challenges (issue 9).
+  registration: Registration;
+  challenges: Challenges;
 }
 
 export function createServices(options: {
@@ -100,7 +105,14 @@ export function createServices(options: {
     contract: options.contract,
     ...delivery,
     passwordReset: passwordResetService(options, unitOfWork, identity, delivery),
+    ...accountServices(db, unitOfWork, identity, delivery, options.publicBaseUrl ?? 'http://localhost:3000'),
   };
+}
+
+// Registration and verification challenges (issue 9) on top of the outbox and the audit.
+function accountServices(db: Database['prisma'], unitOfWork: UnitOfWork, identity: IdentityResolver, delivered: { outbox: Outbox; accountAudit: AccountAudit }, publicBaseUrl: string) {
+  const challenges = new Challenges(db, unitOfWork, identity, delivered.outbox, delivered.accountAudit, publicBaseUrl);
+  return { challenges, registration: new Registration(db, unitOfWork, identity, challenges) };
 }
 
 function passwordResetService(options: Parameters<typeof createServices>[0], unitOfWork: UnitOfWork, identity: IdentityResolver, delivery: ReturnType<typeof deliveryServices>) {

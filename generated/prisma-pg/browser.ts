@@ -138,6 +138,16 @@ export type ItemFile = Prisma.ItemFileModel
  */
 export type PasswordResetToken = Prisma.PasswordResetTokenModel
 /**
+ * Model VerificationChallenge
+ * 
+ */
+export type VerificationChallenge = Prisma.VerificationChallengeModel
+/**
+ * Model VerificationSecret
+ * 
+ */
+export type VerificationSecret = Prisma.VerificationSecretModel
+/**
  * Model OutboxMessage
  * 
  */

@@ -76,6 +76,14 @@ export const Errors = {
   passwordResetDisabled: defineError('PASSWORD_RESET_DISABLED', 403, () => 'Password reset through the API is turned off for this tenant (setting allowApiPasswordReset)'),
   redirectUrlInvalid: defineError('REDIRECT_URL_INVALID', 400, () => 'redirect_url must be an absolute http: or https: URL without credentials (at most 2048 characters)'),
   redirectUrlNotAllowed: defineError<{ origin: string }>('REDIRECT_URL_NOT_ALLOWED', 400, (d) => `redirect_url is on ${d.origin.slice(0, 200)}, which is not one of the tenant's allowed redirect origins`),
+  // account registration and verification (issue 9: domain/accounts)
+  registrationDomainNotAllowed: defineError<{ domain: string }>('REGISTRATION_DOMAIN_NOT_ALLOWED', 403, (d) => `The e-mail domain "${d.domain}" is not in the tenant's registration envelope`),
+  registrationRoleNotAllowed: defineError<{ role: number }>('REGISTRATION_ROLE_NOT_ALLOWED', 403, (d) => `Role ${d.role} is not in the tenant's registration envelope`),
+  registrationGroupNotAllowed: defineError<{ group: number }>('REGISTRATION_GROUP_NOT_ALLOWED', 403, (d) => `Group ${d.group} is not in the tenant's registration envelope`),
+  methodAlreadyDone: defineError('METHOD_ALREADY_DONE', 409, () => 'Method already done.'),
+  challengeNotFound: defineError('CHALLENGE_NOT_FOUND', 404, () => 'No open verification challenge matches'),
+  challengeRetryCooldown: defineError<{ retryAfter: number }>('CHALLENGE_RETRY_COOLDOWN', 429, (d) => `The challenge was sent recently; retry in ${d.retryAfter} s`),
+  challengeRetryLimit: defineError<{ limit: number; retryAfter: number }>('CHALLENGE_RETRY_LIMIT', 429, (d) => `The challenge has been re-sent ${d.limit} times, its lifetime limit; register again or ask an operator to verify the account`),
   // delivery: the outbox's quotas and SMS guards (src/delivery/send-guards.ts)
   invalidMailAddress: defineError('INVALID_MAIL_ADDRESS', 400, () => 'The e-mail address is not valid'),
   invalidPhoneNumber: defineError('INVALID_PHONE_NUMBER', 400, () => 'The phone number must be in E.164 form: "+" and 8 to 15 digits'),

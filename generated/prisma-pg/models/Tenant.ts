@@ -50,6 +50,7 @@ export type TenantMinAggregateOutputType = {
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
   passwordResetSettings: string | null
+  verificationSettings: string | null
   deliverySettings: string | null
   securityKey: string | null
   createdAt: Date | null
@@ -68,6 +69,7 @@ export type TenantMaxAggregateOutputType = {
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
   passwordResetSettings: string | null
+  verificationSettings: string | null
   deliverySettings: string | null
   securityKey: string | null
   createdAt: Date | null
@@ -86,6 +88,7 @@ export type TenantCountAggregateOutputType = {
   allowApiPasswordReset: number
   registrationEnvelope: number
   passwordResetSettings: number
+  verificationSettings: number
   deliverySettings: number
   securityKey: number
   createdAt: number
@@ -118,6 +121,7 @@ export type TenantMinAggregateInputType = {
   allowApiPasswordReset?: true
   registrationEnvelope?: true
   passwordResetSettings?: true
+  verificationSettings?: true
   deliverySettings?: true
   securityKey?: true
   createdAt?: true
@@ -136,6 +140,7 @@ export type TenantMaxAggregateInputType = {
   allowApiPasswordReset?: true
   registrationEnvelope?: true
   passwordResetSettings?: true
+  verificationSettings?: true
   deliverySettings?: true
   securityKey?: true
   createdAt?: true
@@ -154,6 +159,7 @@ export type TenantCountAggregateInputType = {
   allowApiPasswordReset?: true
   registrationEnvelope?: true
   passwordResetSettings?: true
+  verificationSettings?: true
   deliverySettings?: true
   securityKey?: true
   createdAt?: true
@@ -259,6 +265,7 @@ export type TenantGroupByOutputType = {
   allowApiPasswordReset: boolean
   registrationEnvelope: string
   passwordResetSettings: string
+  verificationSettings: string
   deliverySettings: string
   securityKey: string
   createdAt: Date
@@ -300,6 +307,7 @@ export type TenantWhereInput = {
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
   passwordResetSettings?: Prisma.StringFilter<"Tenant"> | string
+  verificationSettings?: Prisma.StringFilter<"Tenant"> | string
   deliverySettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -328,6 +336,7 @@ export type TenantOrderByWithRelationInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   passwordResetSettings?: Prisma.SortOrder
+  verificationSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -359,6 +368,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
   passwordResetSettings?: Prisma.StringFilter<"Tenant"> | string
+  verificationSettings?: Prisma.StringFilter<"Tenant"> | string
   deliverySettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -387,6 +397,7 @@ export type TenantOrderByWithAggregationInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   passwordResetSettings?: Prisma.SortOrder
+  verificationSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -413,6 +424,7 @@ export type TenantScalarWhereWithAggregatesInput = {
   allowApiPasswordReset?: Prisma.BoolWithAggregatesFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   passwordResetSettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
+  verificationSettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   deliverySettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   securityKey?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
@@ -430,6 +442,7 @@ export type TenantCreateInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -458,6 +471,7 @@ export type TenantUncheckedCreateInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -485,6 +499,7 @@ export type TenantUpdateInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -513,6 +528,7 @@ export type TenantUncheckedUpdateInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -541,6 +557,7 @@ export type TenantCreateManyInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -558,6 +575,7 @@ export type TenantUpdateManyMutationInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -576,6 +594,7 @@ export type TenantUncheckedUpdateManyInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -594,6 +613,7 @@ export type TenantCountOrderByAggregateInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   passwordResetSettings?: Prisma.SortOrder
+  verificationSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -618,6 +638,7 @@ export type TenantMaxOrderByAggregateInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   passwordResetSettings?: Prisma.SortOrder
+  verificationSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -636,6 +657,7 @@ export type TenantMinOrderByAggregateInput = {
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
   passwordResetSettings?: Prisma.SortOrder
+  verificationSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -824,6 +846,7 @@ export type TenantCreateWithoutHostsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -851,6 +874,7 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -893,6 +917,7 @@ export type TenantUpdateWithoutHostsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -920,6 +945,7 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -946,6 +972,7 @@ export type TenantCreateWithoutUsersInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -973,6 +1000,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1015,6 +1043,7 @@ export type TenantUpdateWithoutUsersInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1042,6 +1071,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1068,6 +1098,7 @@ export type TenantCreateWithoutGroupsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1095,6 +1126,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1137,6 +1169,7 @@ export type TenantUpdateWithoutGroupsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1164,6 +1197,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1190,6 +1224,7 @@ export type TenantCreateWithoutRolesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1217,6 +1252,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1259,6 +1295,7 @@ export type TenantUpdateWithoutRolesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1286,6 +1323,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1312,6 +1350,7 @@ export type TenantCreateWithoutTypesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1339,6 +1378,7 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1381,6 +1421,7 @@ export type TenantUpdateWithoutTypesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1408,6 +1449,7 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1434,6 +1476,7 @@ export type TenantCreateWithoutApiKeysInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1461,6 +1504,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1503,6 +1547,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1530,6 +1575,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1556,6 +1602,7 @@ export type TenantCreateWithoutTagsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1583,6 +1630,7 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1625,6 +1673,7 @@ export type TenantUpdateWithoutTagsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1652,6 +1701,7 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1678,6 +1728,7 @@ export type TenantCreateWithoutPasswordResetTokensInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1705,6 +1756,7 @@ export type TenantUncheckedCreateWithoutPasswordResetTokensInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1747,6 +1799,7 @@ export type TenantUpdateWithoutPasswordResetTokensInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1774,6 +1827,7 @@ export type TenantUncheckedUpdateWithoutPasswordResetTokensInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1800,6 +1854,7 @@ export type TenantCreateWithoutOutboxMessagesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1827,6 +1882,7 @@ export type TenantUncheckedCreateWithoutOutboxMessagesInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1869,6 +1925,7 @@ export type TenantUpdateWithoutOutboxMessagesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1896,6 +1953,7 @@ export type TenantUncheckedUpdateWithoutOutboxMessagesInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1922,6 +1980,7 @@ export type TenantCreateWithoutAccountAuditInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1949,6 +2008,7 @@ export type TenantUncheckedCreateWithoutAccountAuditInput = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
   passwordResetSettings?: string
+  verificationSettings?: string
   deliverySettings?: string
   securityKey: string
   createdAt?: Date | string
@@ -1991,6 +2051,7 @@ export type TenantUpdateWithoutAccountAuditInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2018,6 +2079,7 @@ export type TenantUncheckedUpdateWithoutAccountAuditInput = {
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
+  verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2157,6 +2219,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
   passwordResetSettings?: boolean
+  verificationSettings?: boolean
   deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
@@ -2186,6 +2249,7 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
   passwordResetSettings?: boolean
+  verificationSettings?: boolean
   deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
@@ -2204,6 +2268,7 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
   passwordResetSettings?: boolean
+  verificationSettings?: boolean
   deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
@@ -2222,13 +2287,14 @@ export type TenantSelectScalar = {
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
   passwordResetSettings?: boolean
+  verificationSettings?: boolean
   deliverySettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "passwordResetSettings" | "deliverySettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "passwordResetSettings" | "verificationSettings" | "deliverySettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   hosts?: boolean | Prisma.Tenant$hostsArgs<ExtArgs>
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
@@ -2271,6 +2337,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     allowApiPasswordReset: boolean
     registrationEnvelope: string
     passwordResetSettings: string
+    verificationSettings: string
     deliverySettings: string
     securityKey: string
     createdAt: Date
@@ -2719,6 +2786,7 @@ export interface TenantFieldRefs {
   readonly allowApiPasswordReset: Prisma.FieldRef<"Tenant", 'Boolean'>
   readonly registrationEnvelope: Prisma.FieldRef<"Tenant", 'String'>
   readonly passwordResetSettings: Prisma.FieldRef<"Tenant", 'String'>
+  readonly verificationSettings: Prisma.FieldRef<"Tenant", 'String'>
   readonly deliverySettings: Prisma.FieldRef<"Tenant", 'String'>
   readonly securityKey: Prisma.FieldRef<"Tenant", 'String'>
   readonly createdAt: Prisma.FieldRef<"Tenant", 'DateTime'>

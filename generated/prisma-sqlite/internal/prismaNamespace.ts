@@ -414,6 +414,8 @@ export const ModelName = {
   UploadReservation: 'UploadReservation',
   ItemFile: 'ItemFile',
   PasswordResetToken: 'PasswordResetToken',
+  VerificationChallenge: 'VerificationChallenge',
+  VerificationSecret: 'VerificationSecret',
   OutboxMessage: 'OutboxMessage',
   AccountAuditEntry: 'AccountAuditEntry'
 } as const
@@ -431,7 +433,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "uploadReservation" | "itemFile" | "passwordResetToken" | "outboxMessage" | "accountAuditEntry"
+    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "uploadReservation" | "itemFile" | "passwordResetToken" | "verificationChallenge" | "verificationSecret" | "outboxMessage" | "accountAuditEntry"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -2211,6 +2213,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    VerificationChallenge: {
+      payload: Prisma.$VerificationChallengePayload<ExtArgs>
+      fields: Prisma.VerificationChallengeFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.VerificationChallengeFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.VerificationChallengeFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>
+        }
+        findFirst: {
+          args: Prisma.VerificationChallengeFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.VerificationChallengeFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>
+        }
+        findMany: {
+          args: Prisma.VerificationChallengeFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>[]
+        }
+        create: {
+          args: Prisma.VerificationChallengeCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>
+        }
+        createMany: {
+          args: Prisma.VerificationChallengeCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.VerificationChallengeCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>[]
+        }
+        delete: {
+          args: Prisma.VerificationChallengeDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>
+        }
+        update: {
+          args: Prisma.VerificationChallengeUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>
+        }
+        deleteMany: {
+          args: Prisma.VerificationChallengeDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.VerificationChallengeUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.VerificationChallengeUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>[]
+        }
+        upsert: {
+          args: Prisma.VerificationChallengeUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationChallengePayload>
+        }
+        aggregate: {
+          args: Prisma.VerificationChallengeAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateVerificationChallenge>
+        }
+        groupBy: {
+          args: Prisma.VerificationChallengeGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.VerificationChallengeGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.VerificationChallengeCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.VerificationChallengeCountAggregateOutputType> | number
+        }
+      }
+    }
+    VerificationSecret: {
+      payload: Prisma.$VerificationSecretPayload<ExtArgs>
+      fields: Prisma.VerificationSecretFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.VerificationSecretFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.VerificationSecretFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>
+        }
+        findFirst: {
+          args: Prisma.VerificationSecretFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.VerificationSecretFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>
+        }
+        findMany: {
+          args: Prisma.VerificationSecretFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>[]
+        }
+        create: {
+          args: Prisma.VerificationSecretCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>
+        }
+        createMany: {
+          args: Prisma.VerificationSecretCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.VerificationSecretCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>[]
+        }
+        delete: {
+          args: Prisma.VerificationSecretDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>
+        }
+        update: {
+          args: Prisma.VerificationSecretUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>
+        }
+        deleteMany: {
+          args: Prisma.VerificationSecretDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.VerificationSecretUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.VerificationSecretUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>[]
+        }
+        upsert: {
+          args: Prisma.VerificationSecretUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$VerificationSecretPayload>
+        }
+        aggregate: {
+          args: Prisma.VerificationSecretAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateVerificationSecret>
+        }
+        groupBy: {
+          args: Prisma.VerificationSecretGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.VerificationSecretGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.VerificationSecretCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.VerificationSecretCountAggregateOutputType> | number
+        }
+      }
+    }
     OutboxMessage: {
       payload: Prisma.$OutboxMessagePayload<ExtArgs>
       fields: Prisma.OutboxMessageFieldRefs
@@ -2407,6 +2557,7 @@ export const TenantScalarFieldEnum = {
   allowApiPasswordReset: 'allowApiPasswordReset',
   registrationEnvelope: 'registrationEnvelope',
   passwordResetSettings: 'passwordResetSettings',
+  verificationSettings: 'verificationSettings',
   deliverySettings: 'deliverySettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
@@ -2692,6 +2843,41 @@ export const PasswordResetTokenScalarFieldEnum = {
 export type PasswordResetTokenScalarFieldEnum = (typeof PasswordResetTokenScalarFieldEnum)[keyof typeof PasswordResetTokenScalarFieldEnum]
 
 
+export const VerificationChallengeScalarFieldEnum = {
+  id: 'id',
+  publicId: 'publicId',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  email: 'email',
+  phone: 'phone',
+  methods: 'methods',
+  redirectUrl: 'redirectUrl',
+  state: 'state',
+  failures: 'failures',
+  retries: 'retries',
+  lastSentAt: 'lastSentAt',
+  nextSendAt: 'nextSendAt',
+  createdAt: 'createdAt',
+  completedAt: 'completedAt'
+} as const
+
+export type VerificationChallengeScalarFieldEnum = (typeof VerificationChallengeScalarFieldEnum)[keyof typeof VerificationChallengeScalarFieldEnum]
+
+
+export const VerificationSecretScalarFieldEnum = {
+  id: 'id',
+  challengeId: 'challengeId',
+  method: 'method',
+  secretHash: 'secretHash',
+  expiresAt: 'expiresAt',
+  doneAt: 'doneAt',
+  revokedAt: 'revokedAt',
+  createdAt: 'createdAt'
+} as const
+
+export type VerificationSecretScalarFieldEnum = (typeof VerificationSecretScalarFieldEnum)[keyof typeof VerificationSecretScalarFieldEnum]
+
+
 export const OutboxMessageScalarFieldEnum = {
   id: 'id',
   tenantId: 'tenantId',
@@ -2895,6 +3081,8 @@ export type GlobalOmitConfig = {
   uploadReservation?: Prisma.UploadReservationOmit
   itemFile?: Prisma.ItemFileOmit
   passwordResetToken?: Prisma.PasswordResetTokenOmit
+  verificationChallenge?: Prisma.VerificationChallengeOmit
+  verificationSecret?: Prisma.VerificationSecretOmit
   outboxMessage?: Prisma.OutboxMessageOmit
   accountAuditEntry?: Prisma.AccountAuditEntryOmit
 }

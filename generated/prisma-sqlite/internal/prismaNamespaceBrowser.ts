@@ -73,6 +73,8 @@ export const ModelName = {
   UploadReservation: 'UploadReservation',
   ItemFile: 'ItemFile',
   PasswordResetToken: 'PasswordResetToken',
+  VerificationChallenge: 'VerificationChallenge',
+  VerificationSecret: 'VerificationSecret',
   OutboxMessage: 'OutboxMessage',
   AccountAuditEntry: 'AccountAuditEntry'
 } as const
@@ -102,6 +104,7 @@ export const TenantScalarFieldEnum = {
   allowApiPasswordReset: 'allowApiPasswordReset',
   registrationEnvelope: 'registrationEnvelope',
   passwordResetSettings: 'passwordResetSettings',
+  verificationSettings: 'verificationSettings',
   deliverySettings: 'deliverySettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
@@ -385,6 +388,41 @@ export const PasswordResetTokenScalarFieldEnum = {
 } as const
 
 export type PasswordResetTokenScalarFieldEnum = (typeof PasswordResetTokenScalarFieldEnum)[keyof typeof PasswordResetTokenScalarFieldEnum]
+
+
+export const VerificationChallengeScalarFieldEnum = {
+  id: 'id',
+  publicId: 'publicId',
+  tenantId: 'tenantId',
+  userId: 'userId',
+  email: 'email',
+  phone: 'phone',
+  methods: 'methods',
+  redirectUrl: 'redirectUrl',
+  state: 'state',
+  failures: 'failures',
+  retries: 'retries',
+  lastSentAt: 'lastSentAt',
+  nextSendAt: 'nextSendAt',
+  createdAt: 'createdAt',
+  completedAt: 'completedAt'
+} as const
+
+export type VerificationChallengeScalarFieldEnum = (typeof VerificationChallengeScalarFieldEnum)[keyof typeof VerificationChallengeScalarFieldEnum]
+
+
+export const VerificationSecretScalarFieldEnum = {
+  id: 'id',
+  challengeId: 'challengeId',
+  method: 'method',
+  secretHash: 'secretHash',
+  expiresAt: 'expiresAt',
+  doneAt: 'doneAt',
+  revokedAt: 'revokedAt',
+  createdAt: 'createdAt'
+} as const
+
+export type VerificationSecretScalarFieldEnum = (typeof VerificationSecretScalarFieldEnum)[keyof typeof VerificationSecretScalarFieldEnum]
 
 
 export const OutboxMessageScalarFieldEnum = {

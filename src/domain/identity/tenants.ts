@@ -8,13 +8,14 @@ import type { IdentityResolver } from './identity-resolver.ts';
 import { identityWrite } from './identity-write.ts';
 import { SYSTEM_PERMISSIONS } from './permissions.ts';
 import { assertOwnedIds } from './membership.ts';
-import { mergePasswordResetSettings, parsePasswordResetSettings, passwordResetProblems, type PasswordResetSettings, type RegistrationEnvelope, type TenantSettings } from './tenant.ts';
+import { mergePasswordResetSettings, parsePasswordResetSettings, parseVerificationSettings, passwordResetProblems, type PasswordResetSettings, type RegistrationEnvelope, type TenantSettings, type VerificationSettings } from './tenant.ts';
 import { mergeDeliverySettings, parseDeliverySettings, type DeliverySettingsInput } from '../../delivery/delivery-settings.ts';
 
-/** deliverySettings is written a field at a time: the fields given replace the stored ones. */
-export type SettingsInput = Partial<Omit<TenantSettings, 'deliverySettings' | 'passwordReset'>> & { deliverySettings?: DeliverySettingsInput } & {
-  /** Merged over the stored value (src/domain/identity/tenant.ts). */
+/** The JSON settings (deliverySettings, passwordReset, verification) are merged over the stored ones: the fields given replace them. */
+export type SettingsInput = Partial<Omit<TenantSettings, 'deliverySettings' | 'passwordReset' | 'verification'>> & {
+  deliverySettings?: DeliverySettingsInput;
   passwordReset?: Partial<PasswordResetSettings>;
+  verification?: Partial<VerificationSettings>;
 };
 
 export interface TenantInput {
@@ -30,20 +31,29 @@ export const OPERATOR_PERMISSIONS = SYSTEM_PERMISSIONS.filter((p) => p !== 'mana
 
 const WITH_HOSTS = { hosts: { orderBy: { host: 'asc' } } } as const;
 
-/** `stored*`: the tenant's current columns (a patch of deliverySettings or passwordReset merges over them). */
-function settingsData(settings: SettingsInput | undefined, storedDelivery = '{}', storedPasswordReset = '{}') {
+/** The JSON settings columns a patch merges over: the fields given replace the stored ones. */
+interface StoredSettings {
+  deliverySettings: string;
+  passwordResetSettings: string;
+  verificationSettings: string;
+}
+
+const NO_STORED_SETTINGS: StoredSettings = { deliverySettings: '{}', passwordResetSettings: '{}', verificationSettings: '{}' };
+
+function settingsData(settings: SettingsInput | undefined, stored: StoredSettings = NO_STORED_SETTINGS) {
   if (!settings) return {};
   if (settings.defaultTimeZone !== undefined && !isValidTimeZone(settings.defaultTimeZone)) {
     throw Errors.validationFailed(undefined, { details: [{ path: 'body.settings.defaultTimeZone', message: 'must be an IANA time zone' }] });
   }
-  const { registrationEnvelope, deliverySettings, passwordReset, ...rest } = settings;
+  const { registrationEnvelope, verification, deliverySettings, passwordReset, ...rest } = settings;
   const resetProblems = passwordReset ? passwordResetProblems(passwordReset) : [];
   if (resetProblems.length) throw Errors.validationFailed(undefined, { details: resetProblems });
   return {
     ...rest,
+    ...(verification ? { verificationSettings: JSON.stringify({ ...parseVerificationSettings(stored.verificationSettings), ...verification }) } : {}),
     ...(registrationEnvelope ? { registrationEnvelope: JSON.stringify(registrationEnvelope satisfies RegistrationEnvelope) } : {}),
-    ...(deliverySettings ? { deliverySettings: JSON.stringify(mergeDeliverySettings(parseDeliverySettings(storedDelivery), deliverySettings)) } : {}),
-    ...(passwordReset ? { passwordResetSettings: mergePasswordResetSettings(parsePasswordResetSettings(storedPasswordReset), passwordReset) } : {}),
+    ...(deliverySettings ? { deliverySettings: JSON.stringify(mergeDeliverySettings(parseDeliverySettings(stored.deliverySettings), deliverySettings)) } : {}),
+    ...(passwordReset ? { passwordResetSettings: mergePasswordResetSettings(parsePasswordResetSettings(stored.passwordResetSettings), passwordReset) } : {}),
   };
 }
 
@@ -107,7 +117,7 @@ export class Tenants {
 
   async update(id: number, input: TenantInput) {
     const current = await this.get(id);
-    const settings = settingsData(input.settings, current.deliverySettings, current.passwordResetSettings);
+    const settings = settingsData(input.settings, current);
     const envelope = input.settings?.registrationEnvelope;
     await assertOwnedIds(this.db, 'role', id, envelope?.allowedRoles, 'body.registrationEnvelope.allowedRoles');
     await assertOwnedIds(this.db, 'group', id, envelope?.allowedGroups, 'body.registrationEnvelope.allowedGroups');

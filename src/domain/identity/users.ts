@@ -70,6 +70,8 @@ export class Users {
         await tx.userGroup.deleteMany({ where: { userId: id } });
         await tx.userGroup.createMany({ data: input.groups.map((groupId) => ({ userId: id, groupId })) });
       }
+      // A verification challenge is bound to the address it was sent to: a new login revokes it.
+      if (input.login) await tx.verificationChallenge.updateMany({ where: { userId: id, state: 'open', NOT: { email: input.login.toLowerCase() } }, data: { state: 'revoked' } });
       return tx.user.update({
         where: { id },
         data: { ...data, ...(input.login ? { login: input.login.toLowerCase() } : {}), ...(input.name ? { name: input.name } : {}) },

@@ -14,5 +14,6 @@ import * as files from './files.ts';
 import * as cache from './cache.ts';
 import * as outbox from './outbox.ts';
 import * as passwordReset from './password-reset.ts';
+import * as registration from './registration.ts';
 
-export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files, ...cache, ...outbox, ...passwordReset };
+export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files, ...cache, ...outbox, ...passwordReset, ...registration };
