@@ -20,6 +20,10 @@ import { TagAssignments } from './domain/tags/tag-assignments.ts';
 import { FilesService, type FileLimits } from './domain/files/files-service.ts';
 import type { FileStorage } from './store/files/file-storage.ts';
 import { UploadReservations } from './store/files/upload-reservations.ts';
+import { NotificationsService } from './domain/notifications/notifications-service.ts';
+import { NotificationSender } from './domain/notifications/notification-send.ts';
+import { NotificationPurge } from './domain/notifications/notification-purge.ts';
+import { LocalNotificationBus, type NotificationBus } from './domain/notifications/notification-bus.ts';
 
 export interface Services {
   database: Database;
@@ -40,6 +44,11 @@ export interface Services {
   /** The response cache (its figures and purges); null when CACHE_STORE=none. */
   responseCache: ResponseCache | null;
   contract: Pick<Contract, 'jsonText' | 'yamlText'>;
+  // notifications (issue 10)
+  notifications: NotificationsService;
+  notificationSender: NotificationSender;
+  notificationBus: NotificationBus;
+  notificationPurge: NotificationPurge;
 }
 
 export function createServices(options: {
@@ -52,6 +61,8 @@ export function createServices(options: {
   files: { storage: FileStorage; limits: FileLimits };
   /** Told about an after-commit hook that failed (its write committed and answers a success). */
   onHookError: (error: unknown) => void;
+  /** Wake-ups of live notification streams (Redis pub/sub across processes); default: this process only. */
+  notificationBus?: NotificationBus;
 }): Services {
   const db = options.database.prisma;
   // Every write of every service goes through this one unit of work.
@@ -62,7 +73,13 @@ export function createServices(options: {
   const files = new FilesService(db, unitOfWork, typeRegistry, options.files.storage, reservations, options.files.limits);
   const invalidation = new CacheInvalidation(options.responseCache);
   const items = new ItemsService(db, unitOfWork, typeRegistry, options.database.dialect, files, invalidation);
+  const notificationBus = options.notificationBus ?? new LocalNotificationBus();
+  const notifications = new NotificationsService(db, unitOfWork, notificationBus);
   return {
+    notifications,
+    notificationSender: new NotificationSender(db, unitOfWork, notifications),
+    notificationBus,
+    notificationPurge: new NotificationPurge(db, unitOfWork, notifications),
     database: options.database,
     unitOfWork,
     identity,

@@ -156,3 +156,23 @@ export type UploadReservation = Prisma.UploadReservationModel
  * 
  */
 export type ItemFile = Prisma.ItemFileModel
+/**
+ * Model Notification
+ * 
+ */
+export type Notification = Prisma.NotificationModel
+/**
+ * Model NotificationFeed
+ * 
+ */
+export type NotificationFeed = Prisma.NotificationFeedModel
+/**
+ * Model NotificationEvent
+ * 
+ */
+export type NotificationEvent = Prisma.NotificationEventModel
+/**
+ * Model NotificationSend
+ * 
+ */
+export type NotificationSend = Prisma.NotificationSendModel

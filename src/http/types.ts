@@ -38,7 +38,8 @@ export type RequestBody<K extends OperationId> = Op<K> extends { requestBody: in
       : undefined
     : undefined;
 
-type SuccessStatus<K extends OperationId> = Extract<keyof Op<K>['responses'], 200 | 201 | 204>;
+// 304: an operation whose contract documents it answers its own conditional requests (notifications).
+type SuccessStatus<K extends OperationId> = Extract<keyof Op<K>['responses'], 200 | 201 | 204 | 304>;
 
 export type HandlerResult<K extends OperationId> = {
   [S in SuccessStatus<K>]: {
@@ -55,6 +56,8 @@ export interface HandlerInput<K extends OperationId> {
   body: RequestBody<K>;
   /** Reads the files of a multipart upload request (see http/upload.ts). */
   readUploads?: ReadUploads;
+  /** The request headers (lower-case names), for operations that document header parameters. */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** Who asks, where, and the services to ask: all a handler may use. */

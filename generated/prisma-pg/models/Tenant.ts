@@ -49,6 +49,7 @@ export type TenantMinAggregateOutputType = {
   multiValueShape: string | null
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
+  notificationSettings: string | null
   securityKey: string | null
   createdAt: Date | null
   updatedAt: Date | null
@@ -65,6 +66,7 @@ export type TenantMaxAggregateOutputType = {
   multiValueShape: string | null
   allowApiPasswordReset: boolean | null
   registrationEnvelope: string | null
+  notificationSettings: string | null
   securityKey: string | null
   createdAt: Date | null
   updatedAt: Date | null
@@ -81,6 +83,7 @@ export type TenantCountAggregateOutputType = {
   multiValueShape: number
   allowApiPasswordReset: number
   registrationEnvelope: number
+  notificationSettings: number
   securityKey: number
   createdAt: number
   updatedAt: number
@@ -111,6 +114,7 @@ export type TenantMinAggregateInputType = {
   multiValueShape?: true
   allowApiPasswordReset?: true
   registrationEnvelope?: true
+  notificationSettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -127,6 +131,7 @@ export type TenantMaxAggregateInputType = {
   multiValueShape?: true
   allowApiPasswordReset?: true
   registrationEnvelope?: true
+  notificationSettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -143,6 +148,7 @@ export type TenantCountAggregateInputType = {
   multiValueShape?: true
   allowApiPasswordReset?: true
   registrationEnvelope?: true
+  notificationSettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -246,6 +252,7 @@ export type TenantGroupByOutputType = {
   multiValueShape: string
   allowApiPasswordReset: boolean
   registrationEnvelope: string
+  notificationSettings: string
   securityKey: string
   createdAt: Date
   updatedAt: Date
@@ -285,6 +292,7 @@ export type TenantWhereInput = {
   multiValueShape?: Prisma.StringFilter<"Tenant"> | string
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
+  notificationSettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -308,6 +316,7 @@ export type TenantOrderByWithRelationInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  notificationSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -334,6 +343,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   multiValueShape?: Prisma.StringFilter<"Tenant"> | string
   allowApiPasswordReset?: Prisma.BoolFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringFilter<"Tenant"> | string
+  notificationSettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -357,6 +367,7 @@ export type TenantOrderByWithAggregationInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  notificationSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -381,6 +392,7 @@ export type TenantScalarWhereWithAggregatesInput = {
   multiValueShape?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   allowApiPasswordReset?: Prisma.BoolWithAggregatesFilter<"Tenant"> | boolean
   registrationEnvelope?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
+  notificationSettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   securityKey?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
@@ -396,6 +408,7 @@ export type TenantCreateInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -419,6 +432,7 @@ export type TenantUncheckedCreateInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -441,6 +455,7 @@ export type TenantUpdateInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -464,6 +479,7 @@ export type TenantUncheckedUpdateInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -487,6 +503,7 @@ export type TenantCreateManyInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -502,6 +519,7 @@ export type TenantUpdateManyMutationInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -518,6 +536,7 @@ export type TenantUncheckedUpdateManyInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -534,6 +553,7 @@ export type TenantCountOrderByAggregateInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  notificationSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -556,6 +576,7 @@ export type TenantMaxOrderByAggregateInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  notificationSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -572,6 +593,7 @@ export type TenantMinOrderByAggregateInput = {
   multiValueShape?: Prisma.SortOrder
   allowApiPasswordReset?: Prisma.SortOrder
   registrationEnvelope?: Prisma.SortOrder
+  notificationSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -716,6 +738,7 @@ export type TenantCreateWithoutHostsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -738,6 +761,7 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -775,6 +799,7 @@ export type TenantUpdateWithoutHostsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -797,6 +822,7 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -818,6 +844,7 @@ export type TenantCreateWithoutUsersInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -840,6 +867,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -877,6 +905,7 @@ export type TenantUpdateWithoutUsersInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -899,6 +928,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -920,6 +950,7 @@ export type TenantCreateWithoutGroupsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -942,6 +973,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -979,6 +1011,7 @@ export type TenantUpdateWithoutGroupsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1001,6 +1034,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1022,6 +1056,7 @@ export type TenantCreateWithoutRolesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1044,6 +1079,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1081,6 +1117,7 @@ export type TenantUpdateWithoutRolesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1103,6 +1140,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1124,6 +1162,7 @@ export type TenantCreateWithoutTypesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1146,6 +1185,7 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1183,6 +1223,7 @@ export type TenantUpdateWithoutTypesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1205,6 +1246,7 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1226,6 +1268,7 @@ export type TenantCreateWithoutApiKeysInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1248,6 +1291,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1285,6 +1329,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1307,6 +1352,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1328,6 +1374,7 @@ export type TenantCreateWithoutTagsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1350,6 +1397,7 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   multiValueShape?: string
   allowApiPasswordReset?: boolean
   registrationEnvelope?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1387,6 +1435,7 @@ export type TenantUpdateWithoutTagsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1409,6 +1458,7 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   multiValueShape?: Prisma.StringFieldUpdateOperationsInput | string
   allowApiPasswordReset?: Prisma.BoolFieldUpdateOperationsInput | boolean
   registrationEnvelope?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1516,6 +1566,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  notificationSettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1540,6 +1591,7 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  notificationSettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1556,6 +1608,7 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  notificationSettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -1572,12 +1625,13 @@ export type TenantSelectScalar = {
   multiValueShape?: boolean
   allowApiPasswordReset?: boolean
   registrationEnvelope?: boolean
+  notificationSettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "notificationSettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   hosts?: boolean | Prisma.Tenant$hostsArgs<ExtArgs>
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
@@ -1613,6 +1667,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     multiValueShape: string
     allowApiPasswordReset: boolean
     registrationEnvelope: string
+    notificationSettings: string
     securityKey: string
     createdAt: Date
     updatedAt: Date
@@ -2056,6 +2111,7 @@ export interface TenantFieldRefs {
   readonly multiValueShape: Prisma.FieldRef<"Tenant", 'String'>
   readonly allowApiPasswordReset: Prisma.FieldRef<"Tenant", 'Boolean'>
   readonly registrationEnvelope: Prisma.FieldRef<"Tenant", 'String'>
+  readonly notificationSettings: Prisma.FieldRef<"Tenant", 'String'>
   readonly securityKey: Prisma.FieldRef<"Tenant", 'String'>
   readonly createdAt: Prisma.FieldRef<"Tenant", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Tenant", 'DateTime'>

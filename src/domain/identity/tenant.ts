@@ -16,6 +16,31 @@ export interface TenantSettings {
   registrationEnvelope: RegistrationEnvelope;
 }
 
+/** Tenant.notificationSettings (JSON): the notifications' defaults (docs/notifications.md). */
+export interface NotificationSettings {
+  /** A sent notification's lifetime when the sender gives no expiresAt; null: none. */
+  defaultTtlSeconds: number | null;
+  /** The poll interval recommended to feed readers (X-Poll-Interval). */
+  pollIntervalSeconds: number;
+}
+
+const DEFAULT_POLL_INTERVAL_SECONDS = 30;
+
+function parseNotificationSettings(stored: string): NotificationSettings {
+  let value: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(stored);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) value = parsed as Record<string, unknown>;
+  } catch {
+    // an unreadable value means the defaults
+  }
+  const positive = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : null);
+  return {
+    defaultTtlSeconds: positive(value.defaultTtlSeconds),
+    pollIntervalSeconds: positive(value.pollIntervalSeconds) ?? DEFAULT_POLL_INTERVAL_SECONDS,
+  };
+}
+
 export interface TenantContext {
   id: number;
   slug: string;
@@ -23,6 +48,8 @@ export interface TenantContext {
   isRoot: boolean;
   securityKey: string;
   settings: TenantSettings;
+  /** Tenant.notificationSettings parsed (not part of the admin settings answer). */
+  notificationSettings: NotificationSettings;
 }
 
 const EMPTY_ENVELOPE: RegistrationEnvelope = { allowedDomains: [], allowedRoles: [], allowedGroups: [] };
@@ -55,5 +82,6 @@ export function toTenantContext(row: TenantRow): TenantContext {
       allowApiPasswordReset: row.allowApiPasswordReset,
       registrationEnvelope: parseEnvelope(row.registrationEnvelope),
     },
+    notificationSettings: parseNotificationSettings(row.notificationSettings),
   };
 }

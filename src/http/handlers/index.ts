@@ -12,5 +12,6 @@ import * as schema from './schema.ts';
 import * as tags from './tags.ts';
 import * as files from './files.ts';
 import * as cache from './cache.ts';
+import * as notifications from './notifications.ts';
 
-export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files, ...cache };
+export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files, ...cache, ...notifications };
