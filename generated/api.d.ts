@@ -1218,6 +1218,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/notifications.stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live events of the caller's feed (Server-Sent Events)
+         * @description A `text/event-stream` of the caller's feed: `created` (data: the notification),
+         *     `read` (`{id}`), `archived` (`{id}`), `read-all` (`{upTo, changed}`), `purged` (`{ids}`),
+         *     each with the feed's next event id (monotonic per feed), then `unread-count`
+         *     (`{unread}`, with the id of the last event before it). A reconnect with `Last-Event-ID`
+         *     (or `lastEventId`) gets exactly the events after it, from a log kept 24 hours; without,
+         *     the stream starts at the current position. A comment line is sent every 15 seconds as a
+         *     heartbeat. Works across server processes (Redis pub/sub when `REDIS_URL` is set). Needs
+         *     `notifications`; ends when the server shuts down (clients reconnect with their last id).
+         */
+        get: operations["streamNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4783,6 +4810,38 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    streamNotifications: {
+        parameters: {
+            query?: {
+                /** @description The same as Last-Event-ID, for clients that cannot set headers */
+                lastEventId?: string;
+            };
+            header?: {
+                /** @description The id of the last event received */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream (never ends on its own) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];

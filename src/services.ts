@@ -23,6 +23,7 @@ import { UploadReservations } from './store/files/upload-reservations.ts';
 import { NotificationsService } from './domain/notifications/notifications-service.ts';
 import { NotificationSender } from './domain/notifications/notification-send.ts';
 import { NotificationPurge } from './domain/notifications/notification-purge.ts';
+import { NotificationStreams } from './domain/notifications/notification-streams.ts';
 import { LocalNotificationBus, type NotificationBus } from './domain/notifications/notification-bus.ts';
 
 export interface Services {
@@ -49,6 +50,7 @@ export interface Services {
   notificationSender: NotificationSender;
   notificationBus: NotificationBus;
   notificationPurge: NotificationPurge;
+  notificationStreams: NotificationStreams;
 }
 
 export function createServices(options: {
@@ -63,6 +65,8 @@ export function createServices(options: {
   onHookError: (error: unknown) => void;
   /** Wake-ups of live notification streams (Redis pub/sub across processes); default: this process only. */
   notificationBus?: NotificationBus;
+  /** Heartbeat (and catch-up read) interval of live notification streams. */
+  notificationHeartbeatMs?: number;
 }): Services {
   const db = options.database.prisma;
   // Every write of every service goes through this one unit of work.
@@ -80,6 +84,7 @@ export function createServices(options: {
     notificationSender: new NotificationSender(db, unitOfWork, notifications),
     notificationBus,
     notificationPurge: new NotificationPurge(db, unitOfWork, notifications),
+    notificationStreams: new NotificationStreams(db, notificationBus, options.notificationHeartbeatMs ?? 15_000, options.onHookError),
     database: options.database,
     unitOfWork,
     identity,

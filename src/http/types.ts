@@ -17,7 +17,7 @@ type JsonOf<C> = C extends { content: infer Content }
       ? H
       : Content extends { 'application/yaml': infer Y }
         ? Y
-        : Content extends { '*/*': unknown }
+        : Content extends { '*/*': unknown } | { 'text/event-stream': unknown }
           ? Readable
           : never
   : undefined;

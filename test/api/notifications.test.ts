@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.ts';
 import { aTenant, RELAXED_AUTH_LIMITS, type TestTenant } from '../helpers/tenants.ts';
 import { aUser, type TestUser } from '../helpers/principals.ts';
+import { openSse, type SseEvent } from '../helpers/sse.ts';
 
 const FEED = '/api/v1/collection/notifications';
 const SEND = '/api/v1/app/notifications.send';
@@ -437,6 +438,51 @@ describe('/collection/notifications and the notifications.* commands', () => {
       await sendTo(user, 'after purge');
       expect(await unread(user), 'the counter is right after the purge').to.equal(1);
       expect((await everything(user)).map((n) => n.title)).to.deep.equal(['after purge', 'keep']);
+    });
+  });
+
+  describe('GET /app/notifications.stream', () => {
+    const STREAM = '/api/v1/app/notifications.stream';
+    const kinds = (events: SseEvent[]) => events.filter((e) => e.event !== 'unread-count').map((e) => `${e.id}:${e.event}`);
+
+    it('streams created, read, archived and unread-count events with monotonic ids; Last-Event-ID resumes with exactly the missed ones', async () => {
+      const user = await aUser(server, ['useApi', 'notifications']);
+      const stream = await openSse(`${server.url}${STREAM}`, { key: user.key });
+      expect(stream.status).to.equal(200);
+      expect(stream.headers['content-type']).to.match(/^text\/event-stream/);
+      await stream.until((events) => events.some((e) => e.event === 'unread-count'));
+      expect(stream.events[0]).to.deep.equal({ id: '0', event: 'unread-count', data: { unread: 0 } });
+      const a = await sendTo(user, 'live a');
+      await server.request('PATCH', `${FEED}/${a}`, { key: user.key, body: { read: true } });
+      const b = await sendTo(user, 'live b');
+      await stream.until((events) => kinds(events).length === 3 && events[events.length - 1].event === 'unread-count');
+      expect(kinds(stream.events)).to.deep.equal(['1:created', '2:read', '3:created']);
+      expect(stream.events.find((e) => e.event === 'created')!.data).to.deep.include({ id: a, title: 'live a' });
+      expect(stream.events[stream.events.length - 1]).to.deep.equal({ id: '3', event: 'unread-count', data: { unread: 1 } });
+      stream.close();
+      // missed while away
+      await server.request('PATCH', `${FEED}/${b}`, { key: user.key, body: { archive: true } });
+      const c = await sendTo(user, 'live c');
+      await server.request('POST', MARK_ALL, { key: user.key });
+      const resumed = await openSse(`${server.url}${STREAM}`, { key: user.key, 'Last-Event-ID': '3' });
+      await resumed.until((events) => kinds(events).length === 3 && events[events.length - 1].event === 'unread-count');
+      expect(kinds(resumed.events)).to.deep.equal(['4:archived', '5:created', '6:read-all']);
+      expect(resumed.events.find((e) => e.event === 'created')!.data.id).to.equal(c);
+      expect(resumed.events[resumed.events.length - 1]).to.deep.equal({ id: '6', event: 'unread-count', data: { unread: 0 } });
+      resumed.close();
+      // another user's stream hears nothing of this feed
+      const others = await openSse(`${server.url}${STREAM}?lastEventId=0`, { key: bob.key });
+      await others.until((events) => events.some((e) => e.event === 'unread-count'));
+      await sendTo(user, 'not for bob');
+      await sleep(200);
+      expect(others.events.filter((e) => e.event === 'created').map((e) => e.data.title)).to.not.include('not for bob');
+      others.close();
+    });
+
+    it('needs notifications and a key (403)', async () => {
+      expectError(await server.request('GET', STREAM, { key: plain.key }), 403, 'PERMISSION_DENIED');
+      expectError(await server.request('GET', STREAM), 403, 'API_KEY_MISSING');
+      expectError(await server.request('GET', `${STREAM}?lastEventId=abc`, { key: alice.key }), 400, 'VALIDATION_FAILED');
     });
   });
 });

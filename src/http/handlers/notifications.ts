@@ -3,6 +3,8 @@
 import { Errors } from '../../errors/registry.ts';
 import { projectNotification } from '../../projection/notifications.ts';
 import type { FeedHeaders } from '../../domain/notifications/notifications-service.ts';
+import { userRecipient } from '../../domain/notifications/recipients.ts';
+import { sseSink, SSE_HEADERS } from '../notification-stream.ts';
 import type { AuthedScope, OperationHandler } from '../types.ts';
 
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
@@ -85,4 +87,13 @@ export const markAllNotificationsRead: OperationHandler<'markAllNotificationsRea
   const upTo = body?.upTo === undefined ? undefined : new Date(body.upTo);
   if (upTo && Number.isNaN(upTo.getTime())) throw Errors.notificationSendInvalid({ reason: 'upTo is not an instant' });
   return { status: 200, body: await scope.services.notifications.markAllRead(scope, upTo) };
+};
+
+export const streamNotifications: OperationHandler<'streamNotifications'> = async ({ query, headers }, scope) => {
+  const raw = header(headers['last-event-id']) ?? query.lastEventId;
+  const lastEventId = raw === undefined ? null : Number(raw);
+  const { body, sink } = sseSink();
+  const close = await scope.services.notificationStreams.open(scope.tenant.id, userRecipient(scope.principal.userId), lastEventId, sink);
+  body.on('close', close);
+  return { status: 200, body, contentType: 'text/event-stream; charset=utf-8', headers: SSE_HEADERS };
 };

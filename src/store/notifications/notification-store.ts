@@ -269,3 +269,10 @@ export async function expiredRowsOf(tx: Tx, ids: number[], now: number): Promise
     SELECT n."id", n."readMs" FROM "Notification" n WHERE n."id" IN (${Prisma.join(ids)}) AND n."expiresMs" <= ${ms(now)}`);
   return rows.map((row) => ({ id: Number(row.id), unread: row.readMs === null }));
 }
+
+/** The feed's last event sequence number (0: none yet). */
+export async function lastEventOf(db: Db | Tx, tenantId: number, recipient: string): Promise<number> {
+  const rows = await db.$queryRaw<{ lastEvent: number | bigint }[]>(Prisma.sql`
+    SELECT f."lastEvent" FROM "NotificationFeed" f WHERE f."tenantId" = ${tenantId} AND f."recipient" = ${recipient}`);
+  return rows.length ? Number(rows[0].lastEvent) : 0;
+}
