@@ -128,11 +128,11 @@ try {
 async function explain(who: string, deepCreated: number, deepId: number) {
   const now = Date.now();
   const base = `n."tenantId" = 1 AND n."recipient" = '${who}'`;
-  const live = `(n."expiresMs" IS NULL OR n."expiresMs" > ${now})`;
+  const live = `COALESCE(n."expiresMs", 9007199254740991) > ${now}`;
   const order = 'ORDER BY n."createdMs" DESC, n."id" DESC LIMIT 26';
   const queries = [
     ['first page', `SELECT n."id" FROM "Notification" n WHERE ${base} AND n."archivedMs" IS NULL AND ${live} ${order}`],
-    ['deep cursor page', `SELECT n."id" FROM "Notification" n WHERE ${base} AND n."archivedMs" IS NULL AND ${live} AND (n."createdMs" < ${deepCreated} OR (n."createdMs" = ${deepCreated} AND n."id" < ${deepId})) ${order}`],
+    ['deep cursor page', `SELECT n."id" FROM "Notification" n WHERE ${base} AND n."archivedMs" IS NULL AND ${live} AND (n."createdMs", n."id") < (${deepCreated}, ${deepId}) ${order}`],
     ['unread_only', `SELECT n."id" FROM "Notification" n WHERE ${base} AND n."readMs" IS NULL AND ${live} ${order}`],
     ['expiry correction of the count', `SELECT COUNT(*) FROM "Notification" n WHERE ${base} AND n."expiresMs" <= ${now} AND n."readMs" IS NULL`],
   ];

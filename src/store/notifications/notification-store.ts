@@ -39,8 +39,14 @@ function toRow(raw: Raw): NotificationRow {
 
 const ms = (value: number) => BigInt(value);
 
-/** Not expired at `now`: the same condition everywhere an item must vanish at once. */
-const live = (now: number) => Prisma.sql`(n."expiresMs" IS NULL OR n."expiresMs" > ${ms(now)})`;
+/**
+ * Not expired at `now`: the same condition everywhere an item must vanish at once. Written as
+ * COALESCE, not `IS NULL OR >`: SQLite plans the OR as a multi-index OR over the expiry index
+ * and sorts the whole feed (measured: 100-800 ms at 10^5 rows); COALESCE leaves the keyset
+ * index to drive the scan, checking expiry on the rows it walks.
+ */
+const NEVER = Prisma.raw('9007199254740991');
+const live = (now: number) => Prisma.sql`COALESCE(n."expiresMs", ${NEVER}) > ${ms(now)}`;
 
 export interface PageSpec {
   tenantId: number;
@@ -64,14 +70,15 @@ export async function readPage(db: Db | Tx, spec: PageSpec): Promise<Notificatio
   ];
   if (spec.before) {
     const { createdMs, id } = spec.before;
-    conditions.push(Prisma.sql`(n."createdMs" < ${ms(createdMs)} OR (n."createdMs" = ${ms(createdMs)} AND n."id" < ${id}))`);
+    // A row-value comparison: one index range on both databases (an OR of two ranges is not).
+    conditions.push(Prisma.sql`(n."createdMs", n."id") < (${ms(createdMs)}, ${id})`);
   }
   if (spec.after) {
     const { createdMs, id } = spec.after;
     conditions.push(
       id === null
         ? Prisma.sql`n."createdMs" > ${ms(createdMs)}`
-        : Prisma.sql`(n."createdMs" > ${ms(createdMs)} OR (n."createdMs" = ${ms(createdMs)} AND n."id" > ${id}))`,
+        : Prisma.sql`(n."createdMs", n."id") > (${ms(createdMs)}, ${id})`,
     );
   }
   const rows = await db.$queryRaw<Raw[]>(
@@ -165,7 +172,7 @@ export async function markAllRead(tx: Tx, tenantId: number, recipient: string, u
   return tx.$executeRaw(Prisma.sql`
     UPDATE "Notification" SET "readMs" = ${ms(now)}
     WHERE "tenantId" = ${tenantId} AND "recipient" = ${recipient} AND "readMs" IS NULL AND "createdMs" <= ${ms(upTo)}
-      AND ("expiresMs" IS NULL OR "expiresMs" > ${ms(now)})`);
+      AND COALESCE("expiresMs", ${NEVER}) > ${ms(now)}`);
 }
 
 export interface FeedEvent {
