@@ -73,7 +73,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   await storage.init();
   // Notification streams hear of changes in other processes through Redis pub/sub.
   const notificationBus = redis ? new RedisNotificationBus(redis, config.redisPrefix, onRedisError) : undefined;
-  await notificationBus?.start().catch(onRedisError);
+  notificationBus?.start();
   const services = createServices({
     notificationBus,
     notificationHeartbeatMs: config.notificationHeartbeatMs,

@@ -18,19 +18,34 @@ export class RedisNotificationBus implements NotificationBus {
     this.channel = `${prefix}:notifications`;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Connects the subscription in the background: a Redis that is down at boot must not hold
+   * the server's start (streams then catch up on their heartbeats). Subscribes once the
+   * connection is ready; node-redis re-subscribes by itself after a reconnect.
+   */
+  start(): void {
     const subscriber = this.redis.duplicate();
-    subscriber.on('error', this.onError);
     this.subscriber = subscriber;
-    await subscriber.connect();
-    await subscriber.subscribe(this.channel, (message) => {
-      try {
-        const wakeUp = JSON.parse(message) as FeedWakeUp;
-        if (typeof wakeUp.tenantId === 'number' && typeof wakeUp.recipient === 'string') void this.local.publish(wakeUp);
-      } catch (error) {
+    subscriber.on('error', this.onError);
+    let subscribed = false;
+    subscriber.on('ready', () => {
+      if (subscribed) return;
+      subscribed = true;
+      subscriber.subscribe(this.channel, (message) => this.deliver(message)).catch((error: unknown) => {
+        subscribed = false;
         this.onError(error);
-      }
+      });
     });
+    subscriber.connect().catch(this.onError);
+  }
+
+  private deliver(message: string): void {
+    try {
+      const wakeUp = JSON.parse(message) as FeedWakeUp;
+      if (typeof wakeUp.tenantId === 'number' && typeof wakeUp.recipient === 'string') void this.local.publish(wakeUp);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   async publish(wakeUp: FeedWakeUp): Promise<void> {
@@ -51,6 +66,15 @@ export class RedisNotificationBus implements NotificationBus {
     const subscriber = this.subscriber;
     this.subscriber = null;
     await this.local.close();
-    if (subscriber?.isOpen) await subscriber.quit().catch(() => subscriber.destroy());
+    if (!subscriber) return;
+    const drop = () => {
+      try {
+        subscriber.destroy();
+      } catch {
+        // never connected, or already closed
+      }
+    };
+    if (subscriber.isOpen) await subscriber.quit().then(() => undefined, drop);
+    else drop();
   }
 }
