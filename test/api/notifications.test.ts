@@ -441,6 +441,25 @@ describe('/collection/notifications and the notifications.* commands', () => {
     });
   });
 
+  describe('the tenant\'s notificationSettings', () => {
+    it('gives sends without expiresAt the tenant\'s default lifetime and feeds its poll interval', async () => {
+      const services = server.running.services;
+      await services.database.prisma.tenant.update({ where: { id: other.id }, data: { notificationSettings: JSON.stringify({ defaultTtlSeconds: 3600, pollIntervalSeconds: 7 }) } });
+      await services.identity.hostsChanged(other.id);
+      const before = Date.now();
+      const sent = await send({ users: [carol.id], title: 'with a default lifetime' }, { as: otherSender, host: other.host });
+      expect(sent.status).to.equal(201);
+      const got = await server.request('GET', `${FEED}/${sent.body.notifications[0].id}`, { key: carol.key, host: other.host });
+      const lifetime = Date.parse(got.body.expiresAt) - before;
+      expect(lifetime).to.be.within(3_595_000, 3_605_000);
+      expect((await feed(carol, '', undefined, other.host)).headers['x-poll-interval']).to.equal('7');
+      // the other tenant keeps the defaults: no expiry, 30 s
+      const mine = await sendTo(alice, 'no default lifetime');
+      expect((await server.request('GET', `${FEED}/${mine}`, { key: alice.key })).body.expiresAt).to.equal(null);
+      expect((await feed(alice)).headers['x-poll-interval']).to.equal('30');
+    });
+  });
+
   describe('GET /app/notifications.stream', () => {
     const STREAM = '/api/v1/app/notifications.stream';
     const kinds = (events: SseEvent[]) => events.filter((e) => e.event !== 'unread-count').map((e) => `${e.id}:${e.event}`);
