@@ -496,6 +496,9 @@ describe('/collection/notifications and the notifications.* commands', () => {
       await sleep(200);
       expect(others.events.filter((e) => e.event === 'created').map((e) => e.data.title)).to.not.include('not for bob');
       others.close();
+      // a client that goes away frees its stream on the server
+      for (let i = 0; i < 50 && server.running.services.notificationStreams.size > 0; i++) await sleep(20);
+      expect(server.running.services.notificationStreams.size).to.equal(0);
     });
 
     it('needs notifications and a key (403)', async () => {
