@@ -304,6 +304,17 @@ describe('/collection/notifications and the notifications.* commands', () => {
       expect(new Set(res.body.notifications.map((n: { id: number }) => n.id)).size).to.equal(4);
     });
 
+    it('sends to 1000 recipients in one call, one id each, each feed counted', async () => {
+      const customs = Array.from({ length: 999 }, (_, i) => `bulk-${i}`);
+      const res = await send({ users: [bob.id], customRecipients: customs, title: 'bulk' });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(res.body.notifications).to.have.length(1000);
+      expect(new Set(res.body.notifications.map((n: { id: number }) => n.id)).size).to.equal(1000);
+      const last = await feed(customReader, '?recipient_custom_id=bulk-998');
+      expect(last.body.items.map((n: Note) => n.id)).to.deep.equal([res.body.notifications[999].id]);
+      expect(last.headers['x-unread-count']).to.equal('1');
+    });
+
     it('refuses bad input with 400 and creates nothing', async () => {
       const user = await aUser(server, ['useApi', 'notifications']);
       const cases: [Record<string, unknown>, string][] = [

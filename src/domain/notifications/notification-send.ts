@@ -103,9 +103,7 @@ export class NotificationSender {
       const recipients = [...users.map(userRecipient), ...customs.map(customRecipient)];
       const base = { category: input.type ?? 'general', title: input.title, body: input.body ?? '', data, actionUrl, createdMs: now, expiresMs };
       const rows = await store.insertMany(tx, tenantId, recipients.map((recipient) => ({ ...base, recipient })));
-      for (const row of rows) {
-        await this.feeds.change(work, tenantId, row.recipient, 1, [{ kind: 'created', payload: projectNotification(row, 'UTC') }], now);
-      }
+      await this.feeds.changeMany(work, tenantId, rows.map((row) => ({ recipient: row.recipient, unreadDelta: 1, events: [{ kind: 'created', payload: projectNotification(row, 'UTC') }] })), now);
       const byRecipient = new Map(rows.map((row) => [row.recipient, row.id]));
       const result: SendResult = { notifications: recipients.map((recipient) => ({ id: byRecipient.get(recipient)!, ...describeRecipient(recipient) })) };
       if (key) await store.replaceSend(tx, tenantId, scope.principal.userId, key, { bodyHash, response: JSON.stringify(result), createdMs: now }, now - IDEMPOTENCY_WINDOW_MS);

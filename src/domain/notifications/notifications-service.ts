@@ -151,10 +151,15 @@ export class NotificationsService {
 
   /**
    * A feed's change inside the writing transaction: counter, version, event log; the streams
-   * are woken after commit. Each event's payload gets the feed's unread count after the change.
+   * are woken after commit.
    */
   async change(work: Work, tenantId: number, recipient: string, unreadDelta: number, events: store.FeedEvent[], now: number): Promise<void> {
-    await store.bumpFeed(work.tx, tenantId, recipient, unreadDelta, events, now);
-    work.afterCommit(() => this.bus.publish({ tenantId, recipient }));
+    await this.changeMany(work, tenantId, [{ recipient, unreadDelta, events }], now);
+  }
+
+  /** Several feeds' changes in one statement (a send to many recipients). Each recipient once. */
+  async changeMany(work: Work, tenantId: number, changes: store.FeedChange[], now: number): Promise<void> {
+    await store.bumpFeeds(work.tx, tenantId, changes, now);
+    work.afterCommit(() => Promise.all(changes.map((change) => this.bus.publish({ tenantId, recipient: change.recipient }))));
   }
 }

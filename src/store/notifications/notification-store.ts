@@ -180,29 +180,39 @@ export interface FeedEvent {
   payload: Record<string, unknown>;
 }
 
+export interface FeedChange {
+  recipient: string;
+  unreadDelta: number;
+  events: FeedEvent[];
+}
+
 /**
- * Applies a change to the recipient's feed row in the writing transaction: the unread counter
- * moves by `unreadDelta`, the version by one, and each event gets the next per-recipient
- * sequence number (assigned under the row's lock, so sequence order is commit order).
- * Answers the new counter and the events' sequence numbers.
+ * Applies changes to feed rows in the writing transaction, one statement for all of them: each
+ * unread counter moves by its `unreadDelta`, each version by one, and each event gets the next
+ * per-recipient sequence number (assigned under the row's lock, so sequence order is commit
+ * order); then one insert of every event. `excluded` is the proposed row, whose values are the
+ * deltas, so the same VALUES serve a new feed and an existing one.
  */
-export async function bumpFeed(tx: Tx, tenantId: number, recipient: string, unreadDelta: number, events: FeedEvent[], now: number): Promise<{ unread: number; version: number; firstSeq: number }> {
-  const rows = await tx.$queryRaw<{ unread: number | bigint; version: number | bigint; lastEvent: number | bigint }[]>(Prisma.sql`
+export async function bumpFeeds(tx: Tx, tenantId: number, changes: FeedChange[], now: number): Promise<void> {
+  if (changes.length === 0) return;
+  // One lock order for every writer (recipient order): two sends to overlapping recipients in
+  // different orders would otherwise deadlock on PostgreSQL.
+  const sorted = [...changes].sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0));
+  const values = sorted.map((c) => Prisma.sql`(${tenantId}, ${c.recipient}, ${c.unreadDelta}, 1, ${c.events.length})`);
+  const rows = await tx.$queryRaw<{ recipient: string; lastEvent: number | bigint }[]>(Prisma.sql`
     INSERT INTO "NotificationFeed" ("tenantId", "recipient", "unread", "version", "lastEvent")
-    VALUES (${tenantId}, ${recipient}, ${unreadDelta}, 1, ${events.length})
+    VALUES ${Prisma.join(values)}
     ON CONFLICT ("tenantId", "recipient") DO UPDATE SET
-      "unread" = "NotificationFeed"."unread" + ${unreadDelta},
+      "unread" = "NotificationFeed"."unread" + excluded."unread",
       "version" = "NotificationFeed"."version" + 1,
-      "lastEvent" = "NotificationFeed"."lastEvent" + ${events.length}
-    RETURNING "unread", "version", "lastEvent"`);
-  const lastEvent = Number(rows[0].lastEvent);
-  const firstSeq = lastEvent - events.length + 1;
-  if (events.length) {
-    await tx.notificationEvent.createMany({
-      data: events.map((event, index) => ({ tenantId, recipient, seq: firstSeq + index, kind: event.kind, payload: JSON.stringify(event.payload), createdMs: ms(now) })),
-    });
-  }
-  return { unread: Number(rows[0].unread), version: Number(rows[0].version), firstSeq };
+      "lastEvent" = "NotificationFeed"."lastEvent" + excluded."lastEvent"
+    RETURNING "recipient", "lastEvent"`);
+  const lastEvent = new Map(rows.map((row) => [row.recipient, Number(row.lastEvent)]));
+  const events = changes.flatMap((c) => {
+    const first = lastEvent.get(c.recipient)! - c.events.length + 1;
+    return c.events.map((event, index) => ({ tenantId, recipient: c.recipient, seq: first + index, kind: event.kind, payload: JSON.stringify(event.payload), createdMs: ms(now) }));
+  });
+  if (events.length) await tx.notificationEvent.createMany({ data: events });
 }
 
 export interface StoredEvent {
