@@ -1235,6 +1235,7 @@ export interface paths {
          *     the stream starts at the current position. A comment line is sent every 15 seconds as a
          *     heartbeat. Works across server processes (Redis pub/sub when `REDIS_URL` is set). Needs
          *     `notifications`; ends when the server shuts down (clients reconnect with their last id).
+         *     At most 5 open streams per user and server process: the sixth is 429 `TOO_MANY_STREAMS`.
          */
         get: operations["streamNotifications"];
         put?: never;

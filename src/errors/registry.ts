@@ -78,6 +78,7 @@ export const Errors = {
   notificationMethodNotAllowed: defineError<{ method: string; allow: string }>('NOTIFICATION_METHOD_NOT_ALLOWED', 405, (d) => `Notifications do not accept ${d.method} (allowed: ${d.allow}); send them with POST /app/notifications.send`),
   notificationSendInvalid: defineError<{ reason: string }>('NOTIFICATION_SEND_INVALID', 400, (d) => `Invalid notification: ${d.reason}`),
   notificationRecipientUnknown: defineError<{ ids: number[] }>('NOTIFICATION_RECIPIENT_UNKNOWN', 400, (d) => `No user ${d.ids.slice(0, 10).join(', ')}${d.ids.length > 10 ? ' …' : ''} in this tenant; nothing was sent`),
+  tooManyStreams: defineError<{ limit: number }>('TOO_MANY_STREAMS', 429, (d) => `You already have ${d.limit} notification streams open on this server; close one first`),
   idempotencyKeyReused: defineError('IDEMPOTENCY_KEY_REUSED', 422, () => 'This Idempotency-Key was used within 24 hours with another request body; use a new key'),
   // faults: the database cannot answer right now (down, restarting, out of connections, busy)
   databaseUnavailable: defineError<{ retryAfter: number }>('DATABASE_UNAVAILABLE', 503, (d) => `The database is unavailable; retry in ${d.retryAfter} s`),

@@ -512,6 +512,29 @@ describe('/collection/notifications and the notifications.* commands', () => {
       expect(server.running.services.notificationStreams.size).to.equal(0);
     });
 
+    it('answers 429 TOO_MANY_STREAMS past 5 open streams of one user, and accepts again once one closes', async () => {
+      const user = await aUser(server, ['useApi', 'notifications']);
+      const open = [];
+      for (let i = 0; i < 5; i++) open.push(await openSse(`${server.url}${STREAM}`, { key: user.key }));
+      expect(open.map((s) => s.status)).to.deep.equal([200, 200, 200, 200, 200]);
+      const refused = await server.request('GET', STREAM, { key: user.key });
+      expectError(refused, 429, 'TOO_MANY_STREAMS');
+      expect(refused.headers['retry-after']).to.equal('5');
+      const bobs = await openSse(`${server.url}${STREAM}`, { key: bob.key });
+      expect(bobs.status, 'another user is not affected').to.equal(200);
+      bobs.close();
+      open[0].close();
+      let again = 0;
+      for (let i = 0; i < 50 && again !== 200; i++) {
+        await sleep(20);
+        const s = await openSse(`${server.url}${STREAM}`, { key: user.key });
+        again = s.status;
+        open.push(s);
+      }
+      expect(again).to.equal(200);
+      for (const s of open) s.close();
+    });
+
     it('needs notifications and a key (403)', async () => {
       expectError(await server.request('GET', STREAM, { key: plain.key }), 403, 'PERMISSION_DENIED');
       expectError(await server.request('GET', STREAM), 403, 'API_KEY_MISSING');

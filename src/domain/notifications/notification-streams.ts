@@ -2,6 +2,7 @@
 // woken (a change committed anywhere) or on its heartbeat, reads the events after it, in order.
 // The log is the only source of events, so a stream resumed at a Last-Event-ID gets exactly the
 // events after it: none lost (they are in the log), none twice (the position only moves forward).
+import { Errors } from '../../errors/registry.ts';
 import type { Db } from '../../store/database.ts';
 import * as store from '../../store/notifications/notification-store.ts';
 import type { NotificationBus } from './notification-bus.ts';
@@ -14,9 +15,12 @@ export interface StreamSink {
 }
 
 const READ_BATCH = 200;
+/** Streams one user may hold open on one process (each holds a connection and a timer). */
+export const MAX_STREAMS_PER_FEED = 5;
 
 export class NotificationStreams {
   private readonly streams = new Set<() => void>();
+  private readonly perFeed = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -31,6 +35,27 @@ export class NotificationStreams {
 
   /** Starts a stream at `lastEventId` (null: the feed's current position); returns its closer. */
   async open(tenantId: number, recipient: string, lastEventId: number | null, sink: StreamSink): Promise<() => void> {
+    const feedKey = `${tenantId}\u0000${recipient}`;
+    const held = this.perFeed.get(feedKey) ?? 0;
+    if (held >= MAX_STREAMS_PER_FEED) throw Errors.tooManyStreams({ limit: MAX_STREAMS_PER_FEED }, { headers: { 'Retry-After': '5' } });
+    this.perFeed.set(feedKey, held + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (this.perFeed.get(feedKey) ?? 1) - 1;
+      if (left > 0) this.perFeed.set(feedKey, left);
+      else this.perFeed.delete(feedKey);
+    };
+    try {
+      return await this.start(tenantId, recipient, lastEventId, sink, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  private async start(tenantId: number, recipient: string, lastEventId: number | null, sink: StreamSink, release: () => void): Promise<() => void> {
     const current = await this.currentPosition(tenantId, recipient);
     // An id beyond the feed's last event (another feed's, or made up) would wait for events
     // that belong to it: start at the current position instead.
@@ -77,15 +102,21 @@ export class NotificationStreams {
     const close = () => {
       if (closed) return;
       closed = true;
+      release();
       clearInterval(heartbeat);
       unsubscribe();
       this.streams.delete(close);
       sink.end();
     };
     this.streams.add(close);
-    // The current count first, then whatever was missed since lastEventId.
-    const state = await store.readFeedState(this.db, tenantId, recipient, Date.now());
-    sink.event(position, 'unread-count', { unread: state.unread });
+    try {
+      // The current count first, then whatever was missed since lastEventId.
+      const state = await store.readFeedState(this.db, tenantId, recipient, Date.now());
+      sink.event(position, 'unread-count', { unread: state.unread });
+    } catch (error) {
+      close();
+      throw error;
+    }
     wake();
     return close;
   }
