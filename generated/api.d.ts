@@ -1356,6 +1356,176 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/collection/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's notification feed (newest first, keyset paged)
+         * @description The special notifications collection of seed 004. Without `recipient_custom_id` it is
+         *     the caller's own feed and needs `notifications`; with it, the feed of that custom
+         *     recipient and `getNotificationsPerCustomId`. Newest first (`created` descending, then
+         *     `id` descending). `nextCursor` is an opaque signed token bound to the tenant, the caller
+         *     and the filters; it stays valid when the item it came from is archived or expires. An
+         *     empty page (an unknown custom id too) answers 204. Archived and expired notifications
+         *     never appear. Every answer carries `X-Unread-Count` (exact), a weak `ETag` of the feed's
+         *     version (`If-None-Match` answers 304, also with `Cache-Control: no-cache`) and
+         *     `X-Poll-Interval` (seconds). Not cached by the response cache (`x-cache: none`).
+         */
+        get: operations["listNotifications"];
+        put?: never;
+        /**
+         * Refused (notifications are sent with notifications.send)
+         * @description Answers 405 `NOTIFICATION_METHOD_NOT_ALLOWED` with `Allow`. SEARCH and QUERY on this path answer the same.
+         */
+        post: operations["createNotificationRefused"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/collection/notifications/{item}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The notification's id */
+                item: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One notification of the caller's feed
+         * @description Needs `notifications`. Another user's or tenant's, an archived or an expired notification answers 404.
+         */
+        get: operations["getNotification"];
+        /**
+         * Refused
+         * @description Answers 405 `NOTIFICATION_METHOD_NOT_ALLOWED` with `Allow`.
+         */
+        put: operations["replaceNotificationRefused"];
+        /**
+         * Refused
+         * @description Answers 405 `NOTIFICATION_METHOD_NOT_ALLOWED` with `Allow`.
+         */
+        post: operations["postNotificationRefused"];
+        /**
+         * Refused
+         * @description Answers 405 `NOTIFICATION_METHOD_NOT_ALLOWED` with `Allow`.
+         */
+        delete: operations["deleteNotificationRefused"];
+        options?: never;
+        head?: never;
+        /**
+         * Mark read or archive
+         * @description `{"read": true}` marks the notification read and answers it; `{"archive": true}` archives
+         *     it (and marks it read) and answers `{"message": "Notification archived."}`. Both are
+         *     idempotent (archiving an archived notification answers the same message). Any other body
+         *     is 400 `NOTIFICATION_PATCH_INVALID`.
+         */
+        patch: operations["patchNotification"];
+        trace?: never;
+    };
+    "/app/notifications.send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a notification to users and custom recipients
+         * @description Needs `sendNotifications`. Creates one notification per distinct recipient (user ids of
+         *     this tenant and custom recipient ids, together 1 to 1000) and answers their ids. An unknown
+         *     user id is 400 `NOTIFICATION_RECIPIENT_UNKNOWN` and creates nothing. `expiresAt` defaults to
+         *     the tenant's `notificationSettings.defaultTtlSeconds` (none when unset). With an
+         *     `Idempotency-Key` the first answer is replayed for 24 hours to the same caller for the same
+         *     body (`Idempotent-Replayed: true`); the same key with another body is 422
+         *     `IDEMPOTENCY_KEY_REUSED`.
+         */
+        post: operations["sendNotifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/notifications.unreadCount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The exact unread count of the caller's feed
+         * @description Unread, not archived, not expired; exact and uncapped. Needs `notifications`.
+         */
+        get: operations["getNotificationUnreadCount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/notifications.markAllRead": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark every notification created up to a watermark read
+         * @description Marks the caller's unread notifications created at or before `upTo` (default: now) read.
+         *     Notifications created after the watermark, including ones sent while this runs, stay
+         *     unread. Answers how many changed and the new exact unread count. Needs `notifications`.
+         */
+        post: operations["markAllNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/notifications.stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live events of the caller's feed (Server-Sent Events)
+         * @description A `text/event-stream` of the caller's feed: `created` (data: the notification),
+         *     `read` (`{id}`), `archived` (`{id}`), `read-all` (`{upTo, changed}`), `purged` (`{ids}`),
+         *     each with the feed's next event id (monotonic per feed), then `unread-count`
+         *     (`{unread}`, with the id of the last event before it). A reconnect with `Last-Event-ID`
+         *     (or `lastEventId`) gets exactly the events after it, from a log kept 24 hours; without,
+         *     the stream starts at the current position. A comment line is sent every 15 seconds as a
+         *     heartbeat. Works across server processes (Redis pub/sub when `REDIS_URL` is set). Needs
+         *     `notifications`; ends when the server shuts down (clients reconnect with their last id).
+         *     At most 5 open streams per user and server process: the sixth is 429 `TOO_MANY_STREAMS`.
+         */
+        get: operations["streamNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1527,7 +1697,7 @@ export interface components {
          * @description A system permission
          * @enum {string}
          */
-        Permission: "useApi" | "profile" | "apiUserRegistration" | "apiUserPasswordReset" | "generateOthersApiKeys" | "manageTags" | "createPrivateTags" | "notifications" | "getNotificationsPerCustomId" | "appManagement" | "manageTenants";
+        Permission: "useApi" | "profile" | "apiUserRegistration" | "apiUserPasswordReset" | "generateOthersApiKeys" | "manageTags" | "createPrivateTags" | "notifications" | "getNotificationsPerCustomId" | "sendNotifications" | "appManagement" | "manageTenants";
         /** @description IANA timezone name, e.g. `Europe/Prague` */
         Timezone: string;
         /**
@@ -2161,8 +2331,91 @@ export interface components {
             challenge?: string;
             secret?: string;
         };
+        Notification: {
+            id: number;
+            /** @description The category the sender gave */
+            type: string;
+            title: string;
+            body: string;
+            /** @description The sender's JSON value (at most 8 KiB serialized) */
+            data: unknown;
+            actionUrl: string | null;
+            read: boolean;
+            /** Format: date-time */
+            readAt: string | null;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+        };
+        NotificationPage: {
+            items: components["schemas"]["Notification"][];
+            /** @description Null exactly when `hasMore` is false */
+            nextCursor: string | null;
+            hasMore: boolean;
+        };
+        /** @description `{"read": true}` or `{"archive": true}`; anything else is 400 */
+        NotificationPatch: {
+            read?: boolean;
+            archive?: boolean;
+        };
+        NotificationSend: {
+            /** @description User ids of this tenant */
+            users?: number[];
+            /** @description Custom recipient identifiers (read with `recipient_custom_id`) */
+            customRecipients?: string[];
+            title: string;
+            /** @default  */
+            body: string;
+            /**
+             * @description Category
+             * @default general
+             */
+            type: string;
+            /** @description Any JSON value, at most 8 KiB serialized */
+            data?: unknown;
+            /** @description An http or https URL */
+            actionUrl?: string;
+            /**
+             * Format: date-time
+             * @description When it vanishes; default: the tenant's notificationSettings.defaultTtlSeconds
+             */
+            expiresAt?: string;
+        };
+        NotificationSendResult: {
+            notifications: {
+                id: number;
+                user?: number;
+                customRecipient?: string;
+            }[];
+        };
+        NotificationUnreadCount: {
+            unread: number;
+        };
+        NotificationMarkAllRead: {
+            /**
+             * Format: date-time
+             * @description Watermark; default now
+             */
+            upTo?: string;
+        };
+        NotificationMarkAllReadResult: {
+            changed: number;
+            unread: number;
+        };
     };
     responses: {
+        /** @description The notifications collection refuses this method (`NOTIFICATION_METHOD_NOT_ALLOWED`) */
+        NotificationMethodNotAllowed: {
+            headers: {
+                /** @description The methods the path accepts */
+                Allow?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The answer the client holds (its `If-None-Match`) is still current; no body. */
         NotModified: {
             headers: {
@@ -2345,6 +2598,12 @@ export interface components {
         XCache: "HIT" | "MISS" | "BYPASS";
         /** @description Seconds to wait before retrying */
         RetryAfter: number;
+        /** @description Weak validator of the feed, `W/"n-<hex>"`: changes whenever the feed's items, read states or unread count change */
+        NotificationFeedETag: string;
+        /** @description The exact unread count of the feed (unread, not archived, not expired) */
+        XUnreadCount: number;
+        /** @description Recommended seconds between polls (with If-None-Match) */
+        XPollInterval: number;
         /** @description `no-store`: a page that carries a one-time token is kept by no cache. */
         NoStore: "no-store";
         /** @description Where the browser goes next (an absolute URL the integration gave, with the flow's `status` appended) */
@@ -5274,6 +5533,328 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listNotifications: {
+        parameters: {
+            query?: {
+                /** @description `true` lists only unread notifications */
+                unread_only?: "true" | "false";
+                /** @description Page size, 1 to 100 (default 25); anything else is 400 */
+                limit?: number;
+                /** @description `nextCursor` of the previous page, with the same filters */
+                cursor?: string;
+                /** @description Only notifications newer than this point, an instant (RFC 3339) or a notification id */
+                after?: string;
+                /** @description The feed of this custom recipient identifier (needs `getNotificationsPerCustomId`) */
+                recipient_custom_id?: string;
+            };
+            header?: {
+                /** @description The feed's `ETag` from an earlier answer; 304 while the feed is unchanged */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of notifications */
+            200: {
+                headers: {
+                    ETag: components["headers"]["NotificationFeedETag"];
+                    "X-Unread-Count": components["headers"]["XUnreadCount"];
+                    "X-Poll-Interval": components["headers"]["XPollInterval"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description No notification on this page (or an unknown custom recipient) */
+            204: {
+                headers: {
+                    ETag: components["headers"]["NotificationFeedETag"];
+                    "X-Unread-Count": components["headers"]["XUnreadCount"];
+                    "X-Poll-Interval": components["headers"]["XPollInterval"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The feed has not changed since the `If-None-Match` tag */
+            304: {
+                headers: {
+                    ETag: components["headers"]["NotificationFeedETag"];
+                    "X-Unread-Count": components["headers"]["XUnreadCount"];
+                    "X-Poll-Interval": components["headers"]["XPollInterval"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createNotificationRefused: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            405: components["responses"]["NotificationMethodNotAllowed"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The notification's id */
+                item: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notification */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replaceNotificationRefused: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The notification's id */
+                item: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            405: components["responses"]["NotificationMethodNotAllowed"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postNotificationRefused: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The notification's id */
+                item: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            405: components["responses"]["NotificationMethodNotAllowed"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteNotificationRefused: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The notification's id */
+                item: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            405: components["responses"]["NotificationMethodNotAllowed"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    patchNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The notification's id */
+                item: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPatch"];
+            };
+        };
+        responses: {
+            /** @description The read notification, or the archive message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"] | components["schemas"]["Message"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendNotifications: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A client-chosen key (1 to 200 visible characters) that makes retries safe */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSend"];
+            };
+        };
+        responses: {
+            /** @description The created notifications, one per recipient */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSendResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description The Idempotency-Key was used with another body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getNotificationUnreadCount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The count */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationUnreadCount"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    markAllNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["NotificationMarkAllRead"];
+            };
+        };
+        responses: {
+            /** @description What changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationMarkAllReadResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    streamNotifications: {
+        parameters: {
+            query?: {
+                /** @description The same as Last-Event-ID, for clients that cannot set headers */
+                lastEventId?: string;
+            };
+            header?: {
+                /** @description The id of the last event received */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream (never ends on its own) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -21,7 +21,7 @@ import { writeResponse } from './http/write-response.ts';
 import { contentEncodingStage, discardIgnoredBody, guardBodyReading } from './http/request-body.ts';
 import { handlers } from './http/handlers/index.ts';
 
-export const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'key', 'x-api-key', 'x-custom-auth-headers', 'If-None-Match', 'Cache-Control', 'Pragma'];
+export const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'key', 'x-api-key', 'x-custom-auth-headers', 'If-None-Match', 'Cache-Control', 'Pragma', 'Idempotency-Key', 'Last-Event-ID'];
 export const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'SEARCH', 'QUERY', 'OPTIONS'];
 const BODY_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'SEARCH', 'QUERY'];
 
@@ -44,7 +44,7 @@ export function buildApp({ config, logger, contract, services, readiness, isShut
   app.use(errorBoundary(logger, config.bodyLimitBytes));
   app.use(health(readiness, isShuttingDown));
   app.use(resolveTenant(services.identity));
-  app.use(cors({ origin: config.corsOrigin, allowHeaders: ALLOWED_HEADERS, allowMethods: ALLOWED_METHODS, exposeHeaders: ['ETag', 'X-Cache', 'Retry-After', 'x-request-id'], maxAge: 600 }));
+  app.use(cors({ origin: config.corsOrigin, allowHeaders: ALLOWED_HEADERS, allowMethods: ALLOWED_METHODS, exposeHeaders: ['ETag', 'X-Cache', 'Retry-After', 'x-request-id', 'X-Unread-Count', 'X-Poll-Interval', 'Idempotent-Replayed', 'Allow'], maxAge: 600 }));
   app.use(async function optionsStage(ctx, next) {
     // A preflight was answered by CORS above; a plain OPTIONS gets the methods the API routes.
     if (ctx.method !== 'OPTIONS') return next();

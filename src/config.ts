@@ -72,6 +72,10 @@ export interface Config {
   deliveryPollMs: number;
   /** How long one send may take; a claim lapses after twice this, so another process may retry. */
   deliverySendTimeoutMs: number;
+  /** Heartbeat and catch-up read interval of notification streams (NOTIFICATION_HEARTBEAT_MS). */
+  notificationHeartbeatMs: number;
+  /** How often expired notifications are purged (NOTIFICATION_PURGE_INTERVAL_MS). */
+  notificationPurgeIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -165,6 +169,9 @@ export function loadConfig(env: Env = process.env): Config {
     uploadPendingMaxBytes: int('UPLOAD_PENDING_MAX_BYTES', 200 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
     uploadConcurrentPerUser: int('UPLOAD_CONCURRENT_PER_USER', 3, 1, 1000),
     ...deliveryConfig(read, int, problems, Number(read('PORT') ?? 3000)),
+    // notifications (issue 10, docs/notifications.md)
+    notificationHeartbeatMs: int('NOTIFICATION_HEARTBEAT_MS', 15_000, 100, 600_000),
+    notificationPurgeIntervalMs: int('NOTIFICATION_PURGE_INTERVAL_MS', 60_000, 100, 86_400_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -14,6 +14,8 @@ import { connectRedis, memoryGenerations, redisGenerations, type RedisClient } f
 import { createLimiters } from './rate-limit/limiters.ts';
 import { loadContract } from './http/contract.ts';
 import { createServices, type Services } from './services.ts';
+import { RedisNotificationBus } from './domain/notifications/redis-notification-bus.ts';
+import { startPurgeSweep } from './domain/notifications/notification-purge.ts';
 import { bootstrapIfEmpty, type BootstrapResult } from './domain/identity/bootstrap.ts';
 import { buildApp } from './app.ts';
 import { parserErrorResponse } from './http/error-boundary.ts';
@@ -70,7 +72,12 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const contract = await loadContract();
   const storage = new LocalFileStorage(config.filesDir);
   await storage.init();
+  // Notification streams hear of changes in other processes through Redis pub/sub.
+  const notificationBus = redis ? new RedisNotificationBus(redis, config.redisPrefix, onRedisError) : undefined;
+  notificationBus?.start();
   const services = createServices({
+    notificationBus,
+    notificationHeartbeatMs: config.notificationHeartbeatMs,
     database,
     generations,
     limiters: createLimiters(config, redis),
@@ -105,6 +112,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       (error: unknown) => logger.warn({ err: error }, 'sweeping unreferenced stored files failed'),
     );
   void sweepOrphans();
+  const notificationSweep = startPurgeSweep(services.notificationPurge, config.notificationPurgeIntervalMs, (error) =>
+    logger.warn({ err: error }, 'purging expired notifications failed'),
+  );
   const orphanSweep = setInterval(sweepOrphans, 24 * 3600_000);
   orphanSweep.unref();
   if (redis) {
@@ -159,6 +169,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     clearTimeout(force);
   };
   const steps: ShutdownStep[] = [
+    // Open event streams never end on their own: end them first, so the HTTP close can finish.
+    { name: 'notification streams', limitMs: 1000, run: async () => services.notificationStreams.closeAll() },
+    { name: 'notification purge', limitMs: DATABASE_CLOSE_MS, run: () => notificationSweep.stop() },
     {
       name: 'http',
       limitMs: config.shutdownTimeoutMs + HTTP_CLOSE_GRACE_MS,
@@ -191,6 +204,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     { name: 'database', limitMs: DATABASE_CLOSE_MS, run: () => database.close() },
     // The cache figures counted since the last flush go to Redis before its client closes.
     ...(responseCache ? [{ name: 'cache figures', limitMs: CACHE_FLUSH_MS, run: () => responseCache.close() }] : []),
+    ...(notificationBus ? [{ name: 'notification bus', limitMs: REDIS_QUIT_MS, run: () => notificationBus.close() }] : []),
     ...(redis ? [redisStep(redis)] : []),
     { name: 'logs', limitMs: LOG_FLUSH_MS, run: () => logOutput.drain() },
   ];

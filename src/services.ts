@@ -28,6 +28,11 @@ import type { DeliverySetup } from './delivery/transports.ts';
 import { PasswordReset } from './domain/accounts/password-reset.ts';
 import { Challenges } from './domain/accounts/challenges.ts';
 import { Registration } from './domain/accounts/registration.ts';
+import { NotificationsService } from './domain/notifications/notifications-service.ts';
+import { NotificationSender } from './domain/notifications/notification-send.ts';
+import { NotificationPurge } from './domain/notifications/notification-purge.ts';
+import { NotificationStreams } from './domain/notifications/notification-streams.ts';
+import { LocalNotificationBus, type NotificationBus } from './domain/notifications/notification-bus.ts';
 
 export interface Services {
   database: Database;
@@ -57,6 +62,12 @@ export interface Services {
   // Account registration and verification challenges (issue 9).
   registration: Registration;
   challenges: Challenges;
+  // notifications (issue 10)
+  notifications: NotificationsService;
+  notificationSender: NotificationSender;
+  notificationBus: NotificationBus;
+  notificationPurge: NotificationPurge;
+  notificationStreams: NotificationStreams;
 }
 
 export function createServices(options: {
@@ -74,6 +85,10 @@ export function createServices(options: {
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** PUBLIC_BASE_URL: the base of links in mails (never a request's Host). */
   publicBaseUrl?: string;
+  /** Wake-ups of live notification streams (Redis pub/sub across processes); default: this process only. */
+  notificationBus?: NotificationBus;
+  /** Heartbeat (and catch-up read) interval of live notification streams. */
+  notificationHeartbeatMs?: number;
 }): Services {
   const db = options.database.prisma;
   // Every write of every service goes through this one unit of work.
@@ -85,7 +100,14 @@ export function createServices(options: {
   const invalidation = new CacheInvalidation(options.responseCache);
   const items = new ItemsService(db, unitOfWork, typeRegistry, options.database.dialect, files, invalidation);
   const delivery = deliveryServices(options);
+  const notificationBus = options.notificationBus ?? new LocalNotificationBus();
+  const notifications = new NotificationsService(db, unitOfWork, notificationBus);
   return {
+    notifications,
+    notificationSender: new NotificationSender(db, unitOfWork, notifications),
+    notificationBus,
+    notificationPurge: new NotificationPurge(db, unitOfWork, notifications),
+    notificationStreams: new NotificationStreams(db, notificationBus, options.notificationHeartbeatMs ?? 15_000, options.onHookError),
     database: options.database,
     unitOfWork,
     identity,

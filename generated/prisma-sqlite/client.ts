@@ -181,3 +181,23 @@ export type OutboxMessage = Prisma.OutboxMessageModel
  * 
  */
 export type AccountAuditEntry = Prisma.AccountAuditEntryModel
+/**
+ * Model Notification
+ * 
+ */
+export type Notification = Prisma.NotificationModel
+/**
+ * Model NotificationFeed
+ * 
+ */
+export type NotificationFeed = Prisma.NotificationFeedModel
+/**
+ * Model NotificationEvent
+ * 
+ */
+export type NotificationEvent = Prisma.NotificationEventModel
+/**
+ * Model NotificationSend
+ * 
+ */
+export type NotificationSend = Prisma.NotificationSendModel

@@ -70,6 +70,16 @@ export const Errors = {
   // response cache: operator commands (http/handlers/cache.ts)
   purgeTargetInvalid: defineError<{ reason: string }>('PURGE_TARGET_INVALID', 400, (d) => `Invalid cache purge: ${d.reason}`),
   cacheUnavailable: defineError<{ retryAfter: number }>('CACHE_UNAVAILABLE', 503, (d) => `The cache store (Redis) is unavailable; nothing was purged or read; retry in ${d.retryAfter} s`),
+  // notifications (issue 10): the special collection, notifications.send, the stream
+  notificationCursorInvalid: defineError('NOTIFICATION_CURSOR_INVALID', 400, () => 'The cursor is malformed, altered or from another tenant; start again without a cursor'),
+  notificationCursorMismatch: defineError('NOTIFICATION_CURSOR_MISMATCH', 400, () => 'The cursor belongs to another caller or to other filters (unread_only, after, recipient_custom_id); send it with the filters of the page it came from'),
+  notificationAfterInvalid: defineError<{ after: string }>('NOTIFICATION_AFTER_INVALID', 400, (d) => `"after" must be an instant (RFC 3339) or the id of a notification of this feed; got "${d.after.slice(0, 100)}"`),
+  notificationPatchInvalid: defineError('NOTIFICATION_PATCH_INVALID', 400, () => 'A notification accepts only {"read": true} or {"archive": true}'),
+  notificationMethodNotAllowed: defineError<{ method: string; allow: string }>('NOTIFICATION_METHOD_NOT_ALLOWED', 405, (d) => `Notifications do not accept ${d.method} (allowed: ${d.allow}); send them with POST /app/notifications.send`),
+  notificationSendInvalid: defineError<{ reason: string }>('NOTIFICATION_SEND_INVALID', 400, (d) => `Invalid notification: ${d.reason}`),
+  notificationRecipientUnknown: defineError<{ ids: number[] }>('NOTIFICATION_RECIPIENT_UNKNOWN', 400, (d) => `No user ${d.ids.slice(0, 10).join(', ')}${d.ids.length > 10 ? ' …' : ''} in this tenant; nothing was sent`),
+  tooManyStreams: defineError<{ limit: number }>('TOO_MANY_STREAMS', 429, (d) => `You already have ${d.limit} notification streams open on this server; close one first`),
+  idempotencyKeyReused: defineError('IDEMPOTENCY_KEY_REUSED', 422, () => 'This Idempotency-Key was used within 24 hours with another request body; use a new key'),
   // faults: the database cannot answer right now (down, restarting, out of connections, busy)
   databaseUnavailable: defineError<{ retryAfter: number }>('DATABASE_UNAVAILABLE', 503, (d) => `The database is unavailable; retry in ${d.retryAfter} s`),
   // password reset (user.resetpassword, domain/accounts/password-reset*.ts)

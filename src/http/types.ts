@@ -17,7 +17,7 @@ type JsonOf<C> = C extends { content: infer Content }
       ? H
       : Content extends { 'application/yaml': infer Y }
         ? Y
-        : Content extends { '*/*': unknown }
+        : Content extends { '*/*': unknown } | { 'text/event-stream': unknown }
           ? Readable
           : never
   : undefined;
@@ -38,7 +38,9 @@ export type RequestBody<K extends OperationId> = Op<K> extends { requestBody: in
       : undefined
     : undefined;
 
-type SuccessStatus<K extends OperationId> = Extract<keyof Op<K>['responses'], 200 | 201 | 204 | 303>;
+// 303: the account pages' forwards; 304: an operation whose contract documents it answers its
+// own conditional requests (notifications).
+type SuccessStatus<K extends OperationId> = Extract<keyof Op<K>['responses'], 200 | 201 | 204 | 303 | 304>;
 
 export type HandlerResult<K extends OperationId> = {
   [S in SuccessStatus<K>]: {
@@ -55,6 +57,8 @@ export interface HandlerInput<K extends OperationId> {
   body: RequestBody<K>;
   /** Reads the files of a multipart upload request (see http/upload.ts). */
   readUploads?: ReadUploads;
+  /** The request headers (lower-case names), for operations that document header parameters. */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** Who asks, where, and the services to ask: all a handler may use. */

@@ -18,6 +18,7 @@ export interface ValidatedInput {
   body: unknown;
   /** Reads the files of a multipart upload (the upload stage's reader), after the handler's checks. */
   readUploads?: ReadUploads;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 function validationDetails(errors: ErrorObject[]): ErrorDetail[] {
@@ -96,7 +97,7 @@ export function validateRequestStage(contract: Contract) {
     const readUploads = ctx.state.readUploads as ReadUploads | undefined;
     const details = validateInput(contract, operation, input, readUploads !== undefined);
     if (details.length) throw Errors.validationFailed(undefined, { details });
-    ctx.state.validated = { params: input.path, query: input.query, body, readUploads } satisfies ValidatedInput;
+    ctx.state.validated = { params: input.path, query: input.query, body, readUploads, headers: ctx.headers } satisfies ValidatedInput;
     await next();
   };
 }

@@ -76,7 +76,11 @@ export const ModelName = {
   VerificationChallenge: 'VerificationChallenge',
   VerificationSecret: 'VerificationSecret',
   OutboxMessage: 'OutboxMessage',
-  AccountAuditEntry: 'AccountAuditEntry'
+  AccountAuditEntry: 'AccountAuditEntry',
+  Notification: 'Notification',
+  NotificationFeed: 'NotificationFeed',
+  NotificationEvent: 'NotificationEvent',
+  NotificationSend: 'NotificationSend'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -109,6 +113,7 @@ export const TenantScalarFieldEnum = {
   passwordResetSettings: 'passwordResetSettings',
   verificationSettings: 'verificationSettings',
   deliverySettings: 'deliverySettings',
+  notificationSettings: 'notificationSettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
@@ -462,6 +467,59 @@ export const AccountAuditEntryScalarFieldEnum = {
 } as const
 
 export type AccountAuditEntryScalarFieldEnum = (typeof AccountAuditEntryScalarFieldEnum)[keyof typeof AccountAuditEntryScalarFieldEnum]
+
+
+export const NotificationScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  recipient: 'recipient',
+  category: 'category',
+  title: 'title',
+  body: 'body',
+  data: 'data',
+  actionUrl: 'actionUrl',
+  createdMs: 'createdMs',
+  readMs: 'readMs',
+  archivedMs: 'archivedMs',
+  expiresMs: 'expiresMs'
+} as const
+
+export type NotificationScalarFieldEnum = (typeof NotificationScalarFieldEnum)[keyof typeof NotificationScalarFieldEnum]
+
+
+export const NotificationFeedScalarFieldEnum = {
+  tenantId: 'tenantId',
+  recipient: 'recipient',
+  unread: 'unread',
+  version: 'version',
+  lastEvent: 'lastEvent'
+} as const
+
+export type NotificationFeedScalarFieldEnum = (typeof NotificationFeedScalarFieldEnum)[keyof typeof NotificationFeedScalarFieldEnum]
+
+
+export const NotificationEventScalarFieldEnum = {
+  tenantId: 'tenantId',
+  recipient: 'recipient',
+  seq: 'seq',
+  kind: 'kind',
+  payload: 'payload',
+  createdMs: 'createdMs'
+} as const
+
+export type NotificationEventScalarFieldEnum = (typeof NotificationEventScalarFieldEnum)[keyof typeof NotificationEventScalarFieldEnum]
+
+
+export const NotificationSendScalarFieldEnum = {
+  tenantId: 'tenantId',
+  callerId: 'callerId',
+  key: 'key',
+  bodyHash: 'bodyHash',
+  response: 'response',
+  createdMs: 'createdMs'
+} as const
+
+export type NotificationSendScalarFieldEnum = (typeof NotificationSendScalarFieldEnum)[keyof typeof NotificationSendScalarFieldEnum]
 
 
 export const SortOrder = {

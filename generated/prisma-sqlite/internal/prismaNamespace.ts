@@ -417,7 +417,11 @@ export const ModelName = {
   VerificationChallenge: 'VerificationChallenge',
   VerificationSecret: 'VerificationSecret',
   OutboxMessage: 'OutboxMessage',
-  AccountAuditEntry: 'AccountAuditEntry'
+  AccountAuditEntry: 'AccountAuditEntry',
+  Notification: 'Notification',
+  NotificationFeed: 'NotificationFeed',
+  NotificationEvent: 'NotificationEvent',
+  NotificationSend: 'NotificationSend'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -433,7 +437,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "uploadReservation" | "itemFile" | "passwordResetToken" | "verificationChallenge" | "verificationSecret" | "outboxMessage" | "accountAuditEntry"
+    modelProps: "tenant" | "tenantHost" | "user" | "group" | "role" | "userRole" | "userGroup" | "groupRole" | "itemType" | "itemProperty" | "item" | "itemValue" | "itemUnique" | "valueCount" | "typeCount" | "readAudit" | "roleTypePermission" | "apiKey" | "tag" | "itemTag" | "filePromise" | "uploadReservation" | "itemFile" | "passwordResetToken" | "verificationChallenge" | "verificationSecret" | "outboxMessage" | "accountAuditEntry" | "notification" | "notificationFeed" | "notificationEvent" | "notificationSend"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -2509,6 +2513,302 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    Notification: {
+      payload: Prisma.$NotificationPayload<ExtArgs>
+      fields: Prisma.NotificationFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.NotificationFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.NotificationFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationPayload>
+        }
+        findFirst: {
+          args: Prisma.NotificationFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.NotificationFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationPayload>
+        }
+        findMany: {
+          args: Prisma.NotificationFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationPayload>[]
+        }
+        create: {
+          args: Prisma.NotificationCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationPayload>
+        }
+        createMany: {
+          args: Prisma.NotificationCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.NotificationCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationPayload>[]
+        }
+        delete: {
+          args: Prisma.NotificationDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationPayload>
+        }
+        update: {
+          args: Prisma.NotificationUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationPayload>
+        }
+        deleteMany: {
+          args: Prisma.NotificationDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.NotificationUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.NotificationUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationPayload>[]
+        }
+        upsert: {
+          args: Prisma.NotificationUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationPayload>
+        }
+        aggregate: {
+          args: Prisma.NotificationAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateNotification>
+        }
+        groupBy: {
+          args: Prisma.NotificationGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.NotificationGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.NotificationCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.NotificationCountAggregateOutputType> | number
+        }
+      }
+    }
+    NotificationFeed: {
+      payload: Prisma.$NotificationFeedPayload<ExtArgs>
+      fields: Prisma.NotificationFeedFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.NotificationFeedFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationFeedPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.NotificationFeedFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationFeedPayload>
+        }
+        findFirst: {
+          args: Prisma.NotificationFeedFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationFeedPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.NotificationFeedFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationFeedPayload>
+        }
+        findMany: {
+          args: Prisma.NotificationFeedFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationFeedPayload>[]
+        }
+        create: {
+          args: Prisma.NotificationFeedCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationFeedPayload>
+        }
+        createMany: {
+          args: Prisma.NotificationFeedCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.NotificationFeedCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationFeedPayload>[]
+        }
+        delete: {
+          args: Prisma.NotificationFeedDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationFeedPayload>
+        }
+        update: {
+          args: Prisma.NotificationFeedUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationFeedPayload>
+        }
+        deleteMany: {
+          args: Prisma.NotificationFeedDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.NotificationFeedUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.NotificationFeedUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationFeedPayload>[]
+        }
+        upsert: {
+          args: Prisma.NotificationFeedUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationFeedPayload>
+        }
+        aggregate: {
+          args: Prisma.NotificationFeedAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateNotificationFeed>
+        }
+        groupBy: {
+          args: Prisma.NotificationFeedGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.NotificationFeedGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.NotificationFeedCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.NotificationFeedCountAggregateOutputType> | number
+        }
+      }
+    }
+    NotificationEvent: {
+      payload: Prisma.$NotificationEventPayload<ExtArgs>
+      fields: Prisma.NotificationEventFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.NotificationEventFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationEventPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.NotificationEventFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationEventPayload>
+        }
+        findFirst: {
+          args: Prisma.NotificationEventFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationEventPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.NotificationEventFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationEventPayload>
+        }
+        findMany: {
+          args: Prisma.NotificationEventFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationEventPayload>[]
+        }
+        create: {
+          args: Prisma.NotificationEventCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationEventPayload>
+        }
+        createMany: {
+          args: Prisma.NotificationEventCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.NotificationEventCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationEventPayload>[]
+        }
+        delete: {
+          args: Prisma.NotificationEventDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationEventPayload>
+        }
+        update: {
+          args: Prisma.NotificationEventUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationEventPayload>
+        }
+        deleteMany: {
+          args: Prisma.NotificationEventDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.NotificationEventUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.NotificationEventUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationEventPayload>[]
+        }
+        upsert: {
+          args: Prisma.NotificationEventUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationEventPayload>
+        }
+        aggregate: {
+          args: Prisma.NotificationEventAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateNotificationEvent>
+        }
+        groupBy: {
+          args: Prisma.NotificationEventGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.NotificationEventGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.NotificationEventCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.NotificationEventCountAggregateOutputType> | number
+        }
+      }
+    }
+    NotificationSend: {
+      payload: Prisma.$NotificationSendPayload<ExtArgs>
+      fields: Prisma.NotificationSendFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.NotificationSendFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationSendPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.NotificationSendFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationSendPayload>
+        }
+        findFirst: {
+          args: Prisma.NotificationSendFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationSendPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.NotificationSendFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationSendPayload>
+        }
+        findMany: {
+          args: Prisma.NotificationSendFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationSendPayload>[]
+        }
+        create: {
+          args: Prisma.NotificationSendCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationSendPayload>
+        }
+        createMany: {
+          args: Prisma.NotificationSendCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.NotificationSendCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationSendPayload>[]
+        }
+        delete: {
+          args: Prisma.NotificationSendDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationSendPayload>
+        }
+        update: {
+          args: Prisma.NotificationSendUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationSendPayload>
+        }
+        deleteMany: {
+          args: Prisma.NotificationSendDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.NotificationSendUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.NotificationSendUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationSendPayload>[]
+        }
+        upsert: {
+          args: Prisma.NotificationSendUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$NotificationSendPayload>
+        }
+        aggregate: {
+          args: Prisma.NotificationSendAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateNotificationSend>
+        }
+        groupBy: {
+          args: Prisma.NotificationSendGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.NotificationSendGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.NotificationSendCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.NotificationSendCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -2559,6 +2859,7 @@ export const TenantScalarFieldEnum = {
   passwordResetSettings: 'passwordResetSettings',
   verificationSettings: 'verificationSettings',
   deliverySettings: 'deliverySettings',
+  notificationSettings: 'notificationSettings',
   securityKey: 'securityKey',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
@@ -2914,6 +3215,59 @@ export const AccountAuditEntryScalarFieldEnum = {
 export type AccountAuditEntryScalarFieldEnum = (typeof AccountAuditEntryScalarFieldEnum)[keyof typeof AccountAuditEntryScalarFieldEnum]
 
 
+export const NotificationScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  recipient: 'recipient',
+  category: 'category',
+  title: 'title',
+  body: 'body',
+  data: 'data',
+  actionUrl: 'actionUrl',
+  createdMs: 'createdMs',
+  readMs: 'readMs',
+  archivedMs: 'archivedMs',
+  expiresMs: 'expiresMs'
+} as const
+
+export type NotificationScalarFieldEnum = (typeof NotificationScalarFieldEnum)[keyof typeof NotificationScalarFieldEnum]
+
+
+export const NotificationFeedScalarFieldEnum = {
+  tenantId: 'tenantId',
+  recipient: 'recipient',
+  unread: 'unread',
+  version: 'version',
+  lastEvent: 'lastEvent'
+} as const
+
+export type NotificationFeedScalarFieldEnum = (typeof NotificationFeedScalarFieldEnum)[keyof typeof NotificationFeedScalarFieldEnum]
+
+
+export const NotificationEventScalarFieldEnum = {
+  tenantId: 'tenantId',
+  recipient: 'recipient',
+  seq: 'seq',
+  kind: 'kind',
+  payload: 'payload',
+  createdMs: 'createdMs'
+} as const
+
+export type NotificationEventScalarFieldEnum = (typeof NotificationEventScalarFieldEnum)[keyof typeof NotificationEventScalarFieldEnum]
+
+
+export const NotificationSendScalarFieldEnum = {
+  tenantId: 'tenantId',
+  callerId: 'callerId',
+  key: 'key',
+  bodyHash: 'bodyHash',
+  response: 'response',
+  createdMs: 'createdMs'
+} as const
+
+export type NotificationSendScalarFieldEnum = (typeof NotificationSendScalarFieldEnum)[keyof typeof NotificationSendScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -2968,6 +3322,13 @@ export type DateTimeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel
  * Reference to a field of type 'Float'
  */
 export type FloatFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Float'>
+    
+
+
+/**
+ * Reference to a field of type 'BigInt'
+ */
+export type BigIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'BigInt'>
     
 
 /**
@@ -3085,6 +3446,10 @@ export type GlobalOmitConfig = {
   verificationSecret?: Prisma.VerificationSecretOmit
   outboxMessage?: Prisma.OutboxMessageOmit
   accountAuditEntry?: Prisma.AccountAuditEntryOmit
+  notification?: Prisma.NotificationOmit
+  notificationFeed?: Prisma.NotificationFeedOmit
+  notificationEvent?: Prisma.NotificationEventOmit
+  notificationSend?: Prisma.NotificationSendOmit
 }
 
 /* Types for Logging */

@@ -52,6 +52,7 @@ export type TenantMinAggregateOutputType = {
   passwordResetSettings: string | null
   verificationSettings: string | null
   deliverySettings: string | null
+  notificationSettings: string | null
   securityKey: string | null
   createdAt: Date | null
   updatedAt: Date | null
@@ -71,6 +72,7 @@ export type TenantMaxAggregateOutputType = {
   passwordResetSettings: string | null
   verificationSettings: string | null
   deliverySettings: string | null
+  notificationSettings: string | null
   securityKey: string | null
   createdAt: Date | null
   updatedAt: Date | null
@@ -90,6 +92,7 @@ export type TenantCountAggregateOutputType = {
   passwordResetSettings: number
   verificationSettings: number
   deliverySettings: number
+  notificationSettings: number
   securityKey: number
   createdAt: number
   updatedAt: number
@@ -123,6 +126,7 @@ export type TenantMinAggregateInputType = {
   passwordResetSettings?: true
   verificationSettings?: true
   deliverySettings?: true
+  notificationSettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -142,6 +146,7 @@ export type TenantMaxAggregateInputType = {
   passwordResetSettings?: true
   verificationSettings?: true
   deliverySettings?: true
+  notificationSettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -161,6 +166,7 @@ export type TenantCountAggregateInputType = {
   passwordResetSettings?: true
   verificationSettings?: true
   deliverySettings?: true
+  notificationSettings?: true
   securityKey?: true
   createdAt?: true
   updatedAt?: true
@@ -267,6 +273,7 @@ export type TenantGroupByOutputType = {
   passwordResetSettings: string
   verificationSettings: string
   deliverySettings: string
+  notificationSettings: string
   securityKey: string
   createdAt: Date
   updatedAt: Date
@@ -309,6 +316,7 @@ export type TenantWhereInput = {
   passwordResetSettings?: Prisma.StringFilter<"Tenant"> | string
   verificationSettings?: Prisma.StringFilter<"Tenant"> | string
   deliverySettings?: Prisma.StringFilter<"Tenant"> | string
+  notificationSettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -338,6 +346,7 @@ export type TenantOrderByWithRelationInput = {
   passwordResetSettings?: Prisma.SortOrder
   verificationSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
+  notificationSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -370,6 +379,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   passwordResetSettings?: Prisma.StringFilter<"Tenant"> | string
   verificationSettings?: Prisma.StringFilter<"Tenant"> | string
   deliverySettings?: Prisma.StringFilter<"Tenant"> | string
+  notificationSettings?: Prisma.StringFilter<"Tenant"> | string
   securityKey?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
@@ -399,6 +409,7 @@ export type TenantOrderByWithAggregationInput = {
   passwordResetSettings?: Prisma.SortOrder
   verificationSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
+  notificationSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -426,6 +437,7 @@ export type TenantScalarWhereWithAggregatesInput = {
   passwordResetSettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   verificationSettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   deliverySettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
+  notificationSettings?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   securityKey?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
@@ -444,6 +456,7 @@ export type TenantCreateInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -473,6 +486,7 @@ export type TenantUncheckedCreateInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -501,6 +515,7 @@ export type TenantUpdateInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -530,6 +545,7 @@ export type TenantUncheckedUpdateInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -559,6 +575,7 @@ export type TenantCreateManyInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -577,6 +594,7 @@ export type TenantUpdateManyMutationInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -596,6 +614,7 @@ export type TenantUncheckedUpdateManyInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -615,6 +634,7 @@ export type TenantCountOrderByAggregateInput = {
   passwordResetSettings?: Prisma.SortOrder
   verificationSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
+  notificationSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -640,6 +660,7 @@ export type TenantMaxOrderByAggregateInput = {
   passwordResetSettings?: Prisma.SortOrder
   verificationSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
+  notificationSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -659,6 +680,7 @@ export type TenantMinOrderByAggregateInput = {
   passwordResetSettings?: Prisma.SortOrder
   verificationSettings?: Prisma.SortOrder
   deliverySettings?: Prisma.SortOrder
+  notificationSettings?: Prisma.SortOrder
   securityKey?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
@@ -848,6 +870,7 @@ export type TenantCreateWithoutHostsInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -876,6 +899,7 @@ export type TenantUncheckedCreateWithoutHostsInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -919,6 +943,7 @@ export type TenantUpdateWithoutHostsInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -947,6 +972,7 @@ export type TenantUncheckedUpdateWithoutHostsInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -974,6 +1000,7 @@ export type TenantCreateWithoutUsersInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1002,6 +1029,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1045,6 +1073,7 @@ export type TenantUpdateWithoutUsersInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1073,6 +1102,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1100,6 +1130,7 @@ export type TenantCreateWithoutGroupsInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1128,6 +1159,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1171,6 +1203,7 @@ export type TenantUpdateWithoutGroupsInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1199,6 +1232,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1226,6 +1260,7 @@ export type TenantCreateWithoutRolesInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1254,6 +1289,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1297,6 +1333,7 @@ export type TenantUpdateWithoutRolesInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1325,6 +1362,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1352,6 +1390,7 @@ export type TenantCreateWithoutTypesInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1380,6 +1419,7 @@ export type TenantUncheckedCreateWithoutTypesInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1423,6 +1463,7 @@ export type TenantUpdateWithoutTypesInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1451,6 +1492,7 @@ export type TenantUncheckedUpdateWithoutTypesInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1478,6 +1520,7 @@ export type TenantCreateWithoutApiKeysInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1506,6 +1549,7 @@ export type TenantUncheckedCreateWithoutApiKeysInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1549,6 +1593,7 @@ export type TenantUpdateWithoutApiKeysInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1577,6 +1622,7 @@ export type TenantUncheckedUpdateWithoutApiKeysInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1604,6 +1650,7 @@ export type TenantCreateWithoutTagsInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1632,6 +1679,7 @@ export type TenantUncheckedCreateWithoutTagsInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1675,6 +1723,7 @@ export type TenantUpdateWithoutTagsInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1703,6 +1752,7 @@ export type TenantUncheckedUpdateWithoutTagsInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1730,6 +1780,7 @@ export type TenantCreateWithoutPasswordResetTokensInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1758,6 +1809,7 @@ export type TenantUncheckedCreateWithoutPasswordResetTokensInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1801,6 +1853,7 @@ export type TenantUpdateWithoutPasswordResetTokensInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1829,6 +1882,7 @@ export type TenantUncheckedUpdateWithoutPasswordResetTokensInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1856,6 +1910,7 @@ export type TenantCreateWithoutOutboxMessagesInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1884,6 +1939,7 @@ export type TenantUncheckedCreateWithoutOutboxMessagesInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -1927,6 +1983,7 @@ export type TenantUpdateWithoutOutboxMessagesInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1955,6 +2012,7 @@ export type TenantUncheckedUpdateWithoutOutboxMessagesInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1982,6 +2040,7 @@ export type TenantCreateWithoutAccountAuditInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -2010,6 +2069,7 @@ export type TenantUncheckedCreateWithoutAccountAuditInput = {
   passwordResetSettings?: string
   verificationSettings?: string
   deliverySettings?: string
+  notificationSettings?: string
   securityKey: string
   createdAt?: Date | string
   updatedAt?: Date | string
@@ -2053,6 +2113,7 @@ export type TenantUpdateWithoutAccountAuditInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2081,6 +2142,7 @@ export type TenantUncheckedUpdateWithoutAccountAuditInput = {
   passwordResetSettings?: Prisma.StringFieldUpdateOperationsInput | string
   verificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   deliverySettings?: Prisma.StringFieldUpdateOperationsInput | string
+  notificationSettings?: Prisma.StringFieldUpdateOperationsInput | string
   securityKey?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2221,6 +2283,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   passwordResetSettings?: boolean
   verificationSettings?: boolean
   deliverySettings?: boolean
+  notificationSettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -2251,6 +2314,7 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   passwordResetSettings?: boolean
   verificationSettings?: boolean
   deliverySettings?: boolean
+  notificationSettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -2270,6 +2334,7 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   passwordResetSettings?: boolean
   verificationSettings?: boolean
   deliverySettings?: boolean
+  notificationSettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
@@ -2289,12 +2354,13 @@ export type TenantSelectScalar = {
   passwordResetSettings?: boolean
   verificationSettings?: boolean
   deliverySettings?: boolean
+  notificationSettings?: boolean
   securityKey?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "passwordResetSettings" | "verificationSettings" | "deliverySettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "isRoot" | "apiMaxPageLength" | "defaultTimeZone" | "listCacheTtlSeconds" | "multiValueShape" | "allowApiPasswordReset" | "registrationEnvelope" | "passwordResetSettings" | "verificationSettings" | "deliverySettings" | "notificationSettings" | "securityKey" | "createdAt" | "updatedAt", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   hosts?: boolean | Prisma.Tenant$hostsArgs<ExtArgs>
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
@@ -2339,6 +2405,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     passwordResetSettings: string
     verificationSettings: string
     deliverySettings: string
+    notificationSettings: string
     securityKey: string
     createdAt: Date
     updatedAt: Date
@@ -2788,6 +2855,7 @@ export interface TenantFieldRefs {
   readonly passwordResetSettings: Prisma.FieldRef<"Tenant", 'String'>
   readonly verificationSettings: Prisma.FieldRef<"Tenant", 'String'>
   readonly deliverySettings: Prisma.FieldRef<"Tenant", 'String'>
+  readonly notificationSettings: Prisma.FieldRef<"Tenant", 'String'>
   readonly securityKey: Prisma.FieldRef<"Tenant", 'String'>
   readonly createdAt: Prisma.FieldRef<"Tenant", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Tenant", 'DateTime'>

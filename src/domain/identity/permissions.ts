@@ -10,6 +10,8 @@ export const SYSTEM_PERMISSIONS = [
   'createPrivateTags',
   'notifications',
   'getNotificationsPerCustomId',
+  // notifications.send (issue 10): creating notifications for other users and custom recipients
+  'sendNotifications',
   'appManagement',
   'manageTenants',
 ] as const;

@@ -68,6 +68,31 @@ export function parseVerificationSettings(stored: string): VerificationSettings 
   };
 }
 
+/** Tenant.notificationSettings (JSON): the notifications' defaults (docs/notifications.md). */
+export interface NotificationSettings {
+  /** A sent notification's lifetime when the sender gives no expiresAt; null: none. */
+  defaultTtlSeconds: number | null;
+  /** The poll interval recommended to feed readers (X-Poll-Interval). */
+  pollIntervalSeconds: number;
+}
+
+const DEFAULT_POLL_INTERVAL_SECONDS = 30;
+
+function parseNotificationSettings(stored: string): NotificationSettings {
+  let value: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(stored);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) value = parsed as Record<string, unknown>;
+  } catch {
+    // an unreadable value means the defaults
+  }
+  const positive = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : null);
+  return {
+    defaultTtlSeconds: positive(value.defaultTtlSeconds),
+    pollIntervalSeconds: positive(value.pollIntervalSeconds) ?? DEFAULT_POLL_INTERVAL_SECONDS,
+  };
+}
+
 export interface TenantContext {
   id: number;
   slug: string;
@@ -75,6 +100,8 @@ export interface TenantContext {
   isRoot: boolean;
   securityKey: string;
   settings: TenantSettings;
+  /** Tenant.notificationSettings parsed (not part of the admin settings answer). */
+  notificationSettings: NotificationSettings;
 }
 
 const EMPTY_ENVELOPE: RegistrationEnvelope = { allowedDomains: [], allowedRoles: [], allowedGroups: [] };
@@ -110,6 +137,7 @@ export function toTenantContext(row: TenantRow): TenantContext {
       verification: parseVerificationSettings(row.verificationSettings),
       deliverySettings: parseDeliverySettings(row.deliverySettings),
     },
+    notificationSettings: parseNotificationSettings(row.notificationSettings),
   };
 }
 

@@ -16,4 +16,6 @@ import * as outbox from './outbox.ts';
 import * as passwordReset from './password-reset.ts';
 import * as registration from './registration.ts';
 
-export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files, ...cache, ...outbox, ...passwordReset, ...registration };
+import * as notifications from './notifications.ts';
+
+export const handlers: HandlerMap = { ...auth, ...commands, ...relations, ...meta, ...adminIdentity, ...adminTenants, ...adminTypes, ...collection, ...schema, ...tags, ...files, ...cache, ...outbox, ...passwordReset, ...registration, ...notifications };
