@@ -2296,7 +2296,7 @@ export interface components {
             methodDone: boolean;
             challengeCompleted: boolean;
         };
-        /** @description One of `challengeId`, `userId` or `user_id` names the challenge; `method` re-sends only that method. */
+        /** @description One of `challengeId`, `userId` or `user_id` names the challenge; `method` re-sends only that method; every earlier link and code of the challenge is revoked either way. */
         ChallengeRetryRequest: {
             challengeId?: string;
             userId?: components["schemas"]["FormId"];

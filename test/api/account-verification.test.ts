@@ -394,6 +394,20 @@ describe('account registration and verification', function () {
       expect(res.body).to.deep.equal({ challengeId: r.challengeId, methods: ['mail_link'] });
     });
 
+    it('a retry of one method revokes every earlier secret of the challenge, the other methods\' too', async () => {
+      const r = await registered(['mail_code', 'mail_link']);
+      await rewind(server, r.challengeId, 61);
+      const before = mail.messagesTo(r.login).length;
+      const res = await retry({ challengeId: r.challengeId, method: 'mail_code' });
+      expect(res.body).to.deep.equal({ challengeId: r.challengeId, methods: ['mail_code'] });
+      const fresh = await mail.waitFor(r.login, { after: mail.received.indexOf(mail.messagesTo(r.login)[before - 1]) + 1 });
+      const oldLink = await answer({ userId: r.userId, challengeId: r.challengeId, method: 'mail_link', secret: r.sent.link!.searchParams.get('secret') });
+      expect(oldLink.body).to.deep.equal({ methodDone: false, challengeCompleted: false });
+      expect((await answer({ userId: r.userId, challengeId: r.challengeId, method: 'mail_code', secret: codeIn(fresh.text) })).body).to.deep.equal({ methodDone: true, challengeCompleted: false });
+      await rewind(server, r.challengeId, 121);
+      expect((await retry({ challengeId: r.challengeId })).body).to.deep.equal({ challengeId: r.challengeId, methods: ['mail_link'] });
+    });
+
     it('stops at the lifetime cap with 429 CHALLENGE_RETRY_LIMIT and Retry-After, and keeps the wrong-answer count', async () => {
       const t = await aVerificationTenant(server, { verification: { retryLimit: 2 } });
       const login = aLogin(t.domain);

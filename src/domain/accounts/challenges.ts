@@ -160,7 +160,7 @@ export class Challenges {
     return refuse('completed');
   }
 
-  /** user.challengeRetry: fresh secrets for one or every outstanding method; earlier ones revoked first. */
+  /** user.challengeRetry: fresh secrets for one or every outstanding method; every earlier secret revoked first. */
   async retry(tenant: TenantContext, input: RetryInput, ip: string): Promise<{ challengeId: string; methods: VerificationMethod[] }> {
     const challenge = input.challengeId !== undefined
       ? await challengeByPublicId(this.db, tenant.id, input.challengeId)
@@ -196,7 +196,9 @@ export class Challenges {
         data: { retries: { increment: 1 }, lastSentAt: now, nextSendAt: new Date(now.getTime() + cooldownAfterSend(settings, sends) * 1000) },
       });
       if (count === 0) return false;
-      await tx.verificationSecret.updateMany({ where: { challengeId: challenge.id, method: { in: methods }, doneAt: null, revokedAt: null }, data: { revokedAt: now } });
+      // Every earlier link and code of the challenge dies here, also those of methods not re-sent
+      // now: a retry is the answer to "my messages may have leaked or gone stale".
+      await tx.verificationSecret.updateMany({ where: { challengeId: challenge.id, doneAt: null, revokedAt: null }, data: { revokedAt: now } });
       await this.audit.record(tx, { tenantId: tenant.id, userId: challenge.userId, event: 'retry', method: input.method ?? null, ip, detail: { methods, retry: challenge.retries + 1 } });
       await this.send(work, tenant, challenge, user?.name ?? '', methods, now, ip);
       return true;
