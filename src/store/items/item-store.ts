@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { Db, Tx } from '../database.ts';
+import { instant, int, intOrNull, readRows } from '../dialect.ts';
 import { indexValue } from '../../domain/items/kinds.ts';
 import type { TypeDef } from '../../domain/items/type-definition.ts';
 import { INDEX_ROWS_PER_STATEMENT, MAX_VALUES_PER_ITEM } from '../../domain/items/limits.ts';
@@ -40,18 +41,16 @@ interface ItemRow {
 /** Ids are 32-bit integers in both databases. */
 export const MAX_ID = 2_147_483_647;
 
-const num = (value: number | bigint | null) => (value === null ? null : Number(value));
-
 export function toStoredItem(row: ItemRow): StoredItem {
   return {
-    id: Number(row.id),
+    id: int(row.id),
     uuid: row.uuid,
-    typeId: Number(row.typeId),
+    typeId: int(row.typeId),
     data: JSON.parse(row.data) as Record<string, unknown>,
-    createdOn: new Date(row.createdOn),
-    createdBy: num(row.createdBy),
-    updatedOn: new Date(row.updatedOn),
-    updatedBy: num(row.updatedBy),
+    createdOn: instant(row.createdOn),
+    createdBy: intOrNull(row.createdBy),
+    updatedOn: instant(row.updatedOn),
+    updatedBy: intOrNull(row.updatedBy),
   };
 }
 
@@ -60,8 +59,8 @@ const ITEM_COLUMNS = Prisma.raw('i."id", i."uuid", i."typeId", i."data", i."crea
 export async function readPage(db: Db, type: TypeDef, filters: PlannedFilter[], tagGroups: TagGroups, ordering: Ordering, limit: number, offset: number) {
   const { join, orderBy } = compileOrdering(ordering);
   const page = (strategy?: TagStrategy) =>
-    db.$queryRaw<ItemRow[]>(bindable(Prisma.sql`SELECT ${ITEM_COLUMNS} FROM "Item" i ${join} WHERE ${compileConditions(type.id, filters, tagGroups, strategy)} ${orderBy} LIMIT ${limit} OFFSET ${offset}`));
-  const count = async () => Number((await db.$queryRaw<{ total: number | bigint }[]>(bindable(compileCount(type.id, filters, tagGroups))))[0].total);
+    readRows<ItemRow>(db, bindable(Prisma.sql`SELECT ${ITEM_COLUMNS} FROM "Item" i ${join} WHERE ${compileConditions(type.id, filters, tagGroups, strategy)} ${orderBy} LIMIT ${limit} OFFSET ${offset}`));
+  const count = async () => int((await readRows<{ total: unknown }>(db, bindable(compileCount(type.id, filters, tagGroups))))[0].total);
   if (!tagGroups.length) {
     const rows = await page();
     return { items: rows.map(toStoredItem), total: (await countedTotal(db, type, filters)) ?? (await count()) };
@@ -71,7 +70,7 @@ export async function readPage(db: Db, type: TypeDef, filters: PlannedFilter[], 
   // full; listing the matches reads `total` and sorts them.
   const total = await count();
   if (total === 0 || offset >= total) return { items: [], total };
-  const typeSize = (await db.typeCount.findUnique({ where: { typeId: type.id } }))?.count ?? 0;
+  const typeSize = await typeCount(db, type.id);
   const rows = await page((offset + limit) * typeSize < total * total ? 'probe' : 'list');
   return { items: rows.map(toStoredItem), total };
 }
@@ -89,14 +88,28 @@ export async function lockItems(tx: Tx, dialect: 'sqlite' | 'postgresql', ids: n
 export async function readOne(db: Db | Tx, typeId: number, idOrUuid: string | number): Promise<StoredItem | null> {
   const byId = typeof idOrUuid === 'number' || /^\d{1,15}$/.test(idOrUuid);
   if (byId && Number(idOrUuid) > MAX_ID) return null;
-  const row = await db.item.findFirst({ where: byId ? { typeId, id: Number(idOrUuid) } : { typeId, uuid: String(idOrUuid) } });
-  return row ? toStoredItem(row) : null;
+  const key = byId ? Prisma.sql`i."id" = ${Number(idOrUuid)}` : Prisma.sql`i."uuid" = ${String(idOrUuid)}`;
+  const rows = await readRows<ItemRow>(db, Prisma.sql`SELECT ${ITEM_COLUMNS} FROM "Item" i WHERE ${key} AND i."typeId" = ${typeId}`);
+  return rows.length ? toStoredItem(rows[0]) : null;
+}
+
+/** Items by id, of any type (the referencing items a delete visits), in no particular order. */
+export async function readByIds(db: Db | Tx, ids: number[]): Promise<StoredItem[]> {
+  if (!ids.length) return [];
+  const rows = await readRows<ItemRow>(db, Prisma.sql`SELECT ${ITEM_COLUMNS} FROM "Item" i WHERE i."id" IN (${Prisma.join(ids)})`);
+  return rows.map(toStoredItem);
+}
+
+/** The exact item count of a type (TypeCount). */
+export async function typeCount(db: Db | Tx, typeId: number): Promise<number> {
+  const rows = await readRows<{ count: unknown }>(db, Prisma.sql`SELECT "count" FROM "TypeCount" WHERE "typeId" = ${typeId}`);
+  return rows.length ? int(rows[0].count) : 0;
 }
 
 /** The lowest-id item of the type matching one planned equality. */
 export async function readFirstMatching(db: Db, type: TypeDef, filter: PlannedFilter): Promise<StoredItem | null> {
   const where = compileConditions(type.id, [filter]);
-  const rows = await db.$queryRaw<ItemRow[]>`SELECT ${ITEM_COLUMNS} FROM "Item" i WHERE ${where} ORDER BY i."id" ASC LIMIT 1`;
+  const rows = await readRows<ItemRow>(db, Prisma.sql`SELECT ${ITEM_COLUMNS} FROM "Item" i WHERE ${where} ORDER BY i."id" ASC LIMIT 1`);
   return rows.length ? toStoredItem(rows[0]) : null;
 }
 
@@ -204,12 +217,16 @@ export async function deleteItems(tx: Tx, types: TypeDef[], ids: number[]): Prom
 /** Items (of any type) whose reference properties point at `itemId`, by property. */
 export async function referencesTo(db: Db | Tx, propertyIds: number[], itemId: number) {
   if (!propertyIds.length) return [];
-  return db.itemValue.findMany({ where: { propertyId: { in: propertyIds }, num: itemId }, select: { itemId: true, propertyId: true } });
+  const rows = await readRows<{ itemId: unknown; propertyId: unknown }>(
+    db,
+    Prisma.sql`SELECT "itemId", "propertyId" FROM "ItemValue" WHERE "propertyId" IN (${Prisma.join(propertyIds)}) AND "num" = ${itemId}`,
+  );
+  return rows.map((r) => ({ itemId: int(r.itemId), propertyId: int(r.propertyId) }));
 }
 
 /** Which of `ids` exist as items of `typeId`. */
 export async function existingIds(db: Db | Tx, typeId: number, ids: number[]): Promise<Set<number>> {
   if (!ids.length) return new Set();
-  const rows = await db.item.findMany({ where: { typeId, id: { in: ids } }, select: { id: true } });
-  return new Set(rows.map((r) => r.id));
+  const rows = await readRows<{ id: unknown }>(db, Prisma.sql`SELECT "id" FROM "Item" WHERE "typeId" = ${typeId} AND "id" IN (${Prisma.join(ids)})`);
+  return new Set(rows.map((r) => int(r.id)));
 }
