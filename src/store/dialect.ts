@@ -51,27 +51,51 @@ function adapterShaped(error: unknown): unknown {
 /** Prepared statements kept per connection; fragments are few and fixed in shape, so this stays small. */
 const MAX_STATEMENTS = 500;
 
+/** A SQLite connection's prepared statements, by SQL text. */
+class SqliteStatements {
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /** The serial of the adapter transaction now open on this connection (0: none). */
+  openTransaction = 0;
+  transactionsStarted = 0;
+  constructor(readonly connection: BetterSqlite3.Database) {}
+
+  private prepared(sql: Prisma.Sql): BetterSqlite3.Statement {
+    const text = sql.sql;
+    let statement = this.statements.get(text);
+    if (!statement) {
+      if (this.statements.size >= MAX_STATEMENTS) this.statements.clear();
+      statement = this.connection.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  rows<T>(sql: Prisma.Sql): T[] {
+    try {
+      return this.prepared(sql).all(...sql.values.map(bindSqlite)) as T[];
+    } catch (error) {
+      throw adapterShaped(error);
+    }
+  }
+
+  run(sql: Prisma.Sql): number {
+    try {
+      return this.prepared(sql).run(...sql.values.map(bindSqlite)).changes;
+    } catch (error) {
+      throw adapterShaped(error);
+    }
+  }
+}
+
 function sqliteReader(file: string, timeout: number): DirectReader {
-  const connection = new BetterSqlite3(file, { readonly: true, timeout });
-  const statements = new Map<string, BetterSqlite3.Statement>();
+  const statements = new SqliteStatements(new BetterSqlite3(file, { readonly: true, timeout }));
   return {
     dialect: 'sqlite',
     async rows<T>(sql: Prisma.Sql): Promise<T[]> {
-      const text = sql.sql;
-      try {
-        let statement = statements.get(text);
-        if (!statement) {
-          if (statements.size >= MAX_STATEMENTS) statements.clear();
-          statement = connection.prepare(text);
-          statements.set(text, statement);
-        }
-        return statement.all(...sql.values.map(bindSqlite)) as T[];
-      } catch (error) {
-        throw adapterShaped(error);
-      }
+      return statements.rows<T>(sql);
     },
     async close() {
-      connection.close();
+      statements.connection.close();
     },
   };
 }
@@ -124,6 +148,10 @@ export function openDirectReader(options: { dialect: 'sqlite'; file: string; tim
 }
 
 const readers = new WeakMap<object, DirectReader>();
+/** SQLite: the one connection Prisma's adapter runs everything on (its transactions included). */
+const writeConnections = new WeakMap<object, SqliteStatements>();
+/** SQLite: open transactions (the unit of work's `tx`) → that connection, and which of its transactions. */
+const transactions = new WeakMap<object, { statements: SqliteStatements; serial: number }>();
 
 /** Called once by openDatabase: reads through `db` (not its transactions) may use `reader`. */
 export function attachReader(db: Db, reader: DirectReader | null): void {
@@ -131,13 +159,73 @@ export function attachReader(db: Db, reader: DirectReader | null): void {
 }
 
 /**
- * Rows of a fragment: on the direct reader when `db` is a root client that has one, otherwise
- * (a transaction, or no reader) through `$queryRaw`, which sees the transaction's own writes.
- * Callers read values through the helpers below, which accept either path's shapes.
+ * Prisma's better-sqlite3 adapter factory, made to hand over the connection it opens. Every
+ * statement of a Prisma transaction runs on that connection between its BEGIN and COMMIT (the
+ * adapter's mutex admits one transaction at a time), so a statement the store runs on it
+ * while the transaction's callback is active is part of that transaction. The adapter's
+ * transactions are numbered as they start and end, so a statement for a transaction that has
+ * ended (Prisma's timeout rolled it back) is refused instead of running outside it.
  */
-export function readRows<T>(db: Db | Tx, sql: Prisma.Sql): Promise<T[]> {
+export function capturingSqliteConnection<F extends { connect(): Promise<unknown> }>(factory: F, onConnect: (db: (target: Db) => void) => void): F {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = (await connect()) as {
+      client: BetterSqlite3.Database;
+      startTransaction(...args: unknown[]): Promise<{ commit(): Promise<void>; rollback(): Promise<void> }>;
+    };
+    const statements = new SqliteStatements(adapter.client);
+    const start = adapter.startTransaction.bind(adapter);
+    adapter.startTransaction = async (...args) => {
+      const transaction = await start(...args);
+      const serial = ++statements.transactionsStarted;
+      statements.openTransaction = serial;
+      const end = (finish: () => Promise<void>) => () => {
+        if (statements.openTransaction === serial) statements.openTransaction = 0;
+        return finish();
+      };
+      transaction.commit = end(transaction.commit.bind(transaction));
+      transaction.rollback = end(transaction.rollback.bind(transaction));
+      return transaction;
+    };
+    onConnect((target) => writeConnections.set(target, statements));
+    return adapter;
+  };
+  return factory;
+}
+
+/** The unit of work calls this when it opens `tx` on `db`: on SQLite its statements may run on the connection directly. */
+export function bindTransaction(tx: Tx, db: Db): void {
+  const statements = writeConnections.get(db);
+  if (statements && statements.openTransaction) transactions.set(tx, { statements, serial: statements.openTransaction });
+}
+
+/** The connection of `tx` if it is a SQLite transaction still open; throws if it has ended. */
+function openConnection(tx: Db | Tx): SqliteStatements | undefined {
+  const bound = transactions.get(tx);
+  if (!bound) return undefined;
+  if (bound.statements.openTransaction !== bound.serial || !bound.statements.connection.inTransaction) {
+    throw Object.assign(new Error('Transaction already closed: a statement came after its end'), { code: 'P2028' });
+  }
+  return bound.statements;
+}
+
+/**
+ * Rows of a fragment: on the direct reader when `db` is a root client that has one; on the
+ * transaction's own connection (SQLite) or through its `$queryRaw` (PostgreSQL) when `db` is a
+ * transaction, which then sees its own writes; through `$queryRaw` when there is no reader.
+ * Callers read values through the helpers below, which accept every path's shapes.
+ */
+export async function readRows<T>(db: Db | Tx, sql: Prisma.Sql): Promise<T[]> {
   const reader = readers.get(db);
-  return reader ? reader.rows<T>(sql) : (db as Db).$queryRaw<T[]>(sql);
+  if (reader) return reader.rows<T>(sql);
+  const connection = openConnection(db);
+  return connection ? connection.rows<T>(sql) : (db as Db).$queryRaw<T[]>(sql);
+}
+
+/** A statement in a transaction; the number of rows it changed. */
+export async function execute(tx: Tx, sql: Prisma.Sql): Promise<number> {
+  const connection = openConnection(tx);
+  return connection ? connection.run(sql) : tx.$executeRaw(sql);
 }
 
 /** An integer column (number, bigint or pg's int8 text). */

@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
-import type { Db, Tx } from '../database.ts';
-import { instant, int, intOrNull, readRows } from '../dialect.ts';
+import type { Db, Dialect, Tx } from '../database.ts';
+import { execute, forUpdate, instant, int, intOrNull, readRows } from '../dialect.ts';
 import { indexValue } from '../../domain/items/kinds.ts';
 import type { TypeDef } from '../../domain/items/type-definition.ts';
 import { INDEX_ROWS_PER_STATEMENT, MAX_VALUES_PER_ITEM } from '../../domain/items/limits.ts';
@@ -80,9 +80,10 @@ export async function readPage(db: Db, type: TypeDef, filters: PlannedFilter[], 
  * two writers both read an item and both act on what they read). SQLite writers already run
  * one at a time.
  */
-export async function lockItems(tx: Tx, dialect: 'sqlite' | 'postgresql', ids: number[]): Promise<void> {
-  if (dialect !== 'postgresql' || ids.length === 0) return;
-  await tx.$queryRaw`SELECT 1 FROM "Item" WHERE "id" IN (${Prisma.join(ids)}) FOR UPDATE`;
+export async function lockItems(tx: Tx, dialect: Dialect, ids: number[]): Promise<void> {
+  const lock = forUpdate(dialect);
+  if (lock === Prisma.empty || ids.length === 0) return;
+  await readRows(tx, Prisma.sql`SELECT 1 FROM "Item" WHERE "id" IN (${Prisma.join(ids)})${lock}`);
 }
 
 export async function readOne(db: Db | Tx, typeId: number, idOrUuid: string | number): Promise<StoredItem | null> {
@@ -144,11 +145,9 @@ export function indexRows(type: TypeDef, itemId: number, data: Record<string, un
 export async function conflictingUniques(tx: Tx, type: TypeDef, itemId: number, data: Record<string, unknown>): Promise<number[]> {
   const { uniques } = indexRows(type, itemId, data);
   if (!uniques.length) return [];
-  const clash = await tx.itemUnique.findMany({
-    where: { OR: uniques.map((u) => ({ propertyId: u.propertyId, value: u.value })), NOT: { itemId } },
-    select: { propertyId: true },
-  });
-  return clash.map((c) => c.propertyId);
+  const keys = Prisma.join(uniques.map((u) => Prisma.sql`("propertyId" = ${u.propertyId} AND "value" = ${u.value})`), ' OR ');
+  const clash = await readRows<{ propertyId: unknown }>(tx, Prisma.sql`SELECT "propertyId" FROM "ItemUnique" WHERE (${keys}) AND "itemId" <> ${itemId}`);
+  return clash.map((c) => int(c.propertyId));
 }
 
 /**
@@ -173,29 +172,49 @@ export async function writeIndex(tx: Tx, type: TypeDef, itemId: number, data: Re
   if (values.length > MAX_VALUES_PER_ITEM) throw Errors.tooManyValues({ count: values.length, limit: MAX_VALUES_PER_ITEM });
   let removed: IndexRow[] = [];
   if (replace) {
-    const rows = await tx.$queryRaw<IndexRow[]>`SELECT "propertyId", "position", "text", "num" FROM "ItemValue" WHERE "itemId" = ${itemId}`;
-    removed = rows.map((r) => ({ propertyId: Number(r.propertyId), position: Number(r.position), text: r.text, num: r.num === null ? null : Number(r.num) }));
-    await tx.$executeRaw`DELETE FROM "ItemValue" WHERE "itemId" = ${itemId}`;
-    await tx.$executeRaw`DELETE FROM "ItemUnique" WHERE "itemId" = ${itemId}`;
+    // The old rows are what the counters lose: read and deleted in one statement.
+    const rows = await readRows<IndexRow>(tx, Prisma.sql`DELETE FROM "ItemValue" WHERE "itemId" = ${itemId} RETURNING "propertyId", "position", "text", "num"`);
+    removed = rows.map(toIndexRow);
+    await execute(tx, Prisma.sql`DELETE FROM "ItemUnique" WHERE "itemId" = ${itemId}`);
   } else {
     await adjustTypeCount(tx, type.id, 1);
   }
-  // Raw multi-row INSERTs: Prisma's query compiler would spend ~20 ms of CPU per 500-row createMany.
+  // Multi-row INSERTs: Prisma's query compiler would spend ~20 ms of CPU per 500-row createMany.
   await insertInBatches(values, (batch) =>
-    tx.$executeRaw`INSERT INTO "ItemValue" ("itemId", "propertyId", "position", "text", "num", "folded")
+    execute(
+      tx,
+      Prisma.sql`INSERT INTO "ItemValue" ("itemId", "propertyId", "position", "text", "num", "folded")
       VALUES ${Prisma.join(batch.map((v) => Prisma.sql`(${v.itemId}, ${v.propertyId}, ${v.position}, ${v.text}, ${v.num}, ${v.folded})`))}`,
+    ),
   );
   // Through Prisma: a race past checkUniques must surface as P2002 (write() names the property).
   await insertInBatches(uniques, (batch) => tx.itemUnique.createMany({ data: batch }));
   await applyCountDeltas(tx, countDeltas(type, removed, values));
 }
 
+const toIndexRow = (r: IndexRow): IndexRow => ({ propertyId: int(r.propertyId), position: int(r.position), text: r.text, num: r.num === null ? null : Number(r.num) });
+
+/** Thrown as Prisma's "record not found", so the unit of work translates it as before (404). */
+const recordNotFound = () => Object.assign(new Error('No record was found for an update'), { code: 'P2025' });
+
+const RETURNED_COLUMNS = Prisma.raw('"id", "uuid", "typeId", "data", "createdOn", "createdBy", "updatedOn", "updatedBy"');
+
+/** Inserts a new item's row (its index rows follow with writeIndex); the stored item as read back. */
+export async function insertItem(tx: Tx, row: { uuid: string; tenantId: number; typeId: number; data: Record<string, unknown>; at: Date; by: number }): Promise<StoredItem> {
+  const json = JSON.stringify(row.data);
+  const [created] = await readRows<{ id: unknown }>(
+    tx,
+    Prisma.sql`INSERT INTO "Item" ("uuid", "tenantId", "typeId", "data", "createdOn", "createdBy", "updatedOn", "updatedBy")
+      VALUES (${row.uuid}, ${row.tenantId}, ${row.typeId}, ${json}, ${row.at}, ${row.by}, ${row.at}, ${row.by}) RETURNING "id"`,
+  );
+  return { id: int(created.id), uuid: row.uuid, typeId: row.typeId, data: JSON.parse(json) as Record<string, unknown>, createdOn: row.at, createdBy: row.by, updatedOn: row.at, updatedBy: row.by };
+}
+
 /** Stores new data for an item with its index rows and counters; `by` stamps who changed it, and when. */
 export async function rewriteItem(tx: Tx, type: TypeDef, itemId: number, data: Record<string, unknown>, by?: { userId: number; at: Date }) {
-  const row = await tx.item.update({
-    where: { id: itemId },
-    data: { data: JSON.stringify(data), ...(by ? { updatedOn: by.at, updatedBy: by.userId } : {}) },
-  });
+  const stamp = by ? Prisma.sql`, "updatedOn" = ${by.at}, "updatedBy" = ${by.userId}` : Prisma.empty;
+  const [row] = await readRows<ItemRow>(tx, Prisma.sql`UPDATE "Item" SET "data" = ${JSON.stringify(data)}${stamp} WHERE "id" = ${itemId} RETURNING ${RETURNED_COLUMNS}`);
+  if (!row) throw recordNotFound();
   await writeIndex(tx, type, itemId, data, true);
   return toStoredItem(row);
 }
@@ -203,15 +222,18 @@ export async function rewriteItem(tx: Tx, type: TypeDef, itemId: number, data: R
 /** Deletes items (their index rows cascade) and takes them out of the counters. */
 export async function deleteItems(tx: Tx, types: TypeDef[], ids: number[]): Promise<void> {
   if (!ids.length) return;
-  const items = await tx.item.findMany({ where: { id: { in: ids } }, select: { id: true, typeId: true } });
+  const items = (await readRows<{ id: unknown; typeId: unknown }>(tx, Prisma.sql`SELECT "id", "typeId" FROM "Item" WHERE "id" IN (${Prisma.join(ids)})`)).map((i) => ({
+    id: int(i.id),
+    typeId: int(i.typeId),
+  }));
   for (const type of types) {
     const own = items.filter((i) => i.typeId === type.id).map((i) => i.id);
     if (!own.length) continue;
-    const removed = await tx.itemValue.findMany({ where: { itemId: { in: own } }, select: { propertyId: true, position: true, text: true, num: true } });
-    await applyCountDeltas(tx, countDeltas(type, removed, []));
+    const removed = await readRows<IndexRow>(tx, Prisma.sql`SELECT "propertyId", "position", "text", "num" FROM "ItemValue" WHERE "itemId" IN (${Prisma.join(own)})`);
+    await applyCountDeltas(tx, countDeltas(type, removed.map(toIndexRow), []));
     await adjustTypeCount(tx, type.id, -own.length);
   }
-  await tx.item.deleteMany({ where: { id: { in: ids } } });
+  await execute(tx, Prisma.sql`DELETE FROM "Item" WHERE "id" IN (${Prisma.join(ids)})`);
 }
 
 /** Items (of any type) whose reference properties point at `itemId`, by property. */

@@ -2,7 +2,7 @@
 // Only single-valued properties are counted (one value per item, so counts add up).
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { Db } from '../database.ts';
-import { int, readRows } from '../dialect.ts';
+import { execute, int, readRows } from '../dialect.ts';
 import type { TypeDef } from '../../domain/items/type-definition.ts';
 import type { PlannedFilter } from './filters.ts';
 import type { Tx } from './item-store.ts';
@@ -40,14 +40,20 @@ export async function applyCountDeltas(tx: Tx, deltas: Map<string, number>): Pro
     const [propertyId, valueKey] = key.split('\u0000');
     return Prisma.sql`(${Number(propertyId)}, ${valueKey}, ${delta})`;
   });
-  await tx.$executeRaw`INSERT INTO "ValueCount" ("propertyId", "key", "count") VALUES ${Prisma.join(rows)}
-    ON CONFLICT ("propertyId", "key") DO UPDATE SET "count" = "ValueCount"."count" + excluded."count"`;
+  await execute(
+    tx,
+    Prisma.sql`INSERT INTO "ValueCount" ("propertyId", "key", "count") VALUES ${Prisma.join(rows)}
+    ON CONFLICT ("propertyId", "key") DO UPDATE SET "count" = "ValueCount"."count" + excluded."count"`,
+  );
 }
 
 export async function adjustTypeCount(tx: Tx, typeId: number, delta: number): Promise<void> {
   if (delta === 0) return;
-  await tx.$executeRaw`INSERT INTO "TypeCount" ("typeId", "count") VALUES (${typeId}, ${delta})
-    ON CONFLICT ("typeId") DO UPDATE SET "count" = "TypeCount"."count" + excluded."count"`;
+  await execute(
+    tx,
+    Prisma.sql`INSERT INTO "TypeCount" ("typeId", "count") VALUES (${typeId}, ${delta})
+    ON CONFLICT ("typeId") DO UPDATE SET "count" = "TypeCount"."count" + excluded."count"`,
+  );
 }
 
 /**
