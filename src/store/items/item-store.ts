@@ -109,6 +109,17 @@ export async function typeCount(db: Db | Tx, typeId: number): Promise<number> {
 
 /** The lowest-id item of the type matching one planned equality. */
 export async function readFirstMatching(db: Db, type: TypeDef, filter: PlannedFilter): Promise<StoredItem | null> {
+  if (filter.target.on === 'property' && filter.operator === 'eq') {
+    // The lowest item id holding the value is one seek on the (propertyId, text|num, itemId)
+    // index; the generic EXISTS probe walks the type's items in id order until one matches
+    // (tens of ms at 10^5 items when the match is far in).
+    const column = Prisma.raw(`v."${filter.target.column}"`);
+    const rows = await readRows<ItemRow>(
+      db,
+      Prisma.sql`SELECT ${ITEM_COLUMNS} FROM "Item" i WHERE i."id" = (SELECT MIN(v."itemId") FROM "ItemValue" v WHERE v."propertyId" = ${filter.target.property.id} AND ${column} = ${filter.values[0]}) AND i."typeId" = ${type.id}`,
+    );
+    return rows.length ? toStoredItem(rows[0]) : null;
+  }
   const where = compileConditions(type.id, [filter]);
   const rows = await readRows<ItemRow>(db, Prisma.sql`SELECT ${ITEM_COLUMNS} FROM "Item" i WHERE ${where} ORDER BY i."id" ASC LIMIT 1`);
   return rows.length ? toStoredItem(rows[0]) : null;
