@@ -9,6 +9,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../generated/prisma-sqlite/client.ts';
 import { PrismaClient as PgPrismaClient } from '../../generated/prisma-pg/client.ts';
 import { CatalogTextClient } from './pg-types.ts';
+import { attachReader, capturingSqliteConnection, openDirectReader } from './dialect.ts';
 
 export type Dialect = 'sqlite' | 'postgresql';
 
@@ -65,10 +66,14 @@ export async function openDatabase(opts: { databaseUrl: string }): Promise<Datab
     prepareSqliteFile(file);
     // `timeout` is better-sqlite3's busy_timeout. The adapter keeps one connection; WAL lets
     // other processes read while it writes.
-    const adapter = new PrismaBetterSQLite3({ url: file, timeout: SQLITE_BUSY_TIMEOUT_MS }, { timestampFormat: 'iso8601' });
+    let attach: ((target: PrismaClient) => void) | undefined;
+    const adapter = capturingSqliteConnection(new PrismaBetterSQLite3({ url: file, timeout: SQLITE_BUSY_TIMEOUT_MS }, { timestampFormat: 'iso8601' }), (a) => (attach = a));
     const prisma = new PrismaClient({ adapter });
     await prisma.$connect();
-    return { prisma, dialect, close: () => prisma.$disconnect() };
+    attach?.(prisma);
+    const reader = openDirectReader({ dialect, file, timeout: SQLITE_BUSY_TIMEOUT_MS });
+    attachReader(prisma, reader);
+    return { prisma, dialect, close: async () => { await reader?.close(); await prisma.$disconnect(); } };
   }
 
   const schema = pgSchemaOf(databaseUrl);
@@ -88,5 +93,7 @@ export async function openDatabase(opts: { databaseUrl: string }): Promise<Datab
   // one is not assignable to the other. The rest of the code is written against the SQLite
   // client's API, which the PostgreSQL client accepts too; this is the one place that casts.
   const prisma = pgClient as unknown as PrismaClient;
-  return { prisma, dialect, close: () => pgClient.$disconnect() };
+  const reader = openDirectReader({ dialect, databaseUrl, schema });
+  attachReader(prisma, reader);
+  return { prisma, dialect, close: async () => { await reader?.close(); await pgClient.$disconnect(); } };
 }

@@ -4,6 +4,7 @@
 import { AppError } from '../errors/define-error.ts';
 import type { Db, Tx } from './database.ts';
 import { translatePrismaError } from './translate-prisma-error.ts';
+import { bindTransaction } from './dialect.ts';
 
 /** Work after a commit. Awaited before the write answers, so the next request sees its effect. */
 export type AfterCommitHook = () => unknown;
@@ -52,6 +53,7 @@ export class UnitOfWork {
         () =>
           this.db.$transaction((client) => {
             const tx = client as Tx;
+            bindTransaction(tx, this.db);
             const work: Work = {
               tx,
               afterCommit(hook) {

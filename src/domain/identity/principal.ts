@@ -1,5 +1,7 @@
 // The acting identity behind an API key: user, tenant, effective permissions, display zone.
+import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { Db } from '../../store/database.ts';
+import { bool, instant, instantOrNull, int, readRows } from '../../store/dialect.ts';
 import { parsePermissions, type Permission, type TypeGrant } from './permissions.ts';
 import type { TenantContext } from './tenant.ts';
 import { sha256Hex, safeEqualHex } from '../../lib/crypto.ts';
@@ -78,38 +80,91 @@ export function effectiveRoles(user: UserWithRoles) {
   return mergeRoles([...user.roles.map((r) => r.role), ...user.groups.flatMap((g) => g.group.roles.map((r) => r.role))]);
 }
 
+interface KeyUserRow {
+  keyId: unknown;
+  keyTenantId: unknown;
+  secretHash: string;
+  keyValidFrom: unknown;
+  keyValidTo: unknown;
+  revokedAt: unknown;
+  userId: unknown;
+  login: string;
+  name: string;
+  timezone: string | null;
+  userValidFrom: unknown;
+  userValidTo: unknown;
+  active: unknown;
+  verified: unknown;
+}
+
+/** The key's user's roles, their own (`viaGroup` 0) and their groups' (1), with each role's type grants. */
+async function rolesOf(db: Db, userId: number): Promise<{ own: string[]; roles: RoleWithGrants[]; groupNames: string[] }> {
+  const [roleRows, groupRows] = await Promise.all([
+    readRows<{ id: unknown; name: string; permissions: string; viaGroup: unknown }>(
+      db,
+      Prisma.sql`SELECT r."id", r."name", r."permissions", 0 AS "viaGroup" FROM "UserRole" ur JOIN "Role" r ON r."id" = ur."roleId" WHERE ur."userId" = ${userId}
+        UNION ALL
+        SELECT r."id", r."name", r."permissions", 1 AS "viaGroup" FROM "UserGroup" ug JOIN "GroupRole" gr ON gr."groupId" = ug."groupId" JOIN "Role" r ON r."id" = gr."roleId" WHERE ug."userId" = ${userId}`,
+    ),
+    readRows<{ name: string }>(db, Prisma.sql`SELECT g."name" FROM "UserGroup" ug JOIN "Group" g ON g."id" = ug."groupId" WHERE ug."userId" = ${userId}`),
+  ]);
+  const roleIds = [...new Set(roleRows.map((r) => int(r.id)))];
+  const grants = roleIds.length
+    ? await readRows<{ roleId: unknown; typeId: unknown; canShow: unknown; canCreate: unknown; canEdit: unknown; canDelete: unknown }>(
+        db,
+        Prisma.sql`SELECT "roleId", "typeId", "canShow", "canCreate", "canEdit", "canDelete" FROM "RoleTypePermission" WHERE "roleId" IN (${Prisma.join(roleIds)})`,
+      )
+    : [];
+  const grantsOf = new Map<number, RoleWithGrants['typePermissions']>();
+  for (const g of grants) {
+    const list = grantsOf.get(int(g.roleId)) ?? [];
+    list.push({ typeId: int(g.typeId), canShow: bool(g.canShow), canCreate: bool(g.canCreate), canEdit: bool(g.canEdit), canDelete: bool(g.canDelete) });
+    grantsOf.set(int(g.roleId), list);
+  }
+  return {
+    own: roleRows.filter((r) => int(r.viaGroup) === 0).map((r) => r.name),
+    roles: roleRows.map((r) => ({ name: r.name, permissions: r.permissions, typePermissions: grantsOf.get(int(r.id)) ?? [] })),
+    groupNames: groupRows.map((g) => g.name),
+  };
+}
+
 /**
  * Loads the principal for a key string within one tenant. Throws API_KEY_INVALID for an
  * unknown, foreign, malformed or revoked key; expiry and user state are checked per request.
+ * Prepared statements (store/dialect.ts), not a Prisma include tree: this runs whenever a
+ * tenant's identity generation changes, for every key in use.
  */
 export async function loadPrincipal(db: Db, tenant: TenantContext, keyString: string): Promise<Principal> {
   const parts = splitKey(keyString);
   if (!parts) throw Errors.apiKeyInvalid();
-  const key = await db.apiKey.findUnique({
-    where: { publicId: parts.publicId },
-    include: { user: { include: WITH_EFFECTIVE_ROLES } },
-  });
-  if (!key || key.tenantId !== tenant.id || key.revokedAt !== null || !safeEqualHex(sha256Hex(parts.secret), key.secretHash)) {
+  const [key] = await readRows<KeyUserRow>(
+    db,
+    Prisma.sql`SELECT k."id" AS "keyId", k."tenantId" AS "keyTenantId", k."secretHash", k."validFrom" AS "keyValidFrom", k."validTo" AS "keyValidTo", k."revokedAt",
+      u."id" AS "userId", u."login", u."name", u."timezone", u."validFrom" AS "userValidFrom", u."validTo" AS "userValidTo", u."active", u."verified"
+      FROM "ApiKey" k JOIN "User" u ON u."id" = k."userId" WHERE k."publicId" = ${parts.publicId}`,
+  );
+  if (!key || int(key.keyTenantId) !== tenant.id || key.revokedAt !== null || !safeEqualHex(sha256Hex(parts.secret), key.secretHash)) {
     throw Errors.apiKeyInvalid();
   }
-  const user = key.user;
-  const { permissions, typePermissions } = effectiveRoles(user);
+  const userId = int(key.userId);
+  const { own, roles, groupNames } = await rolesOf(db, userId);
+  const { permissions, typePermissions } = mergeRoles(roles);
   return {
     tenantId: tenant.id,
-    userId: user.id,
-    login: user.login,
-    name: user.name,
-    keyId: key.id,
-    keyValidFrom: key.validFrom,
-    keyValidTo: key.validTo,
-    active: user.active,
-    verified: user.verified,
-    userValidFrom: user.validFrom,
-    userValidTo: user.validTo,
-    userTimeZone: user.timezone,
-    timeZone: user.timezone ?? tenant.settings.defaultTimeZone ?? 'UTC',
-    roleNames: [...new Set(user.roles.map((r) => r.role.name))].sort(),
-    groupNames: user.groups.map((g) => g.group.name).sort(),
+    userId,
+    login: key.login,
+    name: key.name,
+    keyId: int(key.keyId),
+    keyValidFrom: instant(key.keyValidFrom),
+    keyValidTo: instant(key.keyValidTo),
+    active: bool(key.active),
+    verified: bool(key.verified),
+    userValidFrom: instantOrNull(key.userValidFrom),
+    userValidTo: instantOrNull(key.userValidTo),
+    userTimeZone: key.timezone,
+    timeZone: key.timezone ?? tenant.settings.defaultTimeZone ?? 'UTC',
+    roleNames: [...new Set(own)].sort(),
+    groupNames: groupNames.sort(),
     permissions,
     typePermissions,
   };

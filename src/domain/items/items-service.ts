@@ -9,7 +9,7 @@ import { Errors } from '../../errors/registry.ts';
 import type { TypeAction } from '../identity/permissions.ts';
 import { planFilters, targetFor } from '../../store/items/filters.ts';
 import {
-  conflictingUniques, deleteItems, existingIds, lockItems, readFirstMatching, readOne, readPage, referencesTo, rewriteItem, toStoredItem, writeIndex,
+  conflictingUniques, deleteItems, existingIds, insertItem, lockItems, readByIds, readFirstMatching, readOne, readPage, referencesTo, rewriteItem, writeIndex,
   type StoredItem, type Tx,
 } from '../../store/items/item-store.ts';
 import { readInput } from './item-input.ts';
@@ -114,17 +114,12 @@ export class ItemsService {
       this.assertComplete(type, data);
       await this.checkReferences(tx, scope, type, data);
       const now = wholeSecond();
-      const row = await tx.item.create({
-        data: {
-          uuid: randomUUID(), tenantId: scope.tenant.id, typeId: type.id, data: JSON.stringify(data),
-          createdOn: now, updatedOn: now, createdBy: scope.principal.userId, updatedBy: scope.principal.userId,
-        },
-      });
+      const row = await insertItem(tx, { uuid: randomUUID(), tenantId: scope.tenant.id, typeId: type.id, data, at: now, by: scope.principal.userId });
       await this.checkUniques(tx, scope, type, row.id, data);
       await writeIndex(tx, type, row.id, data, false);
       await this.files.apply(work, row.id, files);
       this.invalidation.itemWritten(work, scope.tenant.id, type.id, row);
-      return toStoredItem(row);
+      return row;
     });
     // The answer holds only what the caller sent and the type's defaults: no read to audit.
     return { type, item, visible: mayShow(scope.principal, type) };
@@ -179,12 +174,12 @@ export class ItemsService {
             clear.push({ itemId: ref.itemId, property, target: current.id });
             continue;
           }
-          const referencing = (await tx.item.findUnique({ where: { id: ref.itemId } }))!;
+          const [referencing] = await readByIds(tx, [ref.itemId]);
           this.assertGrant(scope, referencingType, 'delete');
           doomed.add(referencing.id);
           if (doomed.size > MAX_CASCADE) throw Errors.conflict({ message: `cascade would delete more than ${MAX_CASCADE} items` });
           doomedTypes.add(referencing.typeId);
-          queue.push(toStoredItem(referencing));
+          queue.push(referencing);
         }
       }
       await this.clearReferences(tx, scope, all, clear.filter((c) => !doomed.has(c.itemId)));
@@ -227,10 +222,10 @@ export class ItemsService {
   /** Removes a deleted item's id from the reference properties that held it. */
   private async clearReferences(tx: Tx, scope: ActingScope, all: TypeDef[], refs: { itemId: number; property: PropertyDef; target: number }[]) {
     for (const ref of refs) {
-      const row = await tx.item.findUnique({ where: { id: ref.itemId } });
+      const [row] = await readByIds(tx, [ref.itemId]);
       if (!row) continue;
       const type = all.find((t) => t.id === row.typeId)!;
-      const data = JSON.parse(row.data) as Record<string, unknown>;
+      const { data } = row;
       const value = data[ref.property.systemName];
       if (Array.isArray(value)) data[ref.property.systemName] = value.filter((v) => v !== ref.target);
       else delete data[ref.property.systemName];

@@ -6,6 +6,7 @@ import { Errors } from '../../errors/registry.ts';
 import type { Generations } from '../../cache/shared-state.ts';
 import { LOCAL_MEMO_MAX_AGE_MS, typesGeneration } from '../identity/identity-resolver.ts';
 import { toTypeDef, type TypeDef } from './type-definition.ts';
+import { loadTypeRows } from '../../store/items/type-rows.ts';
 
 interface TenantTypes {
   generation: number;
@@ -53,8 +54,7 @@ export class TypeRegistry {
     const memo = this.tenants.get(tenantId);
     const fresh = memo && memo.generation === generation && (this.generations.shared || Date.now() - memo.loadedAt < LOCAL_MEMO_MAX_AGE_MS);
     if (fresh) return memo;
-    const rows = await this.db.itemType.findMany({ where: { tenantId }, include: { properties: true } });
-    const types = rows.map(toTypeDef);
+    const types = (await loadTypeRows(this.db, tenantId)).map(toTypeDef);
     const loaded: TenantTypes = {
       generation: generation ?? -1,
       loadedAt: Date.now(),

@@ -2,6 +2,7 @@
 // Only single-valued properties are counted (one value per item, so counts add up).
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { Db } from '../database.ts';
+import { execute, int, readRows } from '../dialect.ts';
 import type { TypeDef } from '../../domain/items/type-definition.ts';
 import type { PlannedFilter } from './filters.ts';
 import type { Tx } from './item-store.ts';
@@ -39,14 +40,20 @@ export async function applyCountDeltas(tx: Tx, deltas: Map<string, number>): Pro
     const [propertyId, valueKey] = key.split('\u0000');
     return Prisma.sql`(${Number(propertyId)}, ${valueKey}, ${delta})`;
   });
-  await tx.$executeRaw`INSERT INTO "ValueCount" ("propertyId", "key", "count") VALUES ${Prisma.join(rows)}
-    ON CONFLICT ("propertyId", "key") DO UPDATE SET "count" = "ValueCount"."count" + excluded."count"`;
+  await execute(
+    tx,
+    Prisma.sql`INSERT INTO "ValueCount" ("propertyId", "key", "count") VALUES ${Prisma.join(rows)}
+    ON CONFLICT ("propertyId", "key") DO UPDATE SET "count" = "ValueCount"."count" + excluded."count"`,
+  );
 }
 
 export async function adjustTypeCount(tx: Tx, typeId: number, delta: number): Promise<void> {
   if (delta === 0) return;
-  await tx.$executeRaw`INSERT INTO "TypeCount" ("typeId", "count") VALUES (${typeId}, ${delta})
-    ON CONFLICT ("typeId") DO UPDATE SET "count" = "TypeCount"."count" + excluded."count"`;
+  await execute(
+    tx,
+    Prisma.sql`INSERT INTO "TypeCount" ("typeId", "count") VALUES (${typeId}, ${delta})
+    ON CONFLICT ("typeId") DO UPDATE SET "count" = "TypeCount"."count" + excluded."count"`,
+  );
 }
 
 /**
@@ -55,16 +62,19 @@ export async function adjustTypeCount(tx: Tx, typeId: number, delta: number): Pr
  */
 export async function countedTotal(db: Db, type: TypeDef, filters: PlannedFilter[]): Promise<number | null> {
   if (filters.length === 0) {
-    const row = await db.typeCount.findUnique({ where: { typeId: type.id } });
-    return row?.count ?? 0;
+    const rows = await readRows<{ count: unknown }>(db, Prisma.sql`SELECT "count" FROM "TypeCount" WHERE "typeId" = ${type.id}`);
+    return rows.length ? int(rows[0].count) : 0;
   }
   const [filter] = filters;
   if (filters.length !== 1 || filter.target.on !== 'property' || filter.target.property.multiple) return null;
   if (filter.operator !== 'eq' && filter.operator !== 'in') return null;
   const column = filter.target.column;
   const keys = [...new Set(filter.values.map((v) => countKey({ text: column === 'text' ? (v as string) : null, num: column === 'num' ? (v as number) : null })))];
-  const rows = await db.valueCount.findMany({ where: { propertyId: filter.target.property.id, key: { in: keys } }, select: { count: true } });
-  return rows.reduce((sum, row) => sum + row.count, 0);
+  const rows = await readRows<{ count: unknown }>(
+    db,
+    Prisma.sql`SELECT "count" FROM "ValueCount" WHERE "propertyId" = ${filter.target.property.id} AND "key" IN (${Prisma.join(keys)})`,
+  );
+  return rows.reduce((sum, row) => sum + int(row.count), 0);
 }
 
 /** Recomputes a type's counters from its rows (after bulk loads or property migrations). */
