@@ -1,4 +1,5 @@
 // A self-contained HTML page describing the contract (no external assets: works offline).
+import { escapeHtml } from '../lib/html.ts';
 interface Schema { $ref?: string; type?: string | string[]; description?: string }
 interface Parameter { name: string; in: string; required?: boolean; description?: string; schema?: Schema }
 interface Operation {
@@ -12,8 +13,7 @@ interface Document {
   paths: Record<string, Record<string, unknown>>;
 }
 
-const escape = (text: unknown) =>
-  String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escape = escapeHtml;
 const code = (text: string) => escape(text).replace(/`([^`]+)`/g, '<code>$1</code>').replace(/\n\n/g, '<br><br>');
 const schemaName = (schema?: Schema) => (schema?.$ref ? schema.$ref.split('/').pop() : schema?.type ? String(schema.type) : '');
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];

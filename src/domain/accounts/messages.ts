@@ -1,6 +1,7 @@
 // The texts a challenge sends: one mail (link and/or code) and one SMS, built from the
 // configured public base URL (never the request's Host).
 import type { VerificationMethod } from './secrets.ts';
+import { escapeHtml } from '../../lib/html.ts';
 
 export interface SentSecrets {
   mail_link?: string;
@@ -16,8 +17,6 @@ export function verificationLink(publicBaseUrl: string, userId: number, challeng
   url.searchParams.set('secret', secret);
   return url.toString();
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function verificationMail(input: { tenantName: string; userName: string; link?: string; code?: string; minutes: Partial<Record<VerificationMethod, number>> }) {
   const lines = [`Hello ${input.userName},`, '', `please confirm your account at ${input.tenantName}.`, ''];

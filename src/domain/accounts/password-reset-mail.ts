@@ -1,5 +1,6 @@
 // The password-reset mail: plain text and HTML with the same link. The link is the only secret
 // in it; it goes to the outbox and the recipient, never to a log line.
+import { escapeHtml } from '../../lib/html.ts';
 
 export interface ResetMailInput {
   tenantName: string;
@@ -7,10 +8,6 @@ export interface ResetMailInput {
   name: string;
   link: string;
   ttlSeconds: number;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** "30 minutes", "1 hour", "90 seconds": the validity as a person reads it. */

@@ -2,10 +2,11 @@
 // document with no script. Every text from data is escaped; the Content-Security-Policy admits
 // only the page's own inline style and forms posted to this origin (and, because browsers check
 // a form's redirect against form-action too, the origin the flow forwards to).
-import { createHash } from 'node:crypto';
+import { escapeHtml } from '../../lib/html.ts';
+import { accountPageDocument, accountPageHeaders, pageStyle } from './account-page.ts';
 import type { ResetFailure } from '../../domain/accounts/password-reset-links.ts';
 
-const STYLE = `
+const STYLE = pageStyle(`
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center;
@@ -24,9 +25,7 @@ button { margin-top: 24px; width: 100%; padding: 12px; font-size: 1rem; font-wei
 button:hover { background: #2c5282; }
 .error { background: #fff5f5; border: 1px solid #feb2b2; color: #9b2c2c; padding: 10px 12px; border-radius: 8px; }
 .ok { background: #f0fff4; border: 1px solid #9ae6b4; color: #22543d; padding: 10px 12px; border-radius: 8px; }
-`;
-
-const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'`;
+`);
 
 /** What the page says when a link cannot be used, in the words of `reason`. */
 export const FAILURE_TEXT: Record<ResetFailure, string> = {
@@ -39,10 +38,6 @@ export const FAILURE_TEXT: Record<ResetFailure, string> = {
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
 export interface Page {
   html: string;
   headers: Record<string, string>;
@@ -53,40 +48,11 @@ export function pageHeaders(forwardOrigin: string | null = null): Record<string,
   // The origin comes from an authenticated, checked redirect; checked again here, where it
   // becomes part of a header's grammar.
   const safe = forwardOrigin !== null && /^https?:\/\/[A-Za-z0-9._\-[\]:]+$/.test(forwardOrigin);
-  const formAction = ["'self'", ...(safe ? [forwardOrigin] : [])].join(' ');
-  return {
-    'Content-Security-Policy': [
-      "default-src 'none'",
-      `style-src ${STYLE_HASH}`,
-      `form-action ${formAction}`,
-      "base-uri 'none'",
-      "frame-ancestors 'none'",
-    ].join('; '),
-    // The page carries a one-time token: no cache keeps it, no Referer sends it on.
-    'Cache-Control': 'no-store',
-    'Referrer-Policy': 'no-referrer',
-    'X-Content-Type-Options': 'nosniff',
-    'X-Frame-Options': 'DENY',
-  };
+  return accountPageHeaders(STYLE, safe ? [forwardOrigin] : []);
 }
 
 function document(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
+  return accountPageDocument(STYLE, title, body);
 }
 
 export function formPage(input: { tenantName: string; token: string; sealedRedirect: string | null; error?: string; forwardOrigin: string | null }): Page {

@@ -1,7 +1,8 @@
 // The page an e-mailed verification link opens. GET and HEAD only render a button (mail
 // scanners open links; nothing may change on a GET); the button is a plain form POST, with no
 // script at all, and only that POST answers the challenge's mail_link method.
-import { createHash } from 'node:crypto';
+import { escapeHtml } from '../../lib/html.ts';
+import { accountPageDocument, accountPageHeaders, pageStyle } from './account-page.ts';
 
 export type VerificationPageState =
   | { kind: 'confirm'; user: string; challenge: string; secret: string }
@@ -11,7 +12,7 @@ export type VerificationPageState =
   | { kind: 'already' }
   | { kind: 'failed' };
 
-const STYLE = `
+const STYLE = pageStyle(`
 body { font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1d2330; }
 main { max-width: 28rem; margin: 12vh auto; background: #fff; padding: 2rem 2.25rem; border-radius: 12px; box-shadow: 0 2px 12px rgba(0,0,0,.08); }
 h1 { font-size: 1.4rem; margin: 0 0 .75rem; }
@@ -19,28 +20,10 @@ p { margin: 0 0 1.25rem; }
 button { font: inherit; font-weight: 600; color: #fff; background: #2456d6; border: 0; border-radius: 8px; padding: .7rem 1.4rem; cursor: pointer; }
 button:focus-visible { outline: 3px solid #9bb7ff; outline-offset: 2px; }
 .ok { color: #146c2e; } .bad { color: #a01d1d; }
-`;
-
-const styleHash = `'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'`;
+`);
 
 /** No script, no resource but the one inline style; the form may post only to this origin. */
-const CSP = [
-  "default-src 'none'",
-  `style-src ${styleHash}`,
-  "form-action 'self'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-export const VERIFICATION_PAGE_HEADERS = {
-  'Content-Security-Policy': CSP,
-  'Cache-Control': 'no-store',
-  'Referrer-Policy': 'no-referrer',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-} as const;
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const VERIFICATION_PAGE_HEADERS = accountPageHeaders(STYLE);
 
 function content(state: VerificationPageState): { title: string; body: string } {
   switch (state.kind) {
@@ -70,21 +53,5 @@ function content(state: VerificationPageState): { title: string; body: string } 
 
 export function renderVerificationPage(state: VerificationPageState): string {
   const { title, body } = content(state);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-<h1>${title}</h1>
-${body}
-</main>
-</body>
-</html>
-`;
+  return accountPageDocument(STYLE, title, `<h1>${title}</h1>\n${body}`);
 }
