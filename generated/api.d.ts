@@ -1744,6 +1744,17 @@ export interface components {
             /** @description Base URL of the reset link in mails (e.g. `https://api.acme.example`); null: the server's PUBLIC_BASE_URL */
             linkBaseUrl: string | null;
         };
+        NotificationSettings: {
+            /** @description Lifetime of a sent notification without `expiresAt`; null (the default): none */
+            defaultTtlSeconds: number | null;
+            /** @description The poll interval recommended in `X-Poll-Interval` (default 30) */
+            pollIntervalSeconds: number;
+        };
+        /** @description Merged over the current settings */
+        NotificationSettingsPatch: {
+            defaultTtlSeconds?: number | null;
+            pollIntervalSeconds?: number;
+        };
         /** @description Merged over the current settings */
         PasswordResetSettingsPatch: {
             tokenTtlSeconds?: number;
@@ -1964,6 +1975,7 @@ export interface components {
             verification: components["schemas"]["VerificationSettings"];
             deliverySettings?: components["schemas"]["DeliverySettings"];
             passwordReset?: components["schemas"]["PasswordResetSettings"];
+            notifications?: components["schemas"]["NotificationSettings"];
         };
         /**
          * @description `pending`: waiting for its (next) attempt at `nextAttemptAt`; `sending`: an attempt is in
@@ -2075,6 +2087,7 @@ export interface components {
             verification?: components["schemas"]["VerificationSettings"];
             deliverySettings?: components["schemas"]["DeliverySettingsPatch"];
             passwordReset?: components["schemas"]["PasswordResetSettingsPatch"];
+            notifications?: components["schemas"]["NotificationSettingsPatch"];
         };
         Tenant: {
             id: number;

@@ -452,11 +452,20 @@ describe('/collection/notifications and the notifications.* commands', () => {
     });
   });
 
-  describe('the tenant\'s notificationSettings', () => {
+  describe('the tenant\'s notification settings (PATCH /admin/settings notifications)', () => {
+    it('refuses values out of range and merges a patch over the stored settings', async () => {
+      const patch = (body: unknown) => server.request('PATCH', '/api/v1/admin/settings', { key: other.admin.key, host: other.host, body: { notifications: body } });
+      for (const bad of [{ pollIntervalSeconds: 0 }, { defaultTtlSeconds: 'soon' }, { unknown: 1 }, {}]) {
+        expectError(await patch(bad), 400, 'VALIDATION_FAILED');
+      }
+      expect((await patch({ pollIntervalSeconds: 9 })).body.settings.notifications).to.deep.equal({ defaultTtlSeconds: null, pollIntervalSeconds: 9 });
+      expect((await patch({ defaultTtlSeconds: 60 })).body.settings.notifications).to.deep.equal({ defaultTtlSeconds: 60, pollIntervalSeconds: 9 });
+      expect((await patch({ defaultTtlSeconds: null, pollIntervalSeconds: 30 })).body.settings.notifications).to.deep.equal({ defaultTtlSeconds: null, pollIntervalSeconds: 30 });
+    });
+
     it('gives sends without expiresAt the tenant\'s default lifetime and feeds its poll interval', async () => {
-      const services = server.running.services;
-      await services.database.prisma.tenant.update({ where: { id: other.id }, data: { notificationSettings: JSON.stringify({ defaultTtlSeconds: 3600, pollIntervalSeconds: 7 }) } });
-      await services.identity.hostsChanged(other.id);
+      const patched = await server.request('PATCH', '/api/v1/admin/settings', { key: other.admin.key, host: other.host, body: { notifications: { defaultTtlSeconds: 3600, pollIntervalSeconds: 7 } } });
+      expect(patched.status, patched.text).to.equal(200);
       const before = Date.now();
       const sent = await send({ users: [carol.id], title: 'with a default lifetime' }, { as: otherSender, host: other.host });
       expect(sent.status).to.equal(201);

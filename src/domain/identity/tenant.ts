@@ -19,6 +19,8 @@ export interface TenantSettings {
   verification: VerificationSettings;
   /** Send quotas and SMS guards (src/delivery/delivery-settings.ts). */
   deliverySettings: DeliverySettings;
+  /** Tenant.notificationSettings: the notifications' defaults. */
+  notifications: NotificationSettings;
 }
 
 /** Account verification (issue 9): code length, expiry per method, retry cooldowns and cap. */
@@ -78,7 +80,7 @@ export interface NotificationSettings {
 
 const DEFAULT_POLL_INTERVAL_SECONDS = 30;
 
-function parseNotificationSettings(stored: string): NotificationSettings {
+export function parseNotificationSettings(stored: string): NotificationSettings {
   let value: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(stored);
@@ -100,8 +102,6 @@ export interface TenantContext {
   isRoot: boolean;
   securityKey: string;
   settings: TenantSettings;
-  /** Tenant.notificationSettings parsed (not part of the admin settings answer). */
-  notificationSettings: NotificationSettings;
 }
 
 const EMPTY_ENVELOPE: RegistrationEnvelope = { allowedDomains: [], allowedRoles: [], allowedGroups: [] };
@@ -136,8 +136,8 @@ export function toTenantContext(row: TenantRow): TenantContext {
       passwordReset: parsePasswordResetSettings(row.passwordResetSettings),
       verification: parseVerificationSettings(row.verificationSettings),
       deliverySettings: parseDeliverySettings(row.deliverySettings),
+      notifications: parseNotificationSettings(row.notificationSettings),
     },
-    notificationSettings: parseNotificationSettings(row.notificationSettings),
   };
 }
 

@@ -8,11 +8,12 @@ import type { IdentityResolver } from './identity-resolver.ts';
 import { identityWrite } from './identity-write.ts';
 import { SYSTEM_PERMISSIONS } from './permissions.ts';
 import { assertOwnedIds } from './membership.ts';
-import { mergePasswordResetSettings, parsePasswordResetSettings, parseVerificationSettings, passwordResetProblems, type PasswordResetSettings, type RegistrationEnvelope, type TenantSettings, type VerificationSettings } from './tenant.ts';
+import { mergePasswordResetSettings, parseNotificationSettings, parsePasswordResetSettings, parseVerificationSettings, passwordResetProblems, type NotificationSettings, type PasswordResetSettings, type RegistrationEnvelope, type TenantSettings, type VerificationSettings } from './tenant.ts';
 import { mergeDeliverySettings, parseDeliverySettings, type DeliverySettingsInput } from '../../delivery/delivery-settings.ts';
 
-/** The JSON settings (deliverySettings, passwordReset, verification) are merged over the stored ones: the fields given replace them. */
-export type SettingsInput = Partial<Omit<TenantSettings, 'deliverySettings' | 'passwordReset' | 'verification'>> & {
+/** The JSON settings (deliverySettings, passwordReset, verification, notifications) are merged over the stored ones: the fields given replace them. */
+export type SettingsInput = Partial<Omit<TenantSettings, 'deliverySettings' | 'passwordReset' | 'verification' | 'notifications'>> & {
+  notifications?: Partial<NotificationSettings>;
   deliverySettings?: DeliverySettingsInput;
   passwordReset?: Partial<PasswordResetSettings>;
   verification?: Partial<VerificationSettings>;
@@ -36,20 +37,22 @@ interface StoredSettings {
   deliverySettings: string;
   passwordResetSettings: string;
   verificationSettings: string;
+  notificationSettings: string;
 }
 
-const NO_STORED_SETTINGS: StoredSettings = { deliverySettings: '{}', passwordResetSettings: '{}', verificationSettings: '{}' };
+const NO_STORED_SETTINGS: StoredSettings = { deliverySettings: '{}', passwordResetSettings: '{}', verificationSettings: '{}', notificationSettings: '{}' };
 
 function settingsData(settings: SettingsInput | undefined, stored: StoredSettings = NO_STORED_SETTINGS) {
   if (!settings) return {};
   if (settings.defaultTimeZone !== undefined && !isValidTimeZone(settings.defaultTimeZone)) {
     throw Errors.validationFailed(undefined, { details: [{ path: 'body.settings.defaultTimeZone', message: 'must be an IANA time zone' }] });
   }
-  const { registrationEnvelope, verification, deliverySettings, passwordReset, ...rest } = settings;
+  const { registrationEnvelope, verification, deliverySettings, passwordReset, notifications, ...rest } = settings;
   const resetProblems = passwordReset ? passwordResetProblems(passwordReset) : [];
   if (resetProblems.length) throw Errors.validationFailed(undefined, { details: resetProblems });
   return {
     ...rest,
+    ...(notifications ? { notificationSettings: JSON.stringify({ ...parseNotificationSettings(stored.notificationSettings), ...notifications }) } : {}),
     ...(verification ? { verificationSettings: JSON.stringify({ ...parseVerificationSettings(stored.verificationSettings), ...verification }) } : {}),
     ...(registrationEnvelope ? { registrationEnvelope: JSON.stringify(registrationEnvelope satisfies RegistrationEnvelope) } : {}),
     ...(deliverySettings ? { deliverySettings: JSON.stringify(mergeDeliverySettings(parseDeliverySettings(stored.deliverySettings), deliverySettings)) } : {}),

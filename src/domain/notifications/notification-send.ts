@@ -118,7 +118,7 @@ export class NotificationSender {
       if (at <= now) throw Errors.notificationSendInvalid({ reason: 'expiresAt must be in the future' });
       return at;
     }
-    const ttl = scope.tenant.notificationSettings.defaultTtlSeconds;
+    const ttl = scope.tenant.settings.notifications.defaultTtlSeconds;
     return ttl === null ? null : now + ttl * 1000;
   }
 }

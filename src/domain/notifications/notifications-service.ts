@@ -74,7 +74,7 @@ export class NotificationsService {
       .update(JSON.stringify([state.version, state.expired, binding, query.limit, query.cursor ?? null]))
       .digest('hex')
       .slice(0, 32)}"`;
-    const headers = { etag, unread: state.unread, pollIntervalSeconds: scope.tenant.notificationSettings.pollIntervalSeconds };
+    const headers = { etag, unread: state.unread, pollIntervalSeconds: scope.tenant.settings.notifications.pollIntervalSeconds };
     if (matchesTag(query.ifNoneMatch, etag)) return { kind: 'notModified', headers };
     const rows = await store.readPage(this.db, { tenantId, recipient, now, unreadOnly: query.unreadOnly, before, after, take: query.limit + 1 });
     const hasMore = rows.length > query.limit;
