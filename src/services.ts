@@ -102,9 +102,10 @@ export function createServices(options: {
   const delivery = deliveryServices(options);
   const notificationBus = options.notificationBus ?? new LocalNotificationBus();
   const notifications = new NotificationsService(db, unitOfWork, notificationBus);
+  const notificationSender = new NotificationSender(db, unitOfWork, notifications);
   return {
     notifications,
-    notificationSender: new NotificationSender(db, unitOfWork, notifications),
+    notificationSender,
     notificationBus,
     notificationPurge: new NotificationPurge(db, unitOfWork, notifications),
     notificationStreams: new NotificationStreams(db, notificationBus, options.notificationHeartbeatMs ?? 15_000, options.onHookError),
@@ -126,7 +127,7 @@ export function createServices(options: {
     responseCache: options.responseCache,
     contract: options.contract,
     ...delivery,
-    passwordReset: passwordResetService(options, unitOfWork, identity, delivery),
+    passwordReset: passwordResetService(options, unitOfWork, identity, delivery, notificationSender),
     ...accountServices(db, unitOfWork, identity, delivery, options.publicBaseUrl ?? 'http://localhost:3000'),
   };
 }
@@ -137,7 +138,7 @@ function accountServices(db: Database['prisma'], unitOfWork: UnitOfWork, identit
   return { challenges, registration: new Registration(db, unitOfWork, identity, challenges) };
 }
 
-function passwordResetService(options: Parameters<typeof createServices>[0], unitOfWork: UnitOfWork, identity: IdentityResolver, delivery: ReturnType<typeof deliveryServices>) {
+function passwordResetService(options: Parameters<typeof createServices>[0], unitOfWork: UnitOfWork, identity: IdentityResolver, delivery: ReturnType<typeof deliveryServices>, notices: NotificationSender) {
   const logger = options.logger ?? { info() {}, warn() {}, error() {} };
   return new PasswordReset({
     db: options.database.prisma,
@@ -145,6 +146,7 @@ function passwordResetService(options: Parameters<typeof createServices>[0], uni
     identity,
     outbox: delivery.outbox,
     audit: delivery.accountAudit,
+    notices,
     publicBaseUrl: options.publicBaseUrl ?? 'http://localhost:3000',
     log: { warn: (details, message) => logger.warn(details, message), error: (details, message) => logger.error(details, message) },
   });

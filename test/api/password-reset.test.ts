@@ -293,6 +293,19 @@ describe('password reset (user.resetpassword and the reset page)', function () {
       expect(again.text).to.include('data-reason="used"');
     });
 
+    it('tells the user in their notification feed that the password was changed, once', async () => {
+      const target = await aUser(server, ['useApi', 'notifications']);
+      const feed = () => server.request('GET', '/api/v1/collection/notifications', { key: target.key });
+      expect((await feed()).status).to.equal(204);
+      const link = await linkFor(target.login, { redirect_url: REDIRECT });
+      expectForwarded(await setPassword(link), 'success');
+      expectForwarded(await setPassword(link, 'yet-another-password'), 'error', 'used');
+      const after = await feed();
+      expect(after.status).to.equal(200);
+      expect(after.headers['x-unread-count']).to.equal('1');
+      expect(after.body.items.map((n: { type: string; title: string }) => [n.type, n.title])).to.deep.equal([['account.password_changed', 'Your password was changed']]);
+    });
+
     it('a link works once: a second use answers status=error&reason=used, GET too', async () => {
       const target = await aUser(server, ['useApi']);
       const link = await linkFor(target.login, { redirect_url: REDIRECT });

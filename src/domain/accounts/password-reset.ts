@@ -28,6 +28,11 @@ export interface ResetAudit {
   record(tx: Tx, entry: { tenantId: number; userId?: number | null; event: string; method?: string | null; ip?: string | null; detail?: Record<string, unknown> }): Promise<unknown>;
 }
 
+/** The notifications as this module uses them (services.notificationSender). */
+export interface ResetNotices {
+  notifyUser(work: Work, tenant: TenantContext, userId: number, notice: { type: string; title: string; body: string }): Promise<number>;
+}
+
 export interface ResetLog {
   warn(details: Record<string, unknown>, message: string): void;
   error(details: Record<string, unknown>, message: string): void;
@@ -39,6 +44,8 @@ export interface PasswordResetOptions {
   identity: IdentityResolver;
   outbox: ResetOutbox;
   audit: ResetAudit;
+  /** Tells the user in their notification feed that the password was changed. */
+  notices: ResetNotices;
   /** PUBLIC_BASE_URL: links are built from it (or the tenant's linkBaseUrl), never from a request's Host. */
   publicBaseUrl: string;
   log: ResetLog;
@@ -67,6 +74,11 @@ const AUDIT_METHOD = 'mail_link';
 /** Requests answered and not yet carried out, per process; beyond, new ones are dropped (logged). */
 export const MAX_PENDING_REQUESTS = 1000;
 const PURPOSE = 'password_reset';
+const PASSWORD_CHANGED_NOTICE = {
+  type: 'account.password_changed',
+  title: 'Your password was changed',
+  body: 'The password of your account was changed through a password-reset link. If this was not you, ask an operator to lock the account.',
+};
 
 export class PasswordReset {
   private readonly pending = new Set<Promise<void>>();
@@ -178,10 +190,11 @@ export class PasswordReset {
     // Hashed before the transaction: scrypt takes tens of milliseconds and needs no lock.
     const passwordHash = await hashPassword(password);
     const now = this.now();
-    const done = await identityWrite(unitOfWork, identity, { tenantId: tenant.id }, 'Password reset token', async (tx) => {
+    const done = await identityWrite(unitOfWork, identity, { tenantId: tenant.id }, 'Password reset token', async (tx, work) => {
       if (!(await consumeToken(tx, row.id, now, MAX_WRONG_SECRETS))) return null;
       await tx.user.updateMany({ where: { tenantId: tenant.id, id: row.userId }, data: { passwordHash } });
       const revoked = await revokeOtherTokens(tx, tenant.id, row.userId, row.id, now);
+      await this.options.notices.notifyUser(work, tenant, row.userId, PASSWORD_CHANGED_NOTICE);
       await audit.record(tx, { tenantId: tenant.id, userId: row.userId, event: 'reset_done', method: AUDIT_METHOD, ip, detail: { resetId: row.publicId, revokedOthers: revoked } });
       return revoked;
     });

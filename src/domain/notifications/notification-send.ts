@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { Errors } from '../../errors/registry.ts';
 import { AppError } from '../../errors/define-error.ts';
 import type { Db } from '../../store/database.ts';
-import type { UnitOfWork } from '../../store/unit-of-work.ts';
+import type { UnitOfWork, Work } from '../../store/unit-of-work.ts';
+import type { TenantContext } from '../identity/tenant.ts';
 import * as store from '../../store/notifications/notification-store.ts';
 import { projectNotification } from '../../projection/notifications.ts';
 import type { FeedScope, NotificationsService } from './notifications-service.ts';
@@ -47,6 +48,13 @@ function canonical(value: unknown): string {
     return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
+}
+
+/** A notice the platform itself sends a user (e.g. "your password was changed"). */
+export interface PlatformNotice {
+  type: string;
+  title: string;
+  body: string;
 }
 
 export class NotificationSender {
@@ -109,6 +117,19 @@ export class NotificationSender {
       if (key) await store.replaceSend(tx, tenantId, scope.principal.userId, key, { bodyHash, response: JSON.stringify(result), createdMs: now }, now - IDEMPOTENCY_WINDOW_MS);
       return { result, replayed: false };
     }, { what: 'Notification send', timeout: 30_000 });
+  }
+
+  /**
+   * The platform's own notice to one user, inside the caller's write (`work`): it exists exactly
+   * when that write commits, like every notification with its feed's counter and event.
+   */
+  async notifyUser(work: Work, tenant: TenantContext, userId: number, notice: PlatformNotice): Promise<number> {
+    const now = Date.now();
+    const ttl = tenant.settings.notifications.defaultTtlSeconds;
+    const base = { category: notice.type, title: notice.title, body: notice.body, data: 'null', actionUrl: null, createdMs: now, expiresMs: ttl === null ? null : now + ttl * 1000 };
+    const [row] = await store.insertMany(work.tx, tenant.id, [{ ...base, recipient: userRecipient(userId) }]);
+    await this.feeds.changeMany(work, tenant.id, [{ recipient: row!.recipient, unreadDelta: 1, events: [{ kind: 'created', payload: projectNotification(row!, 'UTC') }] }], now);
+    return row!.id;
   }
 
   private expiry(scope: FeedScope, expiresAt: string | undefined, now: number): number | null {
