@@ -28,10 +28,13 @@ function queryArbitrary(operation: FuzzOperation, fixture: Fixture): fc.Arbitrar
   return fc.tuple(...entries).map((lists) => lists.flat());
 }
 
+/** A generated value as path text; an object (a hint can be a hostile one) as its JSON, never String()'s throw. */
+const pathText = (value: unknown): string => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+
 function pathArbitrary(operation: FuzzOperation, fixture: Fixture, tuple: PathTuple | null): fc.Arbitrary<Record<string, string>> {
   const model: Record<string, fc.Arbitrary<string>> = {};
   for (const p of operation.parameters.filter((param) => param.in === 'path')) {
-    model[p.name] = tuple?.values[p.name] !== undefined ? fc.constant(tuple.values[p.name]) : valueArbitrary(p.schema, fixture.hints, p.name).map(String);
+    model[p.name] = tuple?.values[p.name] !== undefined ? fc.constant(tuple.values[p.name]) : valueArbitrary(p.schema, fixture.hints, p.name).map(pathText);
   }
   return fc.record(model);
 }

@@ -97,12 +97,20 @@ export function send(baseUrl: string, req: FuzzRequest, timeoutMs = 20_000): Pro
     let outgoing;
     try {
       outgoing = httpRequest(new URL(req.path, baseUrl), { method: req.method, headers: req.headers, timeout: timeoutMs, agent: false }, (res) => {
+        const headersOf = () => Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
+        // An event stream never ends by itself (its heartbeats keep the socket busy): its status
+        // and headers are the answer; the connection is closed once they have arrived.
+        if ((res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+          resolve({ status: res.statusCode ?? 0, headers: headersOf(), text: '', body: undefined });
+          res.destroy();
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', failed);
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          const headers = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
+          const headers = headersOf();
           let body: unknown = text;
           if ((headers['content-type'] ?? '').includes('json') && text) {
             try {

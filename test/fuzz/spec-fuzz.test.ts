@@ -100,6 +100,15 @@ describe('spec-driven fuzz: every operation of openapi.yaml', function () {
     const started = Date.now();
 
     for (const operation of chosen) {
+      try {
+        await fuzzOperation(operation);
+      } catch (error) {
+        // A generator or harness failure names its operation (replay it with FUZZ_ONLY).
+        throw new Error(`fuzzing ${operation.name}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+
+    async function fuzzOperation(operation: (typeof chosen)[number]) {
       const seed = seedOf(operation.name);
       let index = 0;
       const run = async (c: FuzzCase): Promise<boolean> => {
