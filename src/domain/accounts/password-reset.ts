@@ -13,20 +13,11 @@ import {
   MAX_WRONG_SECRETS, newToken, openRedirect, parseToken, resetLink, sealRedirect, secretMatches, type ResetFailure,
 } from './password-reset-links.ts';
 import { resetMail } from './password-reset-mail.ts';
+import type { AccountAuditLog, MessageOutbox } from './delivery-ports.ts';
 
-/** The outbox as this module uses it (services.outbox, src/delivery/outbox.ts). */
-export interface ResetOutbox {
-  enqueueMail(
-    work: Work,
-    mail: { tenantId: number; userId: number | null; to: string; subject: string; text: string; html?: string; purpose: string; reference?: string },
-    context?: { ip?: string },
-  ): Promise<number>;
-}
-
-/** The account audit as this module uses it (services.accountAudit). Entries never hold a secret. */
-export interface ResetAudit {
-  record(tx: Tx, entry: { tenantId: number; userId?: number | null; event: string; method?: string | null; ip?: string | null; detail?: Record<string, unknown> }): Promise<unknown>;
-}
+/** The outbox and the account audit as this module uses them (entries never hold a secret). */
+export type ResetOutbox = Pick<MessageOutbox, 'enqueueMail'>;
+export type ResetAudit = AccountAuditLog;
 
 /** The notifications as this module uses them (services.notificationSender). */
 export interface ResetNotices {
