@@ -1,5 +1,6 @@
 // A tenant's delivery guards (Tenant.deliverySettings, JSON): send quotas per destination and
 // per tenant, and the SMS pumping guards. Stored partially; every missing field takes its default.
+import { storedObject } from '../lib/stored-object.ts';
 
 export interface ChannelQuotas {
   /** Messages to one address (mail) or number (SMS) per rolling hour / day. */
@@ -45,15 +46,7 @@ function quotas(value: unknown, defaults: ChannelQuotas): ChannelQuotas {
 
 /** A stored (or partial) settings object → complete settings; anything unreadable is the default. */
 export function parseDeliverySettings(stored: string | DeliverySettingsInput | null | undefined): DeliverySettings {
-  let value: unknown = stored;
-  if (typeof stored === 'string') {
-    try {
-      value = JSON.parse(stored);
-    } catch {
-      value = {};
-    }
-  }
-  const given = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+  const given = typeof stored === 'string' ? storedObject(stored) : ((stored ?? {}) as Record<string, unknown>);
   const sms = (given.sms && typeof given.sms === 'object' ? given.sms : {}) as Record<string, unknown>;
   const prefixes = Array.isArray(sms.allowedCountryPrefixes) ? sms.allowedCountryPrefixes.filter((p): p is string => typeof p === 'string' && E164_PREFIX.test(p)) : [];
   return {

@@ -4,7 +4,7 @@
 // so two processes never send one message at once, and a failed send leaves the row pending
 // with its next attempt scheduled: nothing is lost.
 import type { Logger } from 'pino';
-import type { Db } from '../store/database.ts';
+import type { Db, Tx } from '../store/database.ts';
 import type { AccountAudit } from '../domain/audit/account-audit.ts';
 import type { MailTransport } from './mail-transport.ts';
 import type { SmsProvider } from './sms-provider.ts';
@@ -24,6 +24,7 @@ export interface DeliveryOptions {
 const POLL_BATCH = 20;
 /** A busy database (requests' writes hold the SQLite lock) delays bookkeeping; it does not fail it. */
 const TX_LIMITS = { maxWait: 30_000, timeout: 30_000 };
+type OutboxUpdate = Parameters<Tx['outboxMessage']['updateMany']>[0]['data'];
 /** lastError is kept this short: it is for operators, and a reply could echo more than needed. */
 const MAX_ERROR_CHARS = 300;
 
@@ -159,22 +160,9 @@ export class DeliveryWorker implements DeliveryTrigger {
   }
 
   private async recordDelivered(row: Claimed): Promise<void> {
-    await this.db.$transaction(async (tx) => {
-      // The body is erased once a real transport took it: codes and links live on only in the
-      // recipient's inbox. Fenced by attempts: a claim that lapsed records nothing twice.
-      const done = await tx.outboxMessage.updateMany({
-        where: { id: row.id, attempts: row.attempts, status: 'sending' },
-        data: { status: 'sent', sentAt: new Date(), text: null, html: null, lastError: null, nextAttemptAt: null },
-      });
-      if (done.count !== 1) return;
-      await this.audit.record(tx, {
-        tenantId: row.tenantId,
-        userId: row.userId,
-        event: 'delivered',
-        method: row.channel,
-        detail: { outboxId: row.id, purpose: row.purpose, reference: row.reference, attempts: row.attempts },
-      });
-    }, TX_LIMITS);
+    // The body is erased once a real transport took it: codes and links live on only in the
+    // recipient's inbox.
+    await this.settle(row, { status: 'sent', sentAt: new Date(), text: null, html: null, lastError: null, nextAttemptAt: null }, 'delivered', {});
     this.logger.info({ outboxId: row.id, channel: row.channel, attempts: row.attempts }, 'message delivered');
   }
 
@@ -182,23 +170,30 @@ export class DeliveryWorker implements DeliveryTrigger {
     const reason = describe(error);
     const final = row.attempts >= this.options.maxAttempts;
     const delay = Math.min(this.options.retryMaxDelayMs, this.options.retryBaseMs * 2 ** (row.attempts - 1));
+    await this.settle(
+      row,
+      final
+        ? { status: 'failed', lastError: reason, nextAttemptAt: null }
+        : { status: 'pending', lastError: reason, nextAttemptAt: new Date(Date.now() + delay) },
+      'send_failed',
+      { final, reason },
+    );
+    this.logger.warn({ outboxId: row.id, channel: row.channel, attempts: row.attempts, final, reason }, final ? 'message undeliverable: gave up' : 'message not delivered: will retry');
+  }
+
+  /** Records a send's outcome and its audit row in one transaction, fenced by attempts: a claim that lapsed records nothing twice. */
+  private async settle(row: Claimed, data: OutboxUpdate, event: 'delivered' | 'send_failed', detail: Record<string, unknown>): Promise<void> {
     await this.db.$transaction(async (tx) => {
-      const done = await tx.outboxMessage.updateMany({
-        where: { id: row.id, attempts: row.attempts, status: 'sending' },
-        data: final
-          ? { status: 'failed', lastError: reason, nextAttemptAt: null }
-          : { status: 'pending', lastError: reason, nextAttemptAt: new Date(Date.now() + delay) },
-      });
+      const done = await tx.outboxMessage.updateMany({ where: { id: row.id, attempts: row.attempts, status: 'sending' }, data });
       if (done.count !== 1) return;
       await this.audit.record(tx, {
         tenantId: row.tenantId,
         userId: row.userId,
-        event: 'send_failed',
+        event,
         method: row.channel,
-        detail: { outboxId: row.id, purpose: row.purpose, reference: row.reference, attempts: row.attempts, final, reason },
+        detail: { outboxId: row.id, purpose: row.purpose, reference: row.reference, attempts: row.attempts, ...detail },
       });
     }, TX_LIMITS);
-    this.logger.warn({ outboxId: row.id, channel: row.channel, attempts: row.attempts, final, reason }, final ? 'message undeliverable: gave up' : 'message not delivered: will retry');
   }
 }
 

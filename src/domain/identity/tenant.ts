@@ -1,6 +1,7 @@
 // A tenant as the pipeline sees it: id, flags and parsed settings.
 import type { Tenant as TenantRow } from '../../../generated/prisma-sqlite/client.ts';
 import { parseDeliverySettings, type DeliverySettings } from '../../delivery/delivery-settings.ts';
+import { storedObject } from '../../lib/stored-object.ts';
 
 export interface RegistrationEnvelope {
   allowedDomains: string[];
@@ -46,13 +47,7 @@ export const VERIFICATION_DEFAULTS: VerificationSettings = {
 
 /** The stored JSON over the defaults; a value out of its range (an older, looser write) falls back. */
 export function parseVerificationSettings(stored: string): VerificationSettings {
-  let value: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = JSON.parse(stored);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) value = parsed as Record<string, unknown>;
-  } catch {
-    // a broken value is the defaults
-  }
+  const value = storedObject(stored);
   const int = (name: keyof VerificationSettings, min: number, max: number) => {
     const v = value[name];
     return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : (VERIFICATION_DEFAULTS[name] as number);
@@ -81,13 +76,7 @@ export interface NotificationSettings {
 const DEFAULT_POLL_INTERVAL_SECONDS = 30;
 
 export function parseNotificationSettings(stored: string): NotificationSettings {
-  let value: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = JSON.parse(stored);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) value = parsed as Record<string, unknown>;
-  } catch {
-    // an unreadable value means the defaults
-  }
+  const value = storedObject(stored);
   const positive = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : null);
   return {
     defaultTtlSeconds: positive(value.defaultTtlSeconds),
@@ -107,16 +96,12 @@ export interface TenantContext {
 const EMPTY_ENVELOPE: RegistrationEnvelope = { allowedDomains: [], allowedRoles: [], allowedGroups: [] };
 
 function parseEnvelope(stored: string): RegistrationEnvelope {
-  try {
-    const value = JSON.parse(stored) as Partial<RegistrationEnvelope>;
-    return {
-      allowedDomains: Array.isArray(value.allowedDomains) ? value.allowedDomains : [],
-      allowedRoles: Array.isArray(value.allowedRoles) ? value.allowedRoles : [],
-      allowedGroups: Array.isArray(value.allowedGroups) ? value.allowedGroups : [],
-    };
-  } catch {
-    return EMPTY_ENVELOPE;
-  }
+  const value = storedObject(stored) as Partial<RegistrationEnvelope>;
+  return {
+    allowedDomains: Array.isArray(value.allowedDomains) ? value.allowedDomains : EMPTY_ENVELOPE.allowedDomains,
+    allowedRoles: Array.isArray(value.allowedRoles) ? value.allowedRoles : EMPTY_ENVELOPE.allowedRoles,
+    allowedGroups: Array.isArray(value.allowedGroups) ? value.allowedGroups : EMPTY_ENVELOPE.allowedGroups,
+  };
 }
 
 export function toTenantContext(row: TenantRow): TenantContext {
@@ -167,13 +152,7 @@ export function httpOrigin(text: string): string | null {
 
 /** Stored JSON → settings; a missing or malformed field takes its default (never throws). */
 export function parsePasswordResetSettings(stored: string): PasswordResetSettings {
-  let value: Partial<Record<keyof PasswordResetSettings, unknown>> = {};
-  try {
-    const parsed: unknown = JSON.parse(stored);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) value = parsed as typeof value;
-  } catch {
-    // a malformed column reads as the defaults
-  }
+  const value: Partial<Record<keyof PasswordResetSettings, unknown>> = storedObject(stored);
   const ttl = value.tokenTtlSeconds;
   const origins = Array.isArray(value.allowedRedirectOrigins) ? value.allowedRedirectOrigins : [];
   const base = value.linkBaseUrl;

@@ -2,6 +2,7 @@
 // configured), the account audit, and a test mail through the same outbox.
 import { Errors } from '../../errors/registry.ts';
 import { projectAuditEntry, projectOutboxMessage } from '../../projection/delivery.ts';
+import type { Services } from '../../services.ts';
 import type { OperationHandler } from '../types.ts';
 
 export const listOutboxMessages: OperationHandler<'listOutboxMessages'> = async ({ query }, { services, tenant, principal }) => {
@@ -33,9 +34,7 @@ export const sendTestMail: OperationHandler<'sendTestMail'> = async ({ body }, {
       purpose: 'test',
     }, { ip }),
   );
-  const row = await services.outbox.readOne(tenant.id, id);
-  if (!row) throw Errors.notFound({ what: 'Outbox message', id });
-  return { status: 201, body: projectOutboxMessage(row, principal.timeZone) };
+  return { status: 201, body: await readQueued(services, tenant.id, id, principal.timeZone) };
 };
 
 export const sendTestSms: OperationHandler<'sendTestSms'> = async ({ body }, { services, tenant, principal, ip }) => {
@@ -48,7 +47,12 @@ export const sendTestSms: OperationHandler<'sendTestSms'> = async ({ body }, { s
       purpose: 'test',
     }, { ip }),
   );
-  const row = await services.outbox.readOne(tenant.id, id);
-  if (!row) throw Errors.notFound({ what: 'Outbox message', id });
-  return { status: 201, body: projectOutboxMessage(row, principal.timeZone) };
+  return { status: 201, body: await readQueued(services, tenant.id, id, principal.timeZone) };
 };
+
+/** The message a test send just queued, as the outbox lists it. */
+async function readQueued(services: Services, tenantId: number, id: number, timeZone: string) {
+  const row = await services.outbox.readOne(tenantId, id);
+  if (!row) throw Errors.notFound({ what: 'Outbox message', id });
+  return projectOutboxMessage(row, timeZone);
+}

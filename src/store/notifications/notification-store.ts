@@ -5,18 +5,10 @@
 import { Prisma } from '../../../generated/prisma-sqlite/client.ts';
 import type { Db, Tx } from '../database.ts';
 
-export interface NotificationRow {
+export interface NotificationRow extends NewNotification {
   id: number;
-  recipient: string;
-  category: string;
-  title: string;
-  body: string;
-  data: string;
-  actionUrl: string | null;
-  createdMs: number;
   readMs: number | null;
   archivedMs: number | null;
-  expiresMs: number | null;
 }
 
 type Raw = { [K in keyof NotificationRow]: NotificationRow[K] extends number ? number | bigint : NotificationRow[K] extends number | null ? number | bigint | null : NotificationRow[K] };
