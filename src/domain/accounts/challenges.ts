@@ -112,7 +112,13 @@ export class Challenges {
 
     // Counted before comparing: a guess that finds no attempt left is never compared at all.
     const failures = await this.unitOfWork.write((tx) => reserveAttempt(tx, challenge.id, MAX_WRONG_SECRETS));
-    if (failures === null) return refuse('locked');
+    if (failures === null) {
+      // No attempt left, or the challenge left "open" since it was read: a racing correct answer
+      // completed it, and this one is then the right secret of a done method (409) or a wrong one.
+      const current = await challengeByPublicId(this.db, tenant.id, input.challengeId);
+      if (current?.state === 'completed') return this.answerCompleted(tenant, current, input, refuse);
+      return refuse('locked');
+    }
 
     const computed = keyedHash(tenant.securityKey, challenge.id, input.method, input.secret);
     const secrets = (await liveSecrets(this.db, challenge.id)).filter((s) => s.method === input.method);
