@@ -2,23 +2,18 @@
 // type, counters moving with real MISS and HIT reads) and cache.purge (tenant, type, user: the
 // next read is a MISS, nothing else is), their refusals, and the tenant boundary both ways.
 import { expect } from 'chai';
-import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, usingRedis, type TestDatabase } from '../helpers/database.ts';
 import { ShutdownIncomplete } from '../../src/process/shutdown-steps.ts';
 import { aUser, type TestUser } from '../helpers/principals.ts';
 import { aTenant, RELAXED_AUTH_LIMITS, type TestTenant } from '../helpers/tenants.ts';
 import { aType, aUserWithGrants, allGrants, anItem, type As, type ItemTypeBody } from '../helpers/collections.ts';
 import { startRedis, type PrivateRedis } from '../helpers/process.ts';
+import { expectError } from '../helpers/expectations.ts';
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$/;
 const STATS = '/api/v1/app/cache.stats';
 const PURGE = '/api/v1/app/cache.purge';
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
-  expect(res.body.message).to.be.a('string').and.not.equal('');
-}
 
 interface Counters {
   hits: number;

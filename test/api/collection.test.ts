@@ -10,6 +10,7 @@ import type { TestUser } from '../helpers/principals.ts';
 import {
   aType, aUserWithGrants, allGrants, anItem, countOf, systemName, type As, type Grant, type ItemTypeBody, type PropertySpec,
 } from '../helpers/collections.ts';
+import { expectError } from '../helpers/expectations.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$/;
@@ -23,11 +24,6 @@ const q = (params: Record<string, unknown>) =>
     .join('&')}`;
 const ids = (res: ApiResponse) => (res.body.data as { id: number }[]).map((i) => i.id);
 const paths = (res: ApiResponse) => ((res.body.details ?? []) as { path?: string }[]).map((d) => d.path);
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
-}
 
 /** A caller without the grant: 403, or the unknown type's 404 when they hold no grant on the type at all (issue 7). */
 function expectDenied(res: ApiResponse, hidden: boolean) {

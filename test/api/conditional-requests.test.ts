@@ -9,13 +9,9 @@ import { aTenant, RELAXED_AUTH_LIMITS, type TestTenant } from '../helpers/tenant
 import type { TestUser } from '../helpers/principals.ts';
 import { aType, aUserWithGrants, allGrants, anItem, type ItemTypeBody } from '../helpers/collections.ts';
 import { CACHE_CONTROL, expectCached, expectNotModified, STRONG_ETAG } from '../helpers/response-cache.ts';
+import { expectError } from '../helpers/expectations.ts';
 
 const col = (collection: string | number, rest = '') => `/api/v1/collection/${collection}${rest}`;
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, `${res.status} ${res.text}`).to.equal(status);
-  expect(res.body.code, res.text).to.equal(code);
-}
 
 describe('conditional requests on cached reads (If-None-Match, 304)', function () {
   this.timeout(60_000);

@@ -6,19 +6,15 @@ import { expect } from 'chai';
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { aTenant, RELAXED_AUTH_LIMITS, type TestTenant } from '../helpers/tenants.ts';
 import type { TestUser } from '../helpers/principals.ts';
 import { aType, aUserWithGrants, allGrants, anItem, type As, type ItemTypeBody } from '../helpers/collections.ts';
+import { expectError } from '../helpers/expectations.ts';
 
 // The first bytes of a PNG: enough for the media type to be read from the content.
 const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(64, 1)]);
 const MAX_BYTES = 4096;
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
-}
 
 function form(files: { name: string; content: string | Buffer; type?: string }[], field = 'file'): FormData {
   const data = new FormData();

@@ -2,13 +2,9 @@
 // openapi.yaml: every request here goes through the test client, which fails on a status the
 // operation does not document.
 import { expect } from 'chai';
-import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { aType } from '../helpers/collections.ts';
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
-}
+import { expectError } from '../helpers/expectations.ts';
 
 describe('fuzz findings: answers the contract did not document', () => {
   let server: TestServer;

@@ -6,11 +6,7 @@ import { RELAXED_AUTH_LIMITS } from '../helpers/tenants.ts';
 import { aRole, aUser, type TestUser } from '../helpers/principals.ts';
 import { aType, aUserWithGrants, allGrants, anItem, systemName, type As, type ItemTypeBody } from '../helpers/collections.ts';
 import { assertMatchesContract } from '../helpers/contract.ts';
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, `${res.status} ${JSON.stringify(res.body)}`).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
-}
+import { expectError } from '../helpers/expectations.ts';
 
 /** A request with a body of exact bytes (the helper sends strings as UTF-8), checked against the contract. */
 async function rawRequest(server: TestServer, method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<ApiResponse> {

@@ -12,12 +12,7 @@ import { ADMIN, startTestServer, type ApiResponse, type TestServer } from '../he
 import { RELAXED_AUTH_LIMITS } from '../helpers/tenants.ts';
 import { aType, aUserWithGrants, allGrants, type ItemTypeBody } from '../helpers/collections.ts';
 import type { TestUser } from '../helpers/principals.ts';
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
-  expect(res.body.message).to.be.a('string').and.not.equal('');
-}
+import { expectError } from '../helpers/expectations.ts';
 
 function expect429(res: ApiResponse, code = 'RATE_LIMITED') {
   expectError(res, 429, code);

@@ -5,18 +5,14 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
-import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { aTenant, RELAXED_AUTH_LIMITS } from '../helpers/tenants.ts';
 import { aType, aUserWithGrants, allGrants, systemName, type As } from '../helpers/collections.ts';
 import { inputSchema, inputValidatorCount, MAX_INPUT_VALIDATORS } from '../../src/domain/items/item-input.ts';
 import { InputValidators } from '../../src/domain/items/input-validators.ts';
 import type { PropertyDef, TypeDef } from '../../src/domain/items/type-definition.ts';
 import { MAX_DEFINITION_BYTES, MAX_ENUM_VALUES, MAX_PROPERTIES, MAX_VALUES_PER_ITEM } from '../../src/domain/items/limits.ts';
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body).slice(0, 500)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body).slice(0, 500)).to.equal(code);
-}
+import { expectError } from '../helpers/expectations.ts';
 
 /** A raw request with any Host header (the test client validates responses; this one does not). */
 function rawStatus(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {

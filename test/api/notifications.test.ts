@@ -7,6 +7,7 @@ import { startTestServer, type ApiResponse, type TestServer } from '../helpers/s
 import { aTenant, RELAXED_AUTH_LIMITS, type TestTenant } from '../helpers/tenants.ts';
 import { aUser, type TestUser } from '../helpers/principals.ts';
 import { openSse, type SseEvent } from '../helpers/sse.ts';
+import { expectError } from '../helpers/expectations.ts';
 
 const FEED = '/api/v1/collection/notifications';
 const SEND = '/api/v1/app/notifications.send';
@@ -17,11 +18,6 @@ interface Note {
   id: number;
   title: string;
   read: boolean;
-}
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,25 +2,12 @@
 // and the audit (appManagement, the caller's tenant only), and the tenant's delivery guards
 // (quotas 429 + Retry-After, SMS country allow-list and budget), on SQLite and PostgreSQL.
 import { expect } from 'chai';
-import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startMailSink, type MailSink } from '../helpers/mail-sink.ts';
 import { startSmsSink, type SmsSink } from '../helpers/sms-sink.ts';
 import { aTenant, type TestTenant } from '../helpers/tenants.ts';
 import { aUser } from '../helpers/principals.ts';
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
-}
-
-async function waitUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > end) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { expectError, waitUntil } from '../helpers/expectations.ts';
 
 describe('outbox API: with nothing configured the outbox is the delivery', function () {
   this.timeout(120_000);

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startMailSink, type MailSink } from '../helpers/mail-sink.ts';
+import { waitUntil } from '../helpers/expectations.ts';
 
 const ROOT_TENANT = 1;
 
@@ -14,15 +15,6 @@ async function enqueue(server: TestServer, to: string, options: { fail?: boolean
     if (options.fail) throw new Error('the write fails after enqueueing');
     return id;
   });
-}
-
-async function waitUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > end) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('outbox: mail enqueued in a write', function () {

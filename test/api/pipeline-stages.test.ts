@@ -3,14 +3,9 @@
 // Which refusal wins when a request is wrong in two ways is part of the behaviour clients see.
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
-import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { assertMatchesContract } from '../helpers/contract.ts';
-
-function expectError(res: Pick<ApiResponse, 'status' | 'body'>, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
-  expect(res.body.message).to.be.a('string').and.not.equal('');
-}
+import { expectError } from '../helpers/expectations.ts';
 
 /** One request on its own connection (Connection: close, as a closing client sends), answer checked against the contract. */
 function sendClosing(url: string, method: string, path: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: any }> {

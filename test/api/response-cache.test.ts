@@ -9,16 +9,12 @@ import { aTenant, RELAXED_AUTH_LIMITS, type TestTenant } from '../helpers/tenant
 import { aRole, aUser, type TestUser } from '../helpers/principals.ts';
 import { aType, aUserWithGrants, allGrants, anItem, systemName, type As, type ItemTypeBody } from '../helpers/collections.ts';
 import { expectCached, inZone, rewriteStoredValue, type CacheOutcome } from '../helpers/response-cache.ts';
+import { expectError } from '../helpers/expectations.ts';
 
 const col = (collection: string | number, rest = '') => `/api/v1/collection/${collection}${rest}`;
 const PRAGUE = 'Europe/Prague';
 const NEW_YORK = 'America/New_York';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, `${res.status} ${res.text}`).to.equal(status);
-  expect(res.body.code, res.text).to.equal(code);
-}
 
 /** Refused: 403, or the unknown type's 404 for a caller without any grant on it. */
 function expectRefused(res: ApiResponse, what: string) {

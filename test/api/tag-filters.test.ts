@@ -7,14 +7,10 @@ import { startTestServer, type ApiResponse, type TestServer } from '../helpers/s
 import { aTenant, RELAXED_AUTH_LIMITS } from '../helpers/tenants.ts';
 import { aUser } from '../helpers/principals.ts';
 import { aType, allGrants, anItem, type As, type ItemTypeBody } from '../helpers/collections.ts';
+import { expectError } from '../helpers/expectations.ts';
 
 const col = (collection: string | number, query = '') => `/api/v1/collection/${collection}${query}`;
 const ids = (res: ApiResponse) => (res.status === 204 ? [] : (res.body.data as { id: number }[]).map((i) => i.id));
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
-}
 
 describe('collection list tag filters', () => {
   let server: TestServer;

@@ -8,6 +8,7 @@ import { startTestServer, type ApiResponse, type TestServer } from '../helpers/s
 import { aTenant, RELAXED_AUTH_LIMITS, type TestTenant } from '../helpers/tenants.ts';
 import { aUser, type TestUser } from '../helpers/principals.ts';
 import { aType, allGrants, anItem, type As, type ItemTypeBody } from '../helpers/collections.ts';
+import { expectError } from '../helpers/expectations.ts';
 
 const TAGS = '/api/v1/collection/tags';
 const OBJECT = '/api/v1/app/tags.object';
@@ -30,11 +31,6 @@ const ids = (res: ApiResponse) => (res.body.data as { id: number }[]).map((t) =>
 const tagIds = (res: ApiResponse) => (res.body.tags as { id: number }[]).map((t) => t.id);
 /** A tag as a caller without manageTags sees it. */
 const seen = (t: Tag) => ({ id: t.id, name: t.name, description: t.description, parent: t.parent, private: t.private });
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
-}
 
 describe('/collection/tags and tags.object / tags.assign', () => {
   let server: TestServer;

@@ -6,14 +6,10 @@ import { startTestServer, type ApiResponse, type TestServer } from '../helpers/s
 import { aUser, type TestUser } from '../helpers/principals.ts';
 import { aTenant, RELAXED_AUTH_LIMITS, type TestTenant } from '../helpers/tenants.ts';
 import { aType, aUserWithGrants, allGrants, anItem, systemName, type As, type ItemTypeBody, type PropertySpec } from '../helpers/collections.ts';
+import { expectError } from '../helpers/expectations.ts';
 
 const col = (collection: string | number, rest = '') => `/api/v1/collection/${collection}${rest}`;
 const paths = (res: ApiResponse) => ((res.body.details ?? []) as { path?: string }[]).map((d) => d.path);
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
-}
 
 describe('/admin/types', () => {
   let server: TestServer;

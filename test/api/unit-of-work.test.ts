@@ -5,15 +5,11 @@ import { expect } from 'chai';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { RELAXED_AUTH_LIMITS } from '../helpers/tenants.ts';
 import { aType, aUserWithGrants, allGrants, anItem, type ItemTypeBody } from '../helpers/collections.ts';
 import type { TestUser } from '../helpers/principals.ts';
-
-function expectError(res: ApiResponse, status: number, code: string) {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.code, JSON.stringify(res.body)).to.equal(code);
-}
+import { expectError } from '../helpers/expectations.ts';
 
 /** The contents of every stored file (the incoming directory excluded), sorted. */
 async function storedContents(dir: string): Promise<string[]> {

@@ -10,17 +10,9 @@ import { sleep, startServerProcess, stopAllProcesses, type Env, type ServerProce
 import { ADMIN, adminKeyFrom } from '../helpers/process-users.ts';
 import { startMailSink, type MailSink } from '../helpers/mail-sink.ts';
 import { startSmsSink, type SmsSink } from '../helpers/sms-sink.ts';
+import { waitUntil } from '../helpers/expectations.ts';
 
 const SMTP_PASSWORD = `smtp-${randomBytes(6).toString('hex')}`;
-
-async function waitUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > end) return value;
-    await sleep(100);
-  }
-}
 
 describe('delivery across two server processes', function () {
   this.timeout(180_000);
@@ -78,7 +70,7 @@ describe('delivery across two server processes', function () {
       expect(refused.body.code).to.equal('DESTINATION_QUOTA_EXCEEDED');
       expect(Number(refused.headers['retry-after'])).to.be.greaterThan(0);
     }
-    await waitUntil(async () => mail.messagesTo('quota@example.test').length, (n) => n >= 4);
+    await waitUntil(async () => mail.messagesTo('quota@example.test').length, (n) => n >= 4, 15_000);
     await sleep(500);
     expect(mail.messagesTo('quota@example.test')).to.have.length(4);
     const list = await b.request('GET', '/api/v1/app/outbox.list?destination=quota@example.test', { key });
