@@ -17,7 +17,6 @@ import type { AccountAuditLog, MessageOutbox } from './delivery-ports.ts';
 
 /** The outbox and the account audit as this module uses them (entries never hold a secret). */
 export type ResetOutbox = Pick<MessageOutbox, 'enqueueMail'>;
-export type ResetAudit = AccountAuditLog;
 
 /** The notifications as this module uses them (services.notificationSender). */
 export interface ResetNotices {
@@ -34,7 +33,7 @@ export interface PasswordResetOptions {
   unitOfWork: UnitOfWork;
   identity: IdentityResolver;
   outbox: ResetOutbox;
-  audit: ResetAudit;
+  audit: AccountAuditLog;
   /** Tells the user in their notification feed that the password was changed. */
   notices: ResetNotices;
   /** PUBLIC_BASE_URL: links are built from it (or the tenant's linkBaseUrl), never from a request's Host. */
